@@ -1,0 +1,37 @@
+"""glassnet: neural networks with forward propagation, backpropagation and gradient descent
+written out, fast to train and open to inspect.
+
+>>> import glassnet as gn
+>>> data = gn.datasets.load_mnist_small()
+>>> net = gn.Network.build([784, 128, 10], seed=0)        # ReLU, softmax, cross-entropy
+>>> history = net.fit(data.X_train, data.y_train, epochs=5, learning_rate=0.1, seed=0)
+"""
+
+from . import datasets
+from .activations import get_activation
+from .inspect import GradientCheck, gradient_check
+from .layers import Dense, Layer
+from .losses import get_loss
+from .network import Network
+from .optimizers import SGD, Optimizer
+from .training import Callback, History, TrainingDivergedError, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD",
+    "Callback",
+    "Dense",
+    "GradientCheck",
+    "History",
+    "Layer",
+    "Network",
+    "Optimizer",
+    "TrainingDivergedError",
+    "__version__",
+    "datasets",
+    "fit",
+    "get_activation",
+    "get_loss",
+    "gradient_check",
+]

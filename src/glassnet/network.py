@@ -1,0 +1,350 @@
+"""The network: a sequence of layers, a loss, and the regularized cost of document 001.
+
+Forward propagation is BP step 1, :meth:`Network.backward` is BP steps 2–4::
+
+    δ^[L] = ∂L/∂A^[L] ⊙ f'(Z^[L])        (or the fused A^[L] − Y)
+    δ^[l] = (W^[l+1]ᵀ δ^[l+1]) ⊙ f'(Z^[l])
+    ∂J/∂W^[l] = (1/m) δ^[l] A^[l−1]ᵀ + (λ/m) W^[l]
+    ∂J/∂b^[l] = (1/m) Σ_samples δ^[l]
+
+with the cost ``J = (1/m) Σ_i ℓ(ŷ_i, y_i) + λ/(2m) Σ_l ‖W^[l]‖²`` (biases excluded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .backend import Array, resolve_dtype, xp
+from .layers import Dense, Layer
+from .losses import Loss, get_loss
+from .validation import check_features, check_non_negative_number, check_targets
+
+if TYPE_CHECKING:
+    from .optimizers import Optimizer
+    from .training import Callback, History
+
+PREDICT_CHUNK = 4096
+"""Samples per forward pass at inference: bounds memory on large inputs."""
+
+
+class Network:
+    """A multilayer perceptron trained by backpropagation.
+
+    Parameters
+    ----------
+    layers:
+        The layers, input side first; ``layers[-1]`` must be :class:`Dense`.
+    loss:
+        ``'mse'``, ``'bce'`` or ``'cce'`` (or a :class:`Loss`).
+    l2:
+        ``λ`` of the regularized cost ``J = L + λ/(2m) Σ‖W‖²`` (document 001).
+
+    Use :meth:`build` to make one from layer sizes, or :meth:`from_parameters` to type in
+    a textbook example's weights.
+    """
+
+    def __init__(self, layers: Sequence[Layer], loss: str | Loss = "cce", *, l2: float = 0.0):
+        if not layers:
+            raise ValueError("layers must hold at least one layer, got none")
+        if not isinstance(layers[-1], Dense):
+            raise TypeError(f"the last layer must be Dense, got {type(layers[-1]).__name__}")
+        self.layers = list(layers)
+        self.loss = get_loss(loss)
+        self.l2 = check_non_negative_number("l2", l2)
+        dense = self.dense_layers
+        for lower, upper in zip(dense, dense[1:], strict=False):
+            if upper.n_in != lower.n_out:
+                raise ValueError(
+                    f"layer sizes do not chain: a layer with {lower.n_out} outputs is followed "
+                    f"by one that expects {upper.n_in} inputs (W has shape {upper.W.shape})"
+                )
+        dtypes = {layer.W.dtype for layer in dense}
+        if len(dtypes) != 1:
+            raise ValueError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
+        self.dtype: np.dtype[Any] = dtypes.pop()
+        self.layers[0].propagate_input_grad = False  # type: ignore[attr-defined]
+        self._last_m = 0
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        sizes: Sequence[int],
+        *,
+        activation: str = "relu",
+        output_activation: str | None = None,
+        loss: str | None = None,
+        init: str | None = None,
+        l2: float = 0.0,
+        seed: int | np.random.Generator | None = None,
+        dtype: str = "float32",
+    ) -> Network:
+        """A network with layer sizes ``[n_0, n_1, …, n_L]``.
+
+        ``activation`` is used in the hidden layers. The output activation and the loss
+        default to each other's natural partner: softmax with ``'cce'`` when there are
+        several outputs, sigmoid with ``'bce'`` for one; name either to choose.
+
+        >>> net = Network.build([784, 128, 10], seed=0)   # ReLU, softmax, cross-entropy
+        """
+        sizes = [int(n) for n in sizes]
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must list at least [n_inputs, n_outputs], got {sizes}")
+        if min(sizes) < 1:
+            raise ValueError(f"every layer size must be ≥ 1, got {sizes}")
+        output_activation, loss = _pair_output(sizes[-1], output_activation, loss)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        resolved = resolve_dtype(dtype)
+        layers: list[Layer] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
+            is_output = i == len(sizes) - 2
+            layers.append(
+                Dense(
+                    n_in,
+                    n_out,
+                    output_activation if is_output else activation,
+                    init=init,
+                    rng=rng,
+                    dtype=resolved,
+                )
+            )
+        return cls(layers, loss, l2=l2)
+
+    @classmethod
+    def from_parameters(
+        cls,
+        layers: Sequence[dict[str, Any]],
+        loss: str | Loss,
+        *,
+        l2: float = 0.0,
+        dtype: str = "float64",
+    ) -> Network:
+        """A network with explicit weights, as a textbook example gives them.
+
+        Each entry is ``{"W": n_l × n_{l−1}, "b": n_l, "activation": name}``::
+
+            Network.from_parameters(
+                [{"W": [[0.1, 0.3]], "b": [0.05], "activation": "sigmoid"},
+                 {"W": [[0.2]], "b": [0.01], "activation": "sigmoid"}],
+                loss="mse")
+        """
+        resolved = resolve_dtype(dtype)
+        built: list[Layer] = []
+        for index, spec in enumerate(layers, start=1):
+            try:
+                W = np.asarray(spec["W"], dtype=float)
+            except KeyError:
+                raise ValueError(f"layer {index}: missing key 'W'") from None
+            if W.ndim != 2:
+                raise ValueError(f"layer {index}: W must be a matrix n_l × n_(l-1), got shape {W.shape}")
+            built.append(
+                Dense(
+                    W.shape[1],
+                    W.shape[0],
+                    spec.get("activation", "identity"),
+                    W=W,
+                    b=spec.get("b"),
+                    dtype=resolved,
+                )
+            )
+        return cls(built, loss, l2=l2)
+
+    # -- structure ----------------------------------------------------------------------
+
+    @property
+    def dense_layers(self) -> list[Dense]:
+        """The layers that carry ``W^[l]`` and ``b^[l]``, numbered 1 … L in the documents."""
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def n_features(self) -> int:
+        return self.dense_layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.dense_layers[-1].n_out
+
+    @property
+    def output_layer(self) -> Dense:
+        layer = self.layers[-1]
+        assert isinstance(layer, Dense)
+        return layer
+
+    @property
+    def fused_output(self) -> bool:
+        """Whether ``δ^[L] = A^[L] − Y`` (sigmoid + BCE, softmax + CCE)."""
+        return self.loss.fused_activation == self.output_layer.activation.name
+
+    def parameters(self) -> list[tuple[str, Array]]:
+        """``[("W1", W^[1]), ("b1", b^[1]), …]``: the arrays training updates, in place."""
+        return [
+            (f"{name}{l}", array)
+            for l, layer in enumerate(self.dense_layers, start=1)
+            for name, array in layer.params.items()
+        ]
+
+    def gradients(self) -> list[tuple[str, Array]]:
+        """``[("W1", ∂J/∂W^[1]), …]`` from the last :meth:`backward`, aligned with :meth:`parameters`."""
+        return [
+            (f"{name}{l}", array)
+            for l, layer in enumerate(self.dense_layers, start=1)
+            for name, array in layer.grads.items()
+        ]
+
+    def n_parameters(self) -> int:
+        return sum(int(array.size) for _, array in self.parameters())
+
+    def astype(self, dtype: str) -> Network:
+        """A copy of this network whose parameters are in ``dtype``."""
+        resolved = resolve_dtype(dtype)
+        layers = [
+            Dense(l.n_in, l.n_out, l.activation, init=l.init, W=l.W, b=l.b, dtype=resolved)
+            for l in self.dense_layers
+        ]
+        if len(layers) != len(self.layers):
+            raise NotImplementedError("astype supports networks of Dense layers only")
+        return Network(layers, self.loss, l2=self.l2)
+
+    # -- the engine ---------------------------------------------------------------------
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """BP step 1: ``A^[L]`` for ``X`` of shape ``(m, n_0)``, storing every ``Z``, ``A``.
+
+        ``X`` must already be a float array of the network's dtype; the public methods
+        (:meth:`predict`, :meth:`fit`) check and convert it.
+        """
+        A = X
+        for layer in self.layers:
+            A = layer.forward(A, training)
+        self._last_m = X.shape[0]
+        return A
+
+    def cost(self, Y: Array) -> float:
+        """``J = L + λ/(2m) Σ_l ‖W^[l]‖²`` for the last forward pass and targets ``Y``."""
+        return float(self.per_sample_loss(Y).mean()) + self.l2_penalty(self._last_m)
+
+    def per_sample_loss(self, Y: Array) -> Array:
+        """``ℓ(ŷ_i, y_i)`` of the last forward pass; from ``Z^[L]`` for a fused pairing."""
+        out = self.output_layer
+        assert out.Z is not None and out.A is not None, "cost before forward"
+        if self.fused_output:
+            return self.loss.per_sample_from_logits(out.Z, Y)
+        return self.loss.per_sample(out.A, Y)
+
+    def l2_penalty(self, m: int) -> float:
+        if not self.l2:
+            return 0.0
+        total = sum(float(xp.vdot(layer.W, layer.W)) for layer in self.dense_layers)
+        return self.l2 / (2 * m) * total
+
+    def output_delta(self, Y: Array) -> Array:
+        """BP step 2: ``δ^[L] = A − Y`` (fused) or ``∂L/∂A ⊙ f'(Z)`` (document 003, case 1)."""
+        out = self.output_layer
+        assert out.Z is not None and out.A is not None, "backward before forward"
+        if self.fused_output:
+            # Sigmoid + BCE and softmax + CCE: the f'(Z) factor cancels ∂L/∂A's denominator.
+            return self.loss.fused_delta(out.A, Y)
+        return out.activation.backward(self.loss.gradient(out.A, Y), out.Z, out.A)
+
+    def backward(self, Y: Array) -> None:
+        """BP steps 2–4 for the last forward pass; fills each layer's ``dW``, ``db``."""
+        grad = self.output_layer.backward_delta(self.output_delta(Y))
+        for layer in reversed(self.layers[:-1]):
+            assert grad is not None
+            grad = layer.backward(grad)
+        if self.l2:
+            coef = self.l2 / self._last_m
+            for dense in self.dense_layers:
+                dense.dW += coef * dense.W
+
+    # -- the public API -----------------------------------------------------------------
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        epochs: int = 10,
+        batch_size: int | None = 32,
+        learning_rate: float = 0.01,
+        optimizer: Optimizer | None = None,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        seed: int | None = None,
+        callbacks: Sequence[Callback] = (),
+        verbose: bool = False,
+    ) -> History:
+        """Train by gradient descent; see :func:`glassnet.training.fit`."""
+        from .training import fit
+
+        return fit(
+            self,
+            X,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            seed=seed,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+
+    def check_X(self, X: Any, name: str = "X") -> Array:
+        return check_features(X, self.n_features, self.dtype, name=name)
+
+    def check_y(self, y: Any, n_samples: int, name: str = "y") -> Array:
+        return check_targets(y, n_samples, self.n_outputs, self.loss.name, self.dtype, name=name)
+
+    def predict_output(self, X: Any) -> Array:
+        """``A^[L]`` for each row of ``X``: probabilities for classifiers, values for regression."""
+        X = self.check_X(X)
+        return xp.concatenate(
+            [self.forward(X[i : i + PREDICT_CHUNK]) for i in range(0, X.shape[0], PREDICT_CHUNK)]
+        )
+
+    def predict(self, X: Any) -> Array:
+        """Class indices for ``cce``, 0/1 labels for ``bce``, the outputs for ``mse``."""
+        A = self.predict_output(X)
+        return decide(A, self.loss.name)
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
+        """``{"loss": J, metric: value}`` on ``(X, y)``, the loss without the L2 term."""
+        from .training import evaluate
+
+        X = self.check_X(X)
+        return evaluate(self, X, self.check_y(y, X.shape[0]))
+
+    def __repr__(self) -> str:
+        inner = ",\n  ".join(repr(layer) for layer in self.layers)
+        return f"Network([\n  {inner}\n], loss={self.loss.name!r}, l2={self.l2})"
+
+
+def decide(A: Array, loss_name: str) -> Array:
+    """Turn network outputs into predictions: argmax, a 0.5 threshold, or the values."""
+    if loss_name == "cce":
+        return A.argmax(axis=1)
+    if loss_name == "bce":
+        labels = (A >= 0.5).astype(np.int64)
+        return labels[:, 0] if labels.shape[1] == 1 else labels
+    return A[:, 0] if A.shape[1] == 1 else A
+
+
+def _pair_output(n_out: int, activation: str | None, loss: str | None) -> tuple[str, str]:
+    """Fill in the output activation or loss from the other (softmax↔cce, sigmoid↔bce)."""
+    partner = {"cce": "softmax", "bce": "sigmoid", "mse": "identity"}
+    if loss is None and activation is None:
+        return ("softmax", "cce") if n_out > 1 else ("sigmoid", "bce")
+    if activation is None:
+        assert loss is not None
+        return partner.get(get_loss(loss).name, "identity"), loss
+    if loss is None:
+        by_activation = {v: k for k, v in partner.items()}
+        return activation, by_activation.get(activation, "mse")
+    return activation, loss

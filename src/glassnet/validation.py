@@ -1,0 +1,137 @@
+"""Checks at the public boundary: every message names the argument, what was expected
+and what was received, with a hint where one helps.
+
+Nothing inside the engine validates again; it asserts invariants only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .backend import Array, xp
+
+
+def check_positive_number(name: str, value: Any, *, integer: bool = False) -> Any:
+    """``value`` if it is a finite number > 0 (an integer when ``integer``), else ValueError."""
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be {kind} > 0, got {value!r} ({type(value).__name__})")
+    if integer and not float(value).is_integer():
+        raise TypeError(f"{name} must be {kind} > 0, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be {kind} > 0, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def check_non_negative_number(name: str, value: Any) -> float:
+    """``value`` as a float if it is finite and ≥ 0, else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a number ≥ 0, got {value!r} ({type(value).__name__})")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a number ≥ 0, got {value!r}")
+    return float(value)
+
+
+def _first_non_finite(array: Array) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+
+
+def check_features(X: Any, n_features: int, dtype: np.dtype[Any], *, name: str = "X") -> Array:
+    """``X`` as a C-contiguous ``(m, n_features)`` array of ``dtype``.
+
+    Raises a ValueError naming ``name`` for a wrong rank, an empty array, a wrong number
+    of features or a NaN/inf, and a TypeError for non-numeric data.
+    """
+    try:
+        array = np.asarray(X)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{name} must be a 2-D array of numbers; could not read it: {exc}") from exc
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    if array.ndim == 1:
+        raise ValueError(
+            f"{name} must be 2-D (samples, features), got shape {array.shape}; "
+            f"use {name}.reshape(-1, 1) for one feature or {name}.reshape(1, -1) for one sample"
+        )
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (samples, features), got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples (shape {array.shape})")
+    if array.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {array.shape[1]} features, but the network's first layer expects "
+            f"{n_features} (W^[1] has shape (n_1, {n_features}))"
+        )
+    array = xp.ascontiguousarray(array, dtype=dtype)
+    if not xp.all(xp.isfinite(array)):
+        count = int(np.count_nonzero(~np.isfinite(array)))
+        raise ValueError(
+            f"{name} contains {count} NaN or inf value(s), the first at (row, column) "
+            f"{_first_non_finite(array)}; impute or drop them before training"
+        )
+    return array
+
+
+def check_targets(y: Any, n_samples: int, n_outputs: int, loss_name: str,
+                  dtype: np.dtype[Any], *, name: str = "y") -> Array:
+    """Targets as an ``(m, n_L)`` array of ``dtype`` that fits the output layer and the loss.
+
+    - categorical cross-entropy: class indices ``0 … n_L−1`` of shape ``(m,)`` (one-hot
+      encoded here), or rows of shape ``(m, n_L)`` that are one-hot or probabilities;
+    - binary cross-entropy: values in ``[0, 1]``, ``(m,)`` for one output or ``(m, n_L)``;
+    - mean squared error: ``(m,)`` for one output or ``(m, n_L)``.
+    """
+    try:
+        array = np.asarray(y)
+    except ValueError as exc:
+        raise ValueError(f"{name} could not be read as an array: {exc}") from exc
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold numbers, got dtype {array.dtype}; encode class names as "
+            f"integers 0 … {n_outputs - 1} first"
+        )
+    if array.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
+    if array.shape[0] != n_samples:
+        raise ValueError(
+            f"X and {name} must have the same number of samples: X has {n_samples}, "
+            f"{name} has {array.shape[0]}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"{name} contains NaN or inf, the first at index {_first_non_finite(array)}"
+        )
+    if loss_name == "cce" and array.ndim == 1:
+        return _one_hot(array, n_outputs, dtype, name)
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.shape[1] != n_outputs:
+        raise ValueError(
+            f"{name} has {array.shape[1]} column(s), but the output layer has {n_outputs} "
+            f"unit(s); its shape must be ({n_samples}, {n_outputs})"
+            + (" or class indices of shape (m,)" if loss_name == "cce" else "")
+        )
+    if loss_name in ("bce", "cce") and (array.min() < 0 or array.max() > 1):
+        raise ValueError(
+            f"{name} must lie in [0, 1] for the {loss_name} loss, got values in "
+            f"[{array.min()}, {array.max()}]"
+        )
+    return xp.ascontiguousarray(array, dtype=dtype)
+
+
+def _one_hot(labels: np.ndarray, n_classes: int, dtype: np.dtype[Any], name: str) -> Array:
+    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+        raise ValueError(f"{name} must hold integer class labels 0 … {n_classes - 1}, got fractions")
+    codes = labels.astype(np.int64)
+    bad = (codes < 0) | (codes >= n_classes)
+    if bad.any():
+        raise ValueError(
+            f"{name} contains class label {codes[bad][0]}, but the output layer has "
+            f"{n_classes} units (classes 0 … {n_classes - 1})"
+        )
+    Y = xp.zeros((codes.shape[0], n_classes), dtype=dtype)
+    Y[xp.arange(codes.shape[0]), xp.asarray(codes)] = 1
+    return Y
