@@ -202,7 +202,12 @@ ACTIVATIONS: dict[str, type[Activation]] = {
     cls.name: cls
     for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus, GELU, Softmax)
 }
-_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid", "leakyrelu": "leaky_relu"}
+_ALIASES = {
+    "linear": "identity",
+    "none": "identity",
+    "logistic": "sigmoid",
+    "leakyrelu": "leaky_relu",
+}
 
 
 def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:

@@ -27,13 +27,11 @@ def resolve_dtype(dtype: str | npt.DTypeLike | None) -> np.dtype[Any]:
     Training runs in exactly this dtype: nothing inside upcasts.
     """
     if dtype is None:
-        return FLOAT_DTYPES[DEFAULT_DTYPE]
+        dtype = DEFAULT_DTYPE
     try:
         resolved = np.dtype(dtype)
     except TypeError as exc:
-        raise ValueError(
-            f"dtype must be one of {sorted(FLOAT_DTYPES)}, got {dtype!r}"
-        ) from exc
+        raise ValueError(f"dtype must be one of {sorted(FLOAT_DTYPES)}, got {dtype!r}") from exc
     if resolved.name not in FLOAT_DTYPES:
         raise ValueError(f"dtype must be one of {sorted(FLOAT_DTYPES)}, got {resolved.name!r}")
-    return resolved
+    return np.dtype(resolved)

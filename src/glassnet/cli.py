@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="train on the MNIST sample shipped with glassnet (a demo, no download)"
     )
-    train.add_argument("--layers", default="128", help="hidden layer sizes, e.g. 256,128 (default 128)")
+    train.add_argument(
+        "--layers", default="128", help="hidden layer sizes, e.g. 256,128 (default 128)"
+    )
     train.add_argument("--activation", default="relu", help="hidden activation (default relu)")
     train.add_argument("--epochs", type=int, default=5, help="passes over the data (default 5)")
     train.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
@@ -36,7 +38,9 @@ def _parse_layers(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise ValueError(f"--layers must be comma-separated integers such as 256,128, got {text!r}") from None
+        raise ValueError(
+            f"--layers must be comma-separated integers such as 256,128, got {text!r}"
+        ) from None
     return sizes
 
 
@@ -45,9 +49,14 @@ def train(args: argparse.Namespace) -> None:
     sizes = [data.X_train.shape[1], *_parse_layers(args.layers), 10]
     net = Network.build(sizes, activation=args.activation, seed=args.seed)
     print(f"data: {data.description}")
-    print(f"network: {'-'.join(map(str, sizes))}, {args.activation} hidden, softmax output, "
-          f"categorical cross-entropy, {net.n_parameters():,} parameters")
-    print(f"training: SGD α={args.lr}, batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}")
+    print(
+        f"network: {'-'.join(map(str, sizes))}, {args.activation} hidden, softmax output, "
+        f"categorical cross-entropy, {net.n_parameters():,} parameters"
+    )
+    print(
+        f"training: SGD α={args.lr}, batch {args.batch_size}, {args.epochs} epochs, "
+        f"seed {args.seed}"
+    )
     started = time.perf_counter()
     net.fit(
         data.X_train,
@@ -60,8 +69,10 @@ def train(args: argparse.Namespace) -> None:
         verbose=True,
     )
     scores = net.evaluate(data.X_test, data.y_test)
-    print(f"test accuracy {scores['accuracy']:.4f}, test loss {scores['loss']:.4f} "
-          f"({time.perf_counter() - started:.1f}s)")
+    print(
+        f"test accuracy {scores['accuracy']:.4f}, test loss {scores['loss']:.4f} "
+        f"({time.perf_counter() - started:.1f}s)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -86,7 +86,9 @@ class Dense(Layer):
         dtype = np.dtype(dtype)
         if W is None:
             draw = get_initializer(self.init)
-            W = draw(self.n_out, self.n_in, rng if rng is not None else np.random.default_rng(), dtype)
+            W = draw(
+                self.n_out, self.n_in, rng if rng is not None else np.random.default_rng(), dtype
+            )
         self.W: Array = _as_parameter(W, (self.n_out, self.n_in), "W", dtype)
         bias = xp.zeros(self.n_out, dtype=dtype) if b is None else b
         self.b: Array = _as_parameter(bias, (self.n_out,), "b", dtype)

@@ -29,7 +29,7 @@ class Loss:
     """The output activation whose pairing with this loss gives ``δ^[L] = A − Y``."""
 
     def per_sample(self, A: Array, Y: Array) -> Array:
-        """``ℓ(ŷ_i, y_i)`` for each sample: shape ``(m,)`` from ``A``, ``Y`` of shape ``(m, n_L)``."""
+        """``ℓ(ŷ_i, y_i)`` for each sample, ``(m,)``, from ``A`` and ``Y`` of shape ``(m, n_L)``."""
         raise NotImplementedError
 
     def gradient(self, A: Array, Y: Array) -> Array:

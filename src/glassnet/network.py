@@ -13,6 +13,7 @@ with the cost ``J = (1/m) Σ_i ℓ(ŷ_i, y_i) + λ/(2m) Σ_l ‖W^[l]‖²`` (bi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,7 +56,7 @@ class Network:
         self.loss = get_loss(loss)
         self.l2 = check_non_negative_number("l2", l2)
         dense = self.dense_layers
-        for lower, upper in zip(dense, dense[1:], strict=False):
+        for lower, upper in pairwise(dense):
             if upper.n_in != lower.n_out:
                 raise ValueError(
                     f"layer sizes do not chain: a layer with {lower.n_out} outputs is followed "
@@ -100,7 +101,7 @@ class Network:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         resolved = resolve_dtype(dtype)
         layers: list[Layer] = []
-        for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
+        for i, (n_in, n_out) in enumerate(pairwise(sizes)):
             is_output = i == len(sizes) - 2
             layers.append(
                 Dense(
@@ -140,7 +141,9 @@ class Network:
             except KeyError:
                 raise ValueError(f"layer {index}: missing key 'W'") from None
             if W.ndim != 2:
-                raise ValueError(f"layer {index}: W must be a matrix n_l × n_(l-1), got shape {W.shape}")
+                raise ValueError(
+                    f"layer {index}: W must be a matrix n_l × n_(l-1), got shape {W.shape}"
+                )
             built.append(
                 Dense(
                     W.shape[1],
@@ -182,16 +185,16 @@ class Network:
     def parameters(self) -> list[tuple[str, Array]]:
         """``[("W1", W^[1]), ("b1", b^[1]), …]``: the arrays training updates, in place."""
         return [
-            (f"{name}{l}", array)
-            for l, layer in enumerate(self.dense_layers, start=1)
+            (f"{name}{index}", array)
+            for index, layer in enumerate(self.dense_layers, start=1)
             for name, array in layer.params.items()
         ]
 
     def gradients(self) -> list[tuple[str, Array]]:
-        """``[("W1", ∂J/∂W^[1]), …]`` from the last :meth:`backward`, aligned with :meth:`parameters`."""
+        """``[("W1", ∂J/∂W^[1]), …]`` from the last :meth:`backward`, as :meth:`parameters`."""
         return [
-            (f"{name}{l}", array)
-            for l, layer in enumerate(self.dense_layers, start=1)
+            (f"{name}{index}", array)
+            for index, layer in enumerate(self.dense_layers, start=1)
             for name, array in layer.grads.items()
         ]
 
@@ -202,8 +205,8 @@ class Network:
         """A copy of this network whose parameters are in ``dtype``."""
         resolved = resolve_dtype(dtype)
         layers = [
-            Dense(l.n_in, l.n_out, l.activation, init=l.init, W=l.W, b=l.b, dtype=resolved)
-            for l in self.dense_layers
+            Dense(d.n_in, d.n_out, d.activation, init=d.init, W=d.W, b=d.b, dtype=resolved)
+            for d in self.dense_layers
         ]
         if len(layers) != len(self.layers):
             raise NotImplementedError("astype supports networks of Dense layers only")

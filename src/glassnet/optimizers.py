@@ -59,5 +59,7 @@ def get_optimizer(name: str, **settings: Any) -> Optimizer:
     """The optimizer called ``name`` with ``settings`` (``learning_rate`` …)."""
     key = name.lower()
     if key not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(sorted(OPTIMIZERS))}")
+        raise ValueError(
+            f"unknown optimizer {name!r}; expected one of {', '.join(sorted(OPTIMIZERS))}"
+        )
     return OPTIMIZERS[key](**settings)

@@ -137,7 +137,11 @@ def fit(
     m = X.shape[0]
     Y = network.check_y(y, m)
     epochs = check_positive_number("epochs", epochs, integer=True)
-    batch = m if batch_size is None else min(check_positive_number("batch_size", batch_size, integer=True), m)
+    batch = (
+        m
+        if batch_size is None
+        else min(check_positive_number("batch_size", batch_size, integer=True), m)
+    )
     if optimizer is None:
         optimizer = SGD(learning_rate)
     elif not isinstance(optimizer, Optimizer):

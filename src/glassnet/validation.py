@@ -48,7 +48,9 @@ def check_features(X: Any, n_features: int, dtype: np.dtype[Any], *, name: str =
     try:
         array = np.asarray(X)
     except ValueError as exc:  # ragged nested lists
-        raise ValueError(f"{name} must be a 2-D array of numbers; could not read it: {exc}") from exc
+        raise ValueError(
+            f"{name} must be a 2-D array of numbers; could not read it: {exc}"
+        ) from exc
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
     if array.ndim == 1:
@@ -75,8 +77,9 @@ def check_features(X: Any, n_features: int, dtype: np.dtype[Any], *, name: str =
     return array
 
 
-def check_targets(y: Any, n_samples: int, n_outputs: int, loss_name: str,
-                  dtype: np.dtype[Any], *, name: str = "y") -> Array:
+def check_targets(
+    y: Any, n_samples: int, n_outputs: int, loss_name: str, dtype: np.dtype[Any], *, name: str = "y"
+) -> Array:
     """Targets as an ``(m, n_L)`` array of ``dtype`` that fits the output layer and the loss.
 
     - categorical cross-entropy: class indices ``0 … n_L−1`` of shape ``(m,)`` (one-hot
@@ -124,7 +127,9 @@ def check_targets(y: Any, n_samples: int, n_outputs: int, loss_name: str,
 
 def _one_hot(labels: np.ndarray, n_classes: int, dtype: np.dtype[Any], name: str) -> Array:
     if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-        raise ValueError(f"{name} must hold integer class labels 0 … {n_classes - 1}, got fractions")
+        raise ValueError(
+            f"{name} must hold integer class labels 0 … {n_classes - 1}, got fractions"
+        )
     codes = labels.astype(np.int64)
     bad = (codes < 0) | (codes >= n_classes)
     if bad.any():

@@ -54,7 +54,8 @@ class GradientCheck:
         lines = [f"{'array':<6} {'shape':<12} {'relative error':>15} {'max |diff|':>11}"]
         for c in self.arrays:
             lines.append(
-                f"{c.name:<6} {c.shape!s:<12} {c.relative_error:>15.3e} {c.max_abs_difference:>11.3e}"
+                f"{c.name:<6} {c.shape!s:<12} {c.relative_error:>15.3e} "
+                f"{c.max_abs_difference:>11.3e}"
             )
         verdict = "PASS" if self.passed else "FAIL"
         lines.append(
