@@ -26,7 +26,7 @@ import numpy as np
 
 from .activations import Activation, get_activation
 from .backend import Array, xp
-from .initializers import default_initializer, get_initializer
+from .initializers import canonical_initializer_name, default_initializer, get_initializer
 
 
 class Layer:
@@ -82,7 +82,7 @@ class Dense(Layer):
         if self.n_in < 1 or self.n_out < 1:
             raise ValueError(f"a Dense layer needs n_in ≥ 1 and n_out ≥ 1, got {n_in} and {n_out}")
         self.activation = get_activation(activation)
-        self.init = init or default_initializer(self.activation.name)
+        self.init = canonical_initializer_name(init or default_initializer(self.activation.name))
         dtype = np.dtype(dtype)
         if W is None:
             draw = get_initializer(self.init)
