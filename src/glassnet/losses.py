@@ -111,10 +111,11 @@ class CategoricalCrossEntropy(Loss):
         return -Y / _clip_probabilities(A)
 
     def per_sample_from_logits(self, Z: Array, Y: Array) -> Array:
-        # −Σ y_k log softmax(z)_k = Σ y_k (logsumexp(z) − z_k), shifted by max z for stability.
-        z_max = Z.max(axis=1, keepdims=True)
-        log_sum_exp = xp.log(xp.exp(Z - z_max).sum(axis=1)) + z_max[:, 0]
-        return log_sum_exp * Y.sum(axis=1) - (Y * Z).sum(axis=1)
+        # −Σ y_k log softmax(z)_k = Σ y_k (logsumexp(s) − s_k) with s = z − max z: e^s ≤ 1
+        # cannot overflow, and the difference of small numbers keeps full precision.
+        S = Z - Z.max(axis=1, keepdims=True)
+        log_sum_exp = xp.log(xp.exp(S).sum(axis=1))
+        return log_sum_exp * Y.sum(axis=1) - (Y * S).sum(axis=1)
 
 
 LOSSES: dict[str, type[Loss]] = {
