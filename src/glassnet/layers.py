@@ -15,6 +15,12 @@ so the same equations read::
     Zᵀ = Aᵀ_prev Wᵀ + bᵀ               δ_prevᵀ = (δᵀ W) ⊙ f'(Z_prevᵀ)
     ∂L/∂W = (1/m) δ A_prevᵀ  =  (1/m) (δᵀ)ᵀ A_prevᵀ
 
+The backward pass carries ``dZ = ∂L/∂Z = δ/m``, the gradient of the batch's mean loss,
+rather than the documents' per-sample ``δ``. The two differ by the constant ``1/m`` and
+every step of BP is linear in them, so ``∂L/∂W = dZᵀ A_prev`` exactly; applying ``1/m``
+once to the output's ``δ^[L]`` (``m × n_L`` numbers) spares a pass over every ``dW``
+(``n_l × n_{l−1}``) each step. :attr:`Dense.delta` gives the documents' ``δ`` back.
+
 The glass-box views transpose them back into the documents' orientation.
 """
 
@@ -102,7 +108,7 @@ class Dense(Layer):
         self.A_prev: Array | None = None
         self.Z: Array | None = None
         self.A: Array | None = None
-        self.delta: Array | None = None
+        self.dZ: Array | None = None
 
     @property
     def params(self) -> dict[str, Array]:  # type: ignore[override]
@@ -120,25 +126,28 @@ class Dense(Layer):
         self.A = self.activation.forward(Z)
         return self.A
 
+    @property
+    def delta(self) -> Array | None:
+        """The documents' ``δ^[l]`` of the last backward pass (per sample: ``m · ∂L/∂Z``)."""
+        return None if self.dZ is None else self.dZ * self.dZ.shape[0]
+
     def backward(self, dA: Array) -> Array | None:
-        """BP step 3: ``δ = ∂L/∂A ⊙ f'(Z)``, then :meth:`backward_delta`."""
+        """BP step 3: ``∂L/∂Z = ∂L/∂A ⊙ f'(Z)``, then :meth:`backward_dZ`."""
         assert self.Z is not None and self.A is not None, "backward before forward"
-        return self.backward_delta(self.activation.backward(dA, self.Z, self.A))
+        return self.backward_dZ(self.activation.backward(dA, self.Z, self.A))
 
-    def backward_delta(self, delta: Array) -> Array | None:
-        """BP step 4 from ``δ = ∂L/∂Z`` of shape ``(m, n_out)``.
+    def backward_dZ(self, dZ: Array) -> Array | None:
+        """BP step 4 from ``dZ = ∂L/∂Z = δ/m`` of shape ``(m, n_out)``.
 
-        ``∂L/∂W = (1/m) δᵀ A_prev``, ``∂L/∂b = (1/m) Σ_samples δ``, and the returned
-        ``∂L/∂A_prev = δ W`` is the ``W^[l]ᵀ δ^[l]`` of BP step 3 for the layer below.
+        ``∂L/∂W = (1/m) δᵀ A_prev = dZᵀ A_prev``, ``∂L/∂b = Σ_samples dZ``, and the
+        returned ``∂L/∂A_prev = dZ W`` is the ``W^[l]ᵀ δ^[l]`` of BP step 3 (over ``m``)
+        for the layer below.
         """
         assert self.A_prev is not None, "backward before forward"
-        self.delta = delta
-        inv_m = 1.0 / delta.shape[0]
-        xp.matmul(delta.T, self.A_prev, out=self.dW)
-        self.dW *= inv_m
-        xp.sum(delta, axis=0, out=self.db)
-        self.db *= inv_m
-        return delta @ self.W if self.propagate_input_grad else None
+        self.dZ = dZ
+        xp.matmul(dZ.T, self.A_prev, out=self.dW)
+        xp.sum(dZ, axis=0, out=self.db)
+        return dZ @ self.W if self.propagate_input_grad else None
 
     def config(self) -> dict[str, Any]:
         """The settings that rebuild this layer (parameters aside)."""

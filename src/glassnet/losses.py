@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .backend import Array, xp
+from .backend import Array, row_sum, xp
 
 
 class Loss:
@@ -60,7 +60,7 @@ class MeanSquaredError(Loss):
 
     def per_sample(self, A: Array, Y: Array) -> Array:
         R = A - Y
-        return 0.5 * (R * R).sum(axis=1)
+        return 0.5 * row_sum(R * R)
 
     def gradient(self, A: Array, Y: Array) -> Array:
         return A - Y
@@ -84,7 +84,7 @@ class BinaryCrossEntropy(Loss):
 
     def per_sample(self, A: Array, Y: Array) -> Array:
         P = _clip_probabilities(A)
-        return -(Y * xp.log(P) + (1 - Y) * xp.log1p(-P)).sum(axis=1)
+        return -row_sum(Y * xp.log(P) + (1 - Y) * xp.log1p(-P))
 
     def gradient(self, A: Array, Y: Array) -> Array:
         P = _clip_probabilities(A)
@@ -92,7 +92,7 @@ class BinaryCrossEntropy(Loss):
 
     def per_sample_from_logits(self, Z: Array, Y: Array) -> Array:
         # −[y log σ(z) + (1−y) log(1−σ(z))] = max(z, 0) − z·y + log(1 + e^{−|z|})
-        return (xp.maximum(Z, 0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))).sum(axis=1)
+        return row_sum(xp.maximum(Z, 0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z))))
 
 
 class CategoricalCrossEntropy(Loss):
@@ -105,7 +105,7 @@ class CategoricalCrossEntropy(Loss):
     fused_activation = "softmax"
 
     def per_sample(self, A: Array, Y: Array) -> Array:
-        return -(Y * xp.log(_clip_probabilities(A))).sum(axis=1)
+        return -row_sum(Y * xp.log(_clip_probabilities(A)))
 
     def gradient(self, A: Array, Y: Array) -> Array:
         return -Y / _clip_probabilities(A)
@@ -114,8 +114,8 @@ class CategoricalCrossEntropy(Loss):
         # −Σ y_k log softmax(z)_k = Σ y_k (logsumexp(s) − s_k) with s = z − max z: e^s ≤ 1
         # cannot overflow, and the difference of small numbers keeps full precision.
         S = Z - Z.max(axis=1, keepdims=True)
-        log_sum_exp = xp.log(xp.exp(S).sum(axis=1))
-        return log_sum_exp * Y.sum(axis=1) - (Y * S).sum(axis=1)
+        log_sum_exp = xp.log(row_sum(xp.exp(S)))
+        return log_sum_exp * row_sum(Y) - row_sum(Y * S)
 
 
 LOSSES: dict[str, type[Loss]] = {

@@ -255,7 +255,9 @@ class Network:
 
     def backward(self, Y: Array) -> None:
         """BP steps 2–4 for the last forward pass; fills each layer's ``dW``, ``db``."""
-        grad = self.output_layer.backward_delta(self.output_delta(Y))
+        dZ = self.output_delta(Y)
+        dZ *= 1.0 / dZ.shape[0]  # δ^[L]/m: the 1/m of BP step 4, once (see glassnet.layers)
+        grad = self.output_layer.backward_dZ(dZ)
         for layer in reversed(self.layers[:-1]):
             assert grad is not None
             grad = layer.backward(grad)

@@ -155,6 +155,9 @@ def fit(
     rng = np.random.default_rng(seed)
     callbacks = list(callbacks) + ([EpochPrinter(epochs)] if verbose else [])
 
+    # Mini-batches are gathered into one reused buffer: no copy of the whole dataset per
+    # epoch, and no fresh allocation per step.
+    X_batch = xp.empty((batch, X.shape[1]), dtype=X.dtype)
     params = [theta for _, theta in network.parameters()]
     grads = [grad for _, grad in network.gradients()]
     history = History(metric=metric_name(network.loss.name))
@@ -170,7 +173,8 @@ def fit(
                 Xb, Yb = X[start : start + batch], Y[start : start + batch]
             else:
                 rows = order[start : start + batch]
-                Xb, Yb = X[rows], Y[rows]
+                Xb = xp.take(X, rows, axis=0, out=X_batch[: rows.size], mode="clip")
+                Yb = Y[rows]
             A = network.forward(Xb, training=True)
             cost = network.cost(Yb)
             if not math.isfinite(cost):

@@ -1,0 +1,478 @@
+"""Training speed of glassnet against PyTorch, scikit-learn and a matrix-product bound.
+
+The workload: a 784-256-128-10 network (ReLU hidden layers, softmax output, categorical
+cross-entropy) trained for one epoch of 60,000 MNIST-shaped float32 samples by plain SGD
+(learning rate 0.01, no momentum), at batch sizes 32, 128 and 512. The data are synthetic
+by default (pixels uniform in [0, 1), labels uniform in 0–9, fixed seed); ``--mnist DIR``
+uses the real training set instead (speed does not depend on the values).
+
+Run it from the repository root::
+
+    python bench/speed.py                      # 5 fresh processes, medians (the default)
+    python bench/speed.py --repeats 3 --batch-sizes 32,512 --samples 20000
+    python bench/speed.py --mnist /path/to/mnist          # the IDX .gz files
+    python bench/speed.py --single                        # one process, no subprocesses
+
+What is measured, for each batch size, in each process:
+
+glassnet
+    ``Network.fit`` (the public API: input checks, one-hot encoding, shuffling, the cost
+    and the accuracy of every batch) over ``--epochs`` epochs, after a short warm-up fit.
+torch
+    PyTorch on the CPU in eager mode with ``torch.set_num_threads(os.cpu_count())``:
+    ``nn.Sequential(Linear, ReLU, Linear, ReLU, Linear)``, ``CrossEntropyLoss``,
+    ``torch.optim.SGD`` and the usual loop (``randperm`` each epoch, index each batch,
+    ``zero_grad``, ``backward``, ``step``, ``loss.item()``), after a warm-up.
+sklearn
+    ``MLPClassifier(solver="sgd", momentum=0, alpha=0, max_iter=epochs, shuffle=True)`` fed
+    float32; the header says which dtype it computes in (recent versions keep float32).
+GEMM bound
+    Only the eight matrix products of a training step (forward ``X W1ᵀ``, ``A1 W2ᵀ``,
+    ``A2 W3ᵀ``; backward ``δ3ᵀ A2``, ``δ3 W3``, ``δ2ᵀ A1``, ``δ2 W2``, ``δ1ᵀ X``) with NumPy
+    float32 into preallocated outputs, as many steps as an epoch has: what any NumPy
+    implementation of this network would reach with everything else free.
+
+Every figure is samples per second (samples trained on / wall-clock seconds), higher is
+better. Ratios are glassnet's figure over the peer's, computed within one process.
+
+A shared, noisy machine can run one process at two thirds of the speed of the next for
+that process's whole life, so by default the script is a driver: it starts ``--repeats``
+fresh copies of itself (``--single --json``, each printing one JSON line) and reports the
+median over processes of every samples/s figure and of every ratio, with the ratio's
+min–max. Within a process the peers run one after another for each batch size, in an
+order rotated from process to process.
+
+Peers are optional: one that cannot be imported is reported as "not installed".
+``--optimizer`` picks the update rule; only ``sgd`` exists so far. To add one, add a
+builder to ``GLASSNET_OPTIMIZERS`` and ``TORCH_OPTIMIZERS`` (and the matching settings
+to ``SKLEARN_SOLVERS`` where scikit-learn has the rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import gzip
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import glassnet as gn
+
+SIZES = (784, 256, 128, 10)
+"""Layer widths, input first."""
+LEARNING_RATE = 0.01
+WARMUP_SAMPLES = 2048
+"""Samples in each warm-up run (at least 8 batches' worth)."""
+
+Timed = Callable[[], object]
+"""A prepared, warmed-up run: calling it does the work that is timed."""
+
+# -- optimizers: the extension point ------------------------------------------------------
+
+GLASSNET_OPTIMIZERS: dict[str, Callable[[float], gn.Optimizer]] = {
+    "sgd": lambda lr: gn.SGD(lr),
+    # "momentum": lambda lr: gn.Momentum(lr, beta=0.9),   once glassnet has it
+    # "adam": lambda lr: gn.Adam(lr),
+}
+
+
+def _torch_sgd(params: Iterable[Any], lr: float) -> Any:
+    import torch
+
+    return torch.optim.SGD(params, lr=lr, momentum=0.0)
+
+
+TORCH_OPTIMIZERS: dict[str, Callable[[Iterable[Any], float], Any]] = {
+    "sgd": _torch_sgd,
+    # "momentum": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),
+    # "adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
+}
+
+SKLEARN_SOLVERS: dict[str, dict[str, Any]] = {
+    "sgd": {"solver": "sgd", "momentum": 0.0, "nesterovs_momentum": False},
+    # "momentum": {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": False},
+    # "adam": {"solver": "adam"},
+}
+
+
+class PeerUnavailable(Exception):
+    """A peer cannot run: its library is missing, or it lacks the chosen optimizer."""
+
+
+# -- the workload and the timing helper ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One measurement's inputs, the same for every peer."""
+
+    X: np.ndarray
+    """``(m, 784)`` float32, C-contiguous."""
+    y: np.ndarray
+    """``(m,)`` int64 labels 0–9."""
+    batch_size: int
+    epochs: int
+    optimizer: str
+    seed: int
+
+    @property
+    def samples(self) -> int:
+        """Samples trained on in the timed run."""
+        return self.epochs * self.X.shape[0]
+
+    def warmup(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first few thousand samples, for a warm-up run at the same batch size."""
+        n = min(self.X.shape[0], max(WARMUP_SAMPLES, 8 * self.batch_size))
+        return self.X[:n], self.y[:n]
+
+
+def samples_per_second(prepare: Callable[[Workload], Timed], work: Workload) -> float:
+    """Build and warm up a peer with ``prepare``, then time its run once."""
+    run = prepare(work)
+    gc.collect()
+    start = time.perf_counter()
+    run()
+    return work.samples / (time.perf_counter() - start)
+
+
+# -- the peers ----------------------------------------------------------------------------
+
+
+def prepare_glassnet(work: Workload) -> Timed:
+    net = gn.Network.build(SIZES, activation="relu", seed=work.seed, dtype="float32")
+    make_optimizer = GLASSNET_OPTIMIZERS[work.optimizer]
+
+    def train(X: np.ndarray, y: np.ndarray, epochs: int) -> object:
+        return net.fit(
+            X,
+            y,
+            epochs=epochs,
+            batch_size=work.batch_size,
+            optimizer=make_optimizer(LEARNING_RATE),
+            shuffle=True,
+            seed=work.seed,
+        )
+
+    train(*work.warmup(), epochs=1)
+    return lambda: train(work.X, work.y, work.epochs)
+
+
+def prepare_torch(work: Workload) -> Timed:
+    try:
+        import torch
+        from torch import nn
+    except ImportError as exc:
+        raise PeerUnavailable("not installed") from exc
+    if work.optimizer not in TORCH_OPTIMIZERS:
+        raise PeerUnavailable(f"no {work.optimizer}")
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(work.seed)
+    layers: list[nn.Module] = []
+    for n_in, n_out in itertools.pairwise(SIZES):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])  # no ReLU after the output layer: the loss has softmax
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(work.seed)
+    batch = work.batch_size
+
+    def train(X: Any, y: Any, epochs: int) -> float:
+        optimizer = TORCH_OPTIMIZERS[work.optimizer](model.parameters(), LEARNING_RATE)
+        m = X.shape[0]
+        total = 0.0
+        for _ in range(epochs):
+            order = torch.randperm(m, generator=generator)
+            for start in range(0, m, batch):
+                rows = order[start : start + batch]
+                optimizer.zero_grad()
+                loss = loss_fn(model(X[rows]), y[rows])
+                loss.backward()
+                optimizer.step()
+                total += loss.item()
+        return total
+
+    X_warm, y_warm = work.warmup()
+    train(torch.from_numpy(X_warm), torch.from_numpy(y_warm), epochs=1)
+    X, y = torch.from_numpy(work.X), torch.from_numpy(work.y)
+    return lambda: train(X, y, work.epochs)
+
+
+def prepare_sklearn(work: Workload) -> Timed:
+    try:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPClassifier
+    except ImportError as exc:
+        raise PeerUnavailable("not installed") from exc
+    if work.optimizer not in SKLEARN_SOLVERS:
+        raise PeerUnavailable(f"no {work.optimizer}")
+
+    def train(X: np.ndarray, y: np.ndarray, epochs: int) -> object:
+        model = MLPClassifier(
+            hidden_layer_sizes=SIZES[1:-1],
+            activation="relu",
+            batch_size=work.batch_size,
+            learning_rate="constant",
+            learning_rate_init=LEARNING_RATE,
+            max_iter=epochs,
+            shuffle=True,
+            alpha=0.0,
+            random_state=work.seed,
+            **SKLEARN_SOLVERS[work.optimizer],
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the epoch count
+            return model.fit(X, y)
+
+    train(*work.warmup(), epochs=1)
+    return lambda: train(work.X, work.y, work.epochs)
+
+
+def prepare_gemm_bound(work: Workload) -> Timed:
+    """The eight matrix products of a training step, for every batch of the epochs."""
+    rng = np.random.default_rng(work.seed)
+    batch = work.batch_size
+
+    def matrix(rows: int, cols: int) -> np.ndarray:
+        return (rng.standard_normal((rows, cols)) / np.sqrt(cols)).astype(np.float32)
+
+    W = [matrix(n_out, n_in) for n_in, n_out in itertools.pairwise(SIZES)]
+    A = [np.ascontiguousarray(work.X[:batch])]  # A[0] = X, then A1, A2 and Z3
+    A += [np.empty((batch, w.shape[0]), np.float32) for w in W]
+    delta = [matrix(batch, w.shape[0]) for w in W]
+    dW = [np.empty_like(w) for w in W]
+    dA = [np.empty((batch, w.shape[1]), np.float32) for w in W]
+
+    def step_products(m: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(left, right, out)`` of each product of a step on ``m`` rows."""
+        products = [(A[k][:m], W[k].T, A[k + 1][:m]) for k in range(len(W))]  # forward
+        for k in reversed(range(len(W))):  # backward; no gradient is sent to X
+            products.append((delta[k][:m].T, A[k][:m], dW[k]))
+            if k > 0:
+                products.append((delta[k][:m], W[k], dA[k][:m]))
+        return products
+
+    full, last = divmod(work.X.shape[0], batch)  # batches as fit makes them
+    epoch = [step_products(batch)] * full + ([step_products(last)] if last else [])
+    assert all(len(products) == 8 for products in epoch)
+
+    def run(steps: Sequence[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]) -> None:
+        for products in steps:
+            for left, right, out in products:
+                np.matmul(left, right, out=out)
+
+    run(epoch[:8])  # warm-up
+    return lambda: run(epoch * work.epochs)
+
+
+PEERS: dict[str, Callable[[Workload], Timed]] = {
+    "glassnet": prepare_glassnet,
+    "torch": prepare_torch,
+    "sklearn": prepare_sklearn,
+    "gemm_bound": prepare_gemm_bound,
+}
+RATIOS = {"torch": "glassnet/torch", "sklearn": "glassnet/sklearn", "gemm_bound": "glassnet/bound"}
+"""Each peer glassnet is compared with, and the ratio's column name."""
+
+
+# -- one process --------------------------------------------------------------------------
+
+
+def load_data(samples: int, mnist: Path | None, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(X, y, description)``: synthetic by default, or the MNIST training set."""
+    if mnist is None:
+        rng = np.random.default_rng(seed)
+        X = rng.random((samples, SIZES[0]), dtype=np.float32)
+        y = rng.integers(0, SIZES[-1], samples, dtype=np.int64)
+        return X, y, f"synthetic (uniform pixels, random labels, seed {seed})"
+    images = _read_idx(mnist / "train-images-idx3-ubyte.gz").reshape(-1, SIZES[0])
+    labels = _read_idx(mnist / "train-labels-idx1-ubyte.gz")
+    if samples > images.shape[0]:
+        raise SystemExit(f"--samples {samples} is more than the {images.shape[0]} MNIST images")
+    X = np.ascontiguousarray(images[:samples], dtype=np.float32) / np.float32(255)
+    return X, labels[:samples].astype(np.int64), f"MNIST training set from {mnist}"
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Every peer at every batch size in this process: ``{"meta": …, "rows": […]}``."""
+    X, y, description = load_data(args.samples, args.mnist, args.seed)
+    names = list(PEERS)
+    shift = args.order_offset % len(names)
+    order = names[shift:] + names[:shift]
+    rows = []
+    for batch_size in args.batch_sizes:
+        work = Workload(X, y, batch_size, args.epochs, args.optimizer, args.seed)
+        row: dict[str, Any] = {"batch_size": batch_size, "missing": {}}
+        for name in order:
+            try:
+                row[name] = samples_per_second(PEERS[name], work)
+            except PeerUnavailable as why:
+                row[name] = None
+                row["missing"][name] = str(why)
+        for peer, ratio in RATIOS.items():
+            row[ratio] = row["glassnet"] / row[peer] if row[peer] else None
+        rows.append(row)
+    return {"meta": describe(args, description), "rows": rows}
+
+
+def describe(args: argparse.Namespace, data: str) -> dict[str, Any]:
+    """Versions, threads and settings, for the header."""
+    meta: dict[str, Any] = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "glassnet": gn.__version__,
+        "cpus": os.cpu_count(),
+        "data": data,
+        "samples": args.samples,
+        "epochs": args.epochs,
+        "optimizer": args.optimizer,
+    }
+    try:
+        import torch
+
+        meta["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads"
+    except ImportError:
+        meta["torch"] = "not installed"
+    try:
+        import sklearn
+
+        meta["sklearn"] = f"{sklearn.__version__}, computes in {sklearn_dtype()} on float32 input"
+    except ImportError:
+        meta["sklearn"] = "not installed"
+    try:
+        from threadpoolctl import threadpool_info
+
+        pools = [f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()]
+        meta["thread pools"] = ", ".join(pools) + " threads"
+    except ImportError:
+        pass
+    return meta
+
+
+def sklearn_dtype() -> str:
+    """The dtype of MLPClassifier's weights after a fit on float32 data."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 4), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPClassifier((3,), solver="sgd", max_iter=1).fit(X, np.arange(64) % 3)
+    return str(model.coefs_[0].dtype)
+
+
+# -- the driver ---------------------------------------------------------------------------
+
+
+def drive(args: argparse.Namespace, argv: Sequence[str]) -> list[dict[str, Any]]:
+    """Run ``--repeats`` fresh processes of this script and collect their results."""
+    results = []
+    for i in range(args.repeats):
+        started = time.perf_counter()
+        command = [sys.executable, __file__, *argv, "--single", "--json", "--order-offset", str(i)]
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        seconds = time.perf_counter() - started
+        print(f"process {i + 1}/{args.repeats} done in {seconds:.0f} s", file=sys.stderr)
+    return results
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    """The table: medians over processes, and each ratio's min–max."""
+    meta = results[0]["meta"]
+    lines = [f"{key}: {value}" for key, value in meta.items()]
+    lines.append(
+        f"processes: {len(results)}; samples/s and ratios are medians over processes, "
+        "ratios [min-max]"
+    )
+    header = ["batch", "glassnet/s", "torch/s", "glassnet/torch", "sklearn/s"]
+    header += ["glassnet/sklearn", "GEMM bound/s", "glassnet/bound"]
+    table = [header]
+    for index, first in enumerate(results[0]["rows"]):
+        rows = [result["rows"][index] for result in results]
+        cells = [str(first["batch_size"]), _rate(rows, "glassnet")]
+        for peer, ratio in RATIOS.items():
+            cells += [_rate(rows, peer), _ratio(rows, ratio)]
+        table.append(cells)
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    return "\n".join(lines)
+
+
+def _rate(rows: list[dict[str, Any]], name: str) -> str:
+    values = [row[name] for row in rows if row[name] is not None]
+    if not values:
+        return rows[0]["missing"].get(name, "n/a")
+    return f"{statistics.median(values):,.0f}"
+
+
+def _ratio(rows: list[dict[str, Any]], name: str) -> str:
+    values = [row[name] for row in rows if row[name] is not None]
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--batch-sizes",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[32, 128, 512],
+        help="comma-separated mini-batch sizes",
+    )
+    parser.add_argument("--samples", type=int, default=60_000, help="samples per epoch")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs in each timed run")
+    parser.add_argument(
+        "--optimizer", choices=sorted(GLASSNET_OPTIMIZERS), default="sgd", help="update rule"
+    )
+    parser.add_argument("--mnist", type=Path, help="a directory with MNIST's IDX .gz files")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffles")
+    parser.add_argument("--repeats", type=int, default=5, help="fresh processes to run")
+    parser.add_argument("--single", action="store_true", help="measure in this process only")
+    parser.add_argument("--json", action="store_true", help="with --single: one JSON line")
+    parser.add_argument("--order-offset", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if min(args.batch_sizes) < 1 or args.samples < 1 or args.epochs < 1 or args.repeats < 1:
+        parser.error("batch sizes, --samples, --epochs and --repeats must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    if args.single:
+        result = measure(args)
+        print(json.dumps(result) if args.json else report([result]), flush=True)
+    else:
+        print(report(drive(args, argv)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
