@@ -210,10 +210,11 @@ def test_detects_a_wrong_activation_derivative(monkeypatch: pytest.MonkeyPatch) 
     """Scale the backward of layer 2's activation by 1.01. δ^[2] is then off by exactly
     that factor, and so are dW2, db2 and (through δ^[1]) dW1, db1; layer 3 is untouched.
     For g' = (1+c) g the relative error is ‖c g‖ / ((2+c)‖g‖) = c/(2+c)."""
-    net, X, y = _make_case(["tanh", "tanh", "identity"], "mse", batch=4, l2=0.0, seed=5)
-    act = net.dense_layers[1].activation
-    original = act.backward
-    monkeypatch.setattr(act, "backward", lambda dA, Z, A: original(dA, Z, A) * 1.01)
+    net, X, y = _make_case(["sigmoid", "tanh", "identity"], "mse", batch=4, l2=0.0, seed=5)
+    # gradient_check rebuilds the network in float64, so patch the class: only layer 2 is tanh.
+    tanh = type(net.dense_layers[1].activation)
+    original = tanh.backward
+    monkeypatch.setattr(tanh, "backward", lambda self, dA, Z, A: original(self, dA, Z, A) * 1.01)
 
     res = gn.gradient_check(net, X, y)
     errors = {c.name: c.relative_error for c in res.arrays}
@@ -231,8 +232,8 @@ def test_detects_and_localises_one_wrong_array(monkeypatch: pytest.MonkeyPatch) 
     """A bug confined to one array (db2 half again too large) flags that array only."""
     original = Network.backward
 
-    def bad_backward(self: Network, Y: np.ndarray) -> None:
-        original(self, Y)
+    def bad_backward(self: Network, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        original(self, Y, sample_weight)
         self.dense_layers[1].db *= 1.5
 
     monkeypatch.setattr(Network, "backward", bad_backward)

@@ -151,9 +151,9 @@ def test_callbacks_see_every_epoch_and_can_stop_training() -> None:
         def __init__(self) -> None:
             self.seen: list[int] = []
 
-        def on_epoch_end(self, epoch, logs, network) -> None:
-            self.seen.append(epoch)
-            self.stop_training = epoch == 2
+        def on_epoch_end(self, state, logs) -> None:
+            self.seen.append(state.epoch)
+            state.stop_training = state.epoch == 2
 
     X, y = _blobs()
     stopper = StopAfterTwo()

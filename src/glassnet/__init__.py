@@ -9,29 +9,54 @@ written out, fast to train and open to inspect.
 
 from . import datasets
 from .activations import get_activation
+from .callbacks import (
+    Callback,
+    CosineDecay,
+    EarlyStopping,
+    ExponentialDecay,
+    LearningRateScheduler,
+    ProgressBar,
+    ReduceLROnPlateau,
+    StepDecay,
+)
 from .inspect import GradientCheck, gradient_check
-from .layers import Dense, Layer
+from .layers import BatchNorm, Dense, Dropout, Layer
 from .losses import get_loss
 from .network import Network
-from .optimizers import SGD, Optimizer
-from .training import Callback, History, TrainingDivergedError, fit
+from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, get_optimizer
+from .training import History, TrainingDivergedError, TrainingState, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "BatchNorm",
     "Callback",
+    "CosineDecay",
     "Dense",
+    "Dropout",
+    "EarlyStopping",
+    "ExponentialDecay",
     "GradientCheck",
     "History",
     "Layer",
+    "LearningRateScheduler",
     "Network",
     "Optimizer",
+    "ProgressBar",
+    "RMSprop",
+    "ReduceLROnPlateau",
+    "StepDecay",
     "TrainingDivergedError",
+    "TrainingState",
     "__version__",
     "datasets",
     "fit",
     "get_activation",
     "get_loss",
+    "get_optimizer",
     "gradient_check",
 ]

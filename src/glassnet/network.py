@@ -7,7 +7,9 @@ Forward propagation is BP step 1, :meth:`Network.backward` is BP steps 2–4::
     ∂J/∂W^[l] = (1/m) δ^[l] A^[l−1]ᵀ + (λ/m) W^[l]
     ∂J/∂b^[l] = (1/m) Σ_samples δ^[l]
 
-with the cost ``J = (1/m) Σ_i ℓ(ŷ_i, y_i) + λ/(2m) Σ_l ‖W^[l]‖²`` (biases excluded).
+with the cost ``J = (1/m) Σ_i w_i ℓ(ŷ_i, y_i) + λ/(2m) Σ_l ‖W^[l]‖² + λ₁/m Σ_l |W^[l]|``
+(biases excluded; the sample weights ``w_i`` are 1 unless given, and the L1 term is the
+same idea with absolute values, whose gradient is ``(λ₁/m) sign(W)``).
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .backend import Array, resolve_dtype, xp
-from .layers import Dense, Layer
+from .layers import Dense, Dropout, Layer, layer_from_config
 from .losses import Loss, get_loss
 from .validation import check_features, check_non_negative_number, check_targets
 
 if TYPE_CHECKING:
-    from .optimizers import Optimizer
-    from .training import Callback, History
+    from .training import History
 
 PREDICT_CHUNK = 4096
 """Samples per forward pass at inference: bounds memory on large inputs."""
@@ -42,12 +43,21 @@ class Network:
         ``'mse'``, ``'bce'`` or ``'cce'`` (or a :class:`Loss`).
     l2:
         ``λ`` of the regularized cost ``J = L + λ/(2m) Σ‖W‖²`` (document 001).
+    l1:
+        ``λ₁`` of an L1 term ``λ₁/m Σ|W|``, which pushes weights to exactly zero.
 
     Use :meth:`build` to make one from layer sizes, or :meth:`from_parameters` to type in
     a textbook example's weights.
     """
 
-    def __init__(self, layers: Sequence[Layer], loss: str | Loss = "cce", *, l2: float = 0.0):
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        loss: str | Loss = "cce",
+        *,
+        l2: float = 0.0,
+        l1: float = 0.0,
+    ) -> None:
         if not layers:
             raise ValueError("layers must hold at least one layer, got none")
         if not isinstance(layers[-1], Dense):
@@ -55,18 +65,20 @@ class Network:
         self.layers = list(layers)
         self.loss = get_loss(loss)
         self.l2 = check_non_negative_number("l2", l2)
-        dense = self.dense_layers
-        for lower, upper in pairwise(dense):
+        self.l1 = check_non_negative_number("l1", l1)
+        for lower, upper in pairwise(self.layers):
             if upper.n_in != lower.n_out:
+                shape = f" (W has shape {upper.W.shape})" if isinstance(upper, Dense) else ""
                 raise ValueError(
                     f"layer sizes do not chain: a layer with {lower.n_out} outputs is followed "
-                    f"by one that expects {upper.n_in} inputs (W has shape {upper.W.shape})"
+                    f"by one that expects {upper.n_in} inputs{shape}"
                 )
+        dense = self.dense_layers
         dtypes = {layer.W.dtype for layer in dense}
         if len(dtypes) != 1:
             raise ValueError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
         self.dtype: np.dtype[Any] = dtypes.pop()
-        self.layers[0].propagate_input_grad = False  # type: ignore[attr-defined]
+        dense[0].propagate_input_grad = False  # nothing below it has parameters
         self._last_m = 0
 
     # -- construction -------------------------------------------------------------------
@@ -81,6 +93,9 @@ class Network:
         loss: str | None = None,
         init: str | None = None,
         l2: float = 0.0,
+        l1: float = 0.0,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
         seed: int | np.random.Generator | None = None,
         dtype: str = "float32",
     ) -> Network:
@@ -89,6 +104,8 @@ class Network:
         ``activation`` is used in the hidden layers. The output activation and the loss
         default to each other's natural partner: softmax with ``'cce'`` when there are
         several outputs, sigmoid with ``'bce'`` for one; name either to choose.
+        ``dropout`` adds a :class:`~glassnet.layers.Dropout` of that rate after each hidden
+        layer; ``batch_norm`` normalizes each hidden layer's ``Z`` before its activation.
 
         >>> net = Network.build([784, 128, 10], seed=0)   # ReLU, softmax, cross-entropy
         """
@@ -101,6 +118,8 @@ class Network:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         resolved = resolve_dtype(dtype)
         layers: list[Layer] = []
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         for i, (n_in, n_out) in enumerate(pairwise(sizes)):
             is_output = i == len(sizes) - 2
             layers.append(
@@ -109,11 +128,14 @@ class Network:
                     n_out,
                     output_activation if is_output else activation,
                     init=init,
+                    batch_norm=batch_norm and not is_output,
                     rng=rng,
                     dtype=resolved,
                 )
             )
-        return cls(layers, loss, l2=l2)
+            if dropout and not is_output:
+                layers.append(Dropout(n_out, dropout, rng=rng))
+        return cls(layers, loss, l2=l2, l1=l1)
 
     @classmethod
     def from_parameters(
@@ -184,33 +206,35 @@ class Network:
 
     def parameters(self) -> list[tuple[str, Array]]:
         """``[("W1", W^[1]), ("b1", b^[1]), …]``: the arrays training updates, in place."""
-        return [
-            (f"{name}{index}", array)
-            for index, layer in enumerate(self.dense_layers, start=1)
-            for name, array in layer.params.items()
-        ]
+        return self._named("params")
 
     def gradients(self) -> list[tuple[str, Array]]:
         """``[("W1", ∂J/∂W^[1]), …]`` from the last :meth:`backward`, as :meth:`parameters`."""
+        return self._named("grads")
+
+    def buffers(self) -> list[tuple[str, Array]]:
+        """Learned state that is not a parameter: ``[("running_mean1", …), …]``."""
+        return self._named("buffers")
+
+    def _named(self, group: str) -> list[tuple[str, Array]]:
+        # Arrays are numbered by the documents' layer index l, which counts Dense layers.
         return [
             (f"{name}{index}", array)
             for index, layer in enumerate(self.dense_layers, start=1)
-            for name, array in layer.grads.items()
+            for name, array in getattr(layer, group).items()
         ]
 
     def n_parameters(self) -> int:
         return sum(int(array.size) for _, array in self.parameters())
 
     def astype(self, dtype: str) -> Network:
-        """A copy of this network whose parameters are in ``dtype``."""
+        """A copy of this network (parameters and buffers) in ``dtype``."""
         resolved = resolve_dtype(dtype)
         layers = [
-            Dense(d.n_in, d.n_out, d.activation, init=d.init, W=d.W, b=d.b, dtype=resolved)
-            for d in self.dense_layers
+            layer_from_config(layer.config(), {**layer.params, **layer.buffers}, resolved)
+            for layer in self.layers
         ]
-        if len(layers) != len(self.layers):
-            raise NotImplementedError("astype supports networks of Dense layers only")
-        return Network(layers, self.loss, l2=self.l2)
+        return Network(layers, self.loss, l2=self.l2, l1=self.l1)
 
     # -- the engine ---------------------------------------------------------------------
 
@@ -226,9 +250,14 @@ class Network:
         self._last_m = X.shape[0]
         return A
 
-    def cost(self, Y: Array) -> float:
-        """``J = L + λ/(2m) Σ_l ‖W^[l]‖²`` for the last forward pass and targets ``Y``."""
-        return float(self.per_sample_loss(Y).mean()) + self.l2_penalty(self._last_m)
+    def cost(self, Y: Array, sample_weight: Array | None = None) -> float:
+        """``J = (1/m) Σ_i w_i ℓ_i + λ/(2m) Σ_l ‖W^[l]‖² + λ₁/m Σ_l |W^[l]|`` for the last
+        forward pass, targets ``Y`` and optional sample weights ``w`` of shape ``(m,)``."""
+        losses = self.per_sample_loss(Y)
+        data = (
+            losses.mean() if sample_weight is None else xp.vdot(losses, sample_weight) / losses.size
+        )
+        return float(data) + self.penalty(self._last_m)
 
     def per_sample_loss(self, Y: Array) -> Array:
         """``ℓ(ŷ_i, y_i)`` of the last forward pass; from ``Z^[L]`` for a fused pairing."""
@@ -238,11 +267,15 @@ class Network:
             return self.loss.per_sample_from_logits(out.Z, Y)
         return self.loss.per_sample(out.A, Y)
 
-    def l2_penalty(self, m: int) -> float:
-        if not self.l2:
-            return 0.0
-        total = sum(float(xp.vdot(layer.W, layer.W)) for layer in self.dense_layers)
-        return self.l2 / (2 * m) * total
+    def penalty(self, m: int) -> float:
+        """The regularization terms ``λ/(2m) Σ‖W‖² + λ₁/m Σ|W|`` for a batch of ``m``."""
+        total = 0.0
+        for layer in self.dense_layers:
+            if self.l2:
+                total += self.l2 / (2 * m) * float(xp.vdot(layer.W, layer.W))
+            if self.l1:
+                total += self.l1 / m * float(xp.abs(layer.W).sum())
+        return total
 
     def output_delta(self, Y: Array) -> Array:
         """BP step 2: ``δ^[L] = A − Y`` (fused) or ``∂L/∂A ⊙ f'(Z)`` (document 003, case 1)."""
@@ -253,53 +286,36 @@ class Network:
             return self.loss.fused_delta(out.A, Y)
         return out.activation.backward(self.loss.gradient(out.A, Y), out.Z, out.A)
 
-    def backward(self, Y: Array) -> None:
-        """BP steps 2–4 for the last forward pass; fills each layer's ``dW``, ``db``."""
+    def backward(self, Y: Array, sample_weight: Array | None = None) -> None:
+        """BP steps 2–4 for the last forward pass; fills each layer's gradients."""
         dZ = self.output_delta(Y)
-        dZ *= 1.0 / dZ.shape[0]  # δ^[L]/m: the 1/m of BP step 4, once (see glassnet.layers)
+        m = dZ.shape[0]
+        if sample_weight is None:
+            dZ *= 1.0 / m  # δ^[L]/m: the 1/m of BP step 4, once (see glassnet.layers)
+        else:
+            dZ *= (sample_weight * (1.0 / m))[:, None]
         grad = self.output_layer.backward_dZ(dZ)
         for layer in reversed(self.layers[:-1]):
-            assert grad is not None
+            if grad is None:  # below the first Dense layer: nothing left to learn
+                break
             grad = layer.backward(grad)
-        if self.l2:
-            coef = self.l2 / self._last_m
-            for dense in self.dense_layers:
-                dense.dW += coef * dense.W
+        for dense in self.dense_layers:
+            if self.l2:
+                dense.dW += (self.l2 / m) * dense.W
+            if self.l1:
+                dense.dW += (self.l1 / m) * xp.sign(dense.W)
 
     # -- the public API -----------------------------------------------------------------
 
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        epochs: int = 10,
-        batch_size: int | None = 32,
-        learning_rate: float = 0.01,
-        optimizer: Optimizer | None = None,
-        validation_data: tuple[Any, Any] | None = None,
-        shuffle: bool = True,
-        seed: int | None = None,
-        callbacks: Sequence[Callback] = (),
-        verbose: bool = False,
-    ) -> History:
-        """Train by gradient descent; see :func:`glassnet.training.fit`."""
+    def fit(self, X: Any, y: Any, **options: Any) -> History:
+        """Train by gradient descent: :func:`glassnet.training.fit` with this network.
+
+        >>> history = net.fit(X, y, epochs=20, batch_size=64, optimizer=gn.Adam(1e-3),
+        ...                   validation_data=(X_val, y_val), seed=0)
+        """
         from .training import fit
 
-        return fit(
-            self,
-            X,
-            y,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            optimizer=optimizer,
-            validation_data=validation_data,
-            shuffle=shuffle,
-            seed=seed,
-            callbacks=callbacks,
-            verbose=verbose,
-        )
+        return fit(self, X, y, **options)
 
     def check_X(self, X: Any, name: str = "X") -> Array:
         return check_features(X, self.n_features, self.dtype, name=name)
@@ -328,7 +344,7 @@ class Network:
 
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
-        return f"Network([\n  {inner}\n], loss={self.loss.name!r}, l2={self.l2})"
+        return f"Network([\n  {inner}\n], loss={self.loss.name!r}, l2={self.l2}, l1={self.l1})"
 
 
 def decide(A: Array, loss_name: str) -> Array:

@@ -2,20 +2,27 @@
 
 An optimizer sees only the parameters and their gradients, ``step(params, grads)``, and
 updates the parameters in place. State a rule needs (a velocity, running averages) is kept
-per parameter and created on first use.
+per parameter and created on first use. Every rule below updates in place through a
+per-parameter scratch array, so a training step allocates nothing here.
+
+The rules and defaults follow PyTorch's ``torch.optim`` (document 003 names momentum,
+Adagrad, RMSprop and Adam among the advanced topics).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from .backend import Array, xp
-from .validation import check_positive_number
+from .validation import check_non_negative_number, check_positive_number
 
 
 class Optimizer:
     """Base class: :meth:`step` applies :meth:`update` to every parameter."""
+
+    name = "optimizer"
 
     def __init__(self, learning_rate: float) -> None:
         self.learning_rate = check_positive_number("learning_rate", learning_rate)
@@ -26,40 +33,251 @@ class Optimizer:
         """Update every ``params[i]`` in place from ``grads[i]``."""
         self.iterations += 1
         for i, (theta, grad) in enumerate(zip(params, grads, strict=True)):
-            self.update(theta, grad, self.state.setdefault(i, {}))
+            state = self.state.get(i)
+            if state is None:
+                state = self.state[i] = {"scratch": xp.empty_like(theta)}
+            self.update(theta, grad, state)
 
     def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
-        """The rule for one array; ``state`` is that array's own, empty on the first step."""
+        """The rule for one array; ``state`` is that array's own (``state["scratch"]`` is a
+        free array of ``theta``'s shape)."""
         raise NotImplementedError
 
+    @staticmethod
+    def _zeros(state: dict[str, Array], key: str) -> Array:
+        """``state[key]``, created as zeros shaped like the scratch on first use."""
+        if key not in state:
+            state[key] = xp.zeros_like(state["scratch"])
+        return state[key]
+
     def config(self) -> dict[str, Any]:
-        return {"name": type(self).__name__.lower(), "learning_rate": self.learning_rate}
+        """The settings that rebuild this optimizer with :func:`get_optimizer`."""
+        return {"name": self.name, "learning_rate": self.learning_rate}
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
+        return f"{type(self).__name__}({settings})"
 
 
 class SGD(Optimizer):
-    """Gradient descent, ``θ ← θ − α ∂J/∂θ`` (document 003).
+    """Gradient descent ``θ ← θ − α g`` (document 003), with optional momentum.
+
+    With momentum ``μ``: ``v ← μ v + g``, then ``θ ← θ − α v``, or with Nesterov's
+    look-ahead ``θ ← θ − α (g + μ v)`` (the form of ``torch.optim.SGD``; ``v`` starts at 0).
 
     Batch, stochastic or mini-batch gradient descent is the batch size given to
     :func:`~glassnet.training.fit`, not a different optimizer.
     """
 
+    name = "sgd"
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__(learning_rate)
+        self.momentum = check_non_negative_number("momentum", momentum)
+        if self.momentum >= 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if nesterov and not self.momentum:
+            raise ValueError("nesterov=True needs a momentum > 0")
+        self.nesterov = bool(nesterov)
+
     def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
-        # A per-parameter scratch array spares an allocation of |θ| floats every step.
-        step = state.get("step")
-        if step is None:
-            step = state["step"] = xp.empty_like(theta)
-        xp.multiply(grad, self.learning_rate, out=step)
+        step = state["scratch"]
+        if self.momentum:
+            v = self._zeros(state, "velocity")
+            v *= self.momentum
+            v += grad
+            if self.nesterov:
+                xp.multiply(v, self.momentum, out=step)
+                step += grad
+            else:
+                step[...] = v
+            step *= self.learning_rate
+        else:
+            xp.multiply(grad, self.learning_rate, out=step)
         theta -= step
 
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD}
+
+class Adagrad(Optimizer):
+    """``G ← G + g²``, ``θ ← θ − α g / (√G + ε)``: steps shrink where gradients were large."""
+
+    name = "adagrad"
+
+    def __init__(self, learning_rate: float = 0.01, epsilon: float = 1e-10) -> None:
+        super().__init__(learning_rate)
+        self.epsilon = check_positive_number("epsilon", epsilon)
+
+    def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
+        G, step = self._zeros(state, "sum_squares"), state["scratch"]
+        xp.multiply(grad, grad, out=step)
+        G += step
+        _scaled_step(theta, grad, G, self.learning_rate, self.epsilon, step)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "epsilon": self.epsilon}
+
+
+class RMSprop(Optimizer):
+    """``s ← ρ s + (1 − ρ) g²``, ``θ ← θ − α g / (√s + ε)``: Adagrad with a fading memory."""
+
+    name = "rmsprop"
+
+    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-8):
+        super().__init__(learning_rate)
+        self.rho = _check_unit_interval("rho", rho)
+        self.epsilon = check_positive_number("epsilon", epsilon)
+
+    def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
+        s, step = self._zeros(state, "mean_square"), state["scratch"]
+        _moving_average(s, grad, self.rho, step, square=True)
+        _scaled_step(theta, grad, s, self.learning_rate, self.epsilon, step)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with optional decoupled weight decay (AdamW)::
+
+        θ ← θ − α λ θ                                  (only when weight_decay λ > 0)
+        m ← β₁ m + (1 − β₁) g        v ← β₂ v + (1 − β₂) g²
+        θ ← θ − α m̂ / (√v̂ + ε)       m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
+
+    The bias corrections are folded into the step size, ``α_t = α √(1 − β₂ᵗ) / (1 − β₁ᵗ)``
+    and ``ε_t = ε √(1 − β₂ᵗ)`` (the paper's section 2), which is the same update with two
+    fewer passes over each array.
+    """
+
+    name = "adam"
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(learning_rate)
+        self.beta1 = _check_unit_interval("beta1", beta1)
+        self.beta2 = _check_unit_interval("beta2", beta2)
+        self.epsilon = check_positive_number("epsilon", epsilon)
+        self.weight_decay = check_non_negative_number("weight_decay", weight_decay)
+
+    def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
+        m, v, step = self._zeros(state, "m"), self._zeros(state, "v"), state["scratch"]
+        if self.weight_decay:
+            theta *= 1 - self.learning_rate * self.weight_decay
+        _moving_average(m, grad, self.beta1, step)
+        _moving_average(v, grad, self.beta2, step, square=True)
+        t = self.iterations
+        correction2 = math.sqrt(1 - self.beta2**t)
+        alpha_t = self.learning_rate * correction2 / (1 - self.beta1**t)
+        _scaled_step(theta, m, v, alpha_t, self.epsilon * correction2, step)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            **super().config(),
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "epsilon": self.epsilon,
+            "weight_decay": self.weight_decay,
+        }
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019); ``λ = 0.01`` by default."""
+
+    name = "adamw"
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(learning_rate, beta1, beta2, epsilon, weight_decay)
+
+
+def _moving_average(
+    avg: Array, grad: Array, decay: float, scratch: Array, square: bool = False
+) -> None:
+    """``avg ← decay · avg + (1 − decay) · x`` with ``x = g`` or ``g²``, in place."""
+    if square:
+        xp.multiply(grad, grad, out=scratch)
+    else:
+        scratch[...] = grad
+    # avg + (1 − decay)(x − avg) is the same average in three passes instead of four.
+    scratch -= avg
+    scratch *= 1 - decay
+    avg += scratch
+
+
+def _scaled_step(
+    theta: Array,
+    numerator: Array,
+    second_moment: Array,
+    alpha: float,
+    epsilon: float,
+    scratch: Array,
+) -> None:
+    """``θ ← θ − α · numerator / (√second_moment + ε)``, in place."""
+    xp.sqrt(second_moment, out=scratch)
+    scratch += epsilon
+    xp.divide(numerator, scratch, out=scratch)
+    scratch *= alpha
+    theta -= scratch
+
+
+def clip_gradients(
+    grads: Sequence[Array], *, max_norm: float | None = None, max_value: float | None = None
+) -> float:
+    """Clip gradients in place; return their global L2 norm before clipping.
+
+    By value: each entry into ``[−max_value, max_value]``. By norm: when
+    ``‖g‖ = √(Σ_arrays Σ g²)`` exceeds ``max_norm``, every array is scaled by
+    ``max_norm / ‖g‖``, which keeps the update's direction (Pascanu et al., 2013).
+    """
+    if max_value is not None:
+        for grad in grads:
+            xp.clip(grad, -max_value, max_value, out=grad)
+    norm = math.sqrt(sum(float(xp.vdot(grad, grad)) for grad in grads))
+    if max_norm is not None and norm > max_norm:
+        scale = max_norm / norm
+        for grad in grads:
+            grad *= scale
+    return norm
+
+
+def _check_unit_interval(name: str, value: float) -> float:
+    value = check_non_negative_number(name, value)
+    if value >= 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return value
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Adagrad, RMSprop, Adam, AdamW)
+}
 
 
 def get_optimizer(name: str, **settings: Any) -> Optimizer:
-    """The optimizer called ``name`` with ``settings`` (``learning_rate`` …)."""
+    """The optimizer called ``name`` (``'sgd'``, ``'adam'``, …) with ``settings``.
+
+    ``'momentum'`` and ``'nesterov'`` name SGD with momentum 0.9 (plain and Nesterov).
+    """
     key = name.lower()
+    if key in ("momentum", "nesterov"):
+        settings = {"momentum": 0.9, "nesterov": key == "nesterov", **settings}
+        key = "sgd"
     if key not in OPTIMIZERS:
-        raise ValueError(
-            f"unknown optimizer {name!r}; expected one of {', '.join(sorted(OPTIMIZERS))}"
-        )
-    return OPTIMIZERS[key](**settings)
+        known = ", ".join(sorted([*OPTIMIZERS, "momentum", "nesterov"]))
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {known}")
+    try:
+        return OPTIMIZERS[key](**settings)
+    except TypeError as exc:
+        raise ValueError(f"optimizer {key!r} does not take the settings {settings}") from exc

@@ -13,18 +13,18 @@ descent, and ``k`` is mini-batch gradient descent.
 from __future__ import annotations
 
 import math
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .backend import Array, xp
+from .callbacks import Callback, EpochPrinter
 from .metrics import correct_count, metric_name
-from .optimizers import SGD, Optimizer
-from .validation import check_positive_number
+from .optimizers import SGD, Optimizer, clip_gradients
+from .validation import check_positive_number, check_sample_weight
 
 if TYPE_CHECKING:
     from .network import Network
@@ -36,55 +36,63 @@ class TrainingDivergedError(FloatingPointError):
 
 @dataclass
 class History:
-    """What :func:`fit` measured, one entry per epoch."""
+    """What :func:`fit` measured, one entry per epoch, as in Keras' ``History``.
+
+    ``history.logs`` maps ``"loss"``, the metric (``"accuracy"`` or ``"rmse"``), their
+    ``"val_"`` counterparts, ``"learning_rate"`` and ``"seconds"`` to lists;
+    ``history["val_loss"]`` reads one.
+    """
 
     metric: str
     """The metric's name: ``'accuracy'`` or ``'rmse'``."""
     epoch: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    """Training cost ``J`` (loss plus L2 term), averaged over the epoch's batches."""
-    train_metric: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_metric: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
+    logs: dict[str, list[float]] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.logs[key]
+
+    @property
+    def loss(self) -> list[float]:
+        """Training cost ``J`` (loss plus regularization), averaged over the epoch's batches."""
+        return self.logs.get("loss", [])
+
+    @property
+    def train_metric(self) -> list[float]:
+        return self.logs.get(self.metric, [])
+
+    @property
+    def val_loss(self) -> list[float]:
+        return self.logs.get("val_loss", [])
+
+    @property
+    def val_metric(self) -> list[float]:
+        return self.logs.get("val_" + self.metric, [])
+
+    @property
+    def seconds(self) -> list[float]:
+        return self.logs.get("seconds", [])
+
+    def record(self, epoch: int, logs: Mapping[str, float]) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.logs.setdefault(key, []).append(value)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "epoch": self.epoch,
-            "loss": self.loss,
-            "train_metric": self.train_metric,
-            "val_loss": self.val_loss,
-            "val_metric": self.val_metric,
-            "seconds": self.seconds,
-        }
+        return {"metric": self.metric, "epoch": self.epoch, **self.logs}
 
 
-class Callback:
-    """Hooks into :func:`fit`. Override what you need; set ``stop_training`` to stop."""
+@dataclass
+class TrainingState:
+    """What callbacks see: the network, the optimizer and the history so far."""
 
-    stop_training = False
-
-    def on_train_begin(self, network: Network) -> None: ...
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], network: Network) -> None: ...
-
-    def on_train_end(self, history: History, network: Network) -> None: ...
-
-
-class EpochPrinter(Callback):
-    """Prints one line per epoch: loss, metric, and their validation values."""
-
-    def __init__(self, epochs: int, stream: Any = None) -> None:
-        self.epochs = epochs
-        self.stream = stream
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float], network: Network) -> None:
-        width = len(str(self.epochs))
-        parts = [f"epoch {epoch:>{width}}/{self.epochs}"]
-        parts += [f"{key} {value:.4f}" for key, value in logs.items() if key != "seconds"]
-        parts.append(f"{logs['seconds']:.2f}s")
-        print("  ".join(parts), file=self.stream or sys.stdout, flush=True)
+    network: Network
+    optimizer: Optimizer
+    history: History
+    epochs: int
+    epoch: int = 0
+    step: int = 0
+    """Steps taken since training began (over all epochs)."""
+    stop_training: bool = False
 
 
 def fit(
@@ -99,6 +107,10 @@ def fit(
     validation_data: tuple[Any, Any] | None = None,
     shuffle: bool = True,
     seed: int | None = None,
+    sample_weight: Any = None,
+    class_weight: str | Mapping[int, float] | None = None,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
     callbacks: Sequence[Callback] = (),
     verbose: bool = False,
 ) -> History:
@@ -120,8 +132,17 @@ def fit(
     shuffle, seed:
         Shuffle the samples every epoch with a generator seeded by ``seed``. The same
         seed, network and data give bitwise-identical training.
+    sample_weight:
+        ``w_i ≥ 0`` per sample, shape ``(m,)``: the cost becomes ``(1/m) Σ_i w_i ℓ_i``.
+    class_weight:
+        ``{class: weight}`` or ``"balanced"`` (``m / (K · count_k)``, as scikit-learn),
+        multiplied into the sample weights; classification losses only.
+    clip_norm, clip_value:
+        Rescale the gradients when their global L2 norm exceeds ``clip_norm``, and/or
+        clip each entry to ``[−clip_value, clip_value]``, before every update.
     callbacks:
-        :class:`Callback` hooks; ``verbose=True`` adds one that prints each epoch.
+        :class:`~glassnet.callbacks.Callback` hooks (early stopping, learning-rate
+        schedules, progress); ``verbose=True`` adds one that prints each epoch.
 
     Returns
     -------
@@ -142,6 +163,11 @@ def fit(
         if batch_size is None
         else min(check_positive_number("batch_size", batch_size, integer=True), m)
     )
+    weights = _combined_weights(network, Y, sample_weight, class_weight)
+    if clip_norm is not None:
+        clip_norm = check_positive_number("clip_norm", clip_norm)
+    if clip_value is not None:
+        clip_value = check_positive_number("clip_value", clip_value)
     if optimizer is None:
         optimizer = SGD(learning_rate)
     elif not isinstance(optimizer, Optimizer):
@@ -153,17 +179,20 @@ def fit(
         X_val = network.check_X(validation_data[0], name="X_val")
         validation = (X_val, network.check_y(validation_data[1], X_val.shape[0], name="y_val"))
     rng = np.random.default_rng(seed)
-    callbacks = list(callbacks) + ([EpochPrinter(epochs)] if verbose else [])
+    callbacks = list(callbacks) + ([EpochPrinter()] if verbose else [])
 
     # Mini-batches are gathered into one reused buffer: no copy of the whole dataset per
     # epoch, and no fresh allocation per step.
     X_batch = xp.empty((batch, X.shape[1]), dtype=X.dtype)
     params = [theta for _, theta in network.parameters()]
     grads = [grad for _, grad in network.gradients()]
-    history = History(metric=metric_name(network.loss.name))
+    state = TrainingState(network, optimizer, History(metric_name(network.loss.name)), epochs)
     for cb in callbacks:
-        cb.on_train_begin(network)
+        cb.on_train_begin(state)
     for epoch in range(1, epochs + 1):
+        state.epoch = epoch
+        for cb in callbacks:
+            cb.on_epoch_begin(state)
         started = time.perf_counter()
         order = rng.permutation(m) if shuffle else None
         total_cost = 0.0
@@ -171,39 +200,47 @@ def fit(
         for step, start in enumerate(range(0, m, batch), start=1):
             if order is None:
                 Xb, Yb = X[start : start + batch], Y[start : start + batch]
+                wb = None if weights is None else weights[start : start + batch]
             else:
                 rows = order[start : start + batch]
                 Xb = xp.take(X, rows, axis=0, out=X_batch[: rows.size], mode="clip")
                 Yb = Y[rows]
+                wb = None if weights is None else weights[rows]
             A = network.forward(Xb, training=True)
-            cost = network.cost(Yb)
+            cost = network.cost(Yb, wb)
             if not math.isfinite(cost):
                 raise TrainingDivergedError(
                     f"the cost became {cost} at epoch {epoch}, step {step}; try a smaller "
                     f"learning rate (now {optimizer.learning_rate:g}), standardized inputs, "
-                    "or gradient clipping"
+                    "or gradient clipping (clip_norm)"
                 )
-            network.backward(Yb)
+            network.backward(Yb, wb)
+            if clip_norm is not None or clip_value is not None:
+                clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
             optimizer.step(params, grads)
+            state.step += 1
             total_cost += cost * Xb.shape[0]
             tally.add(A, Yb)
-        logs = {"loss": total_cost / m, history.metric: tally.result()}
+            for cb in callbacks:
+                cb.on_batch_end(state, {"loss": cost, "size": Xb.shape[0]})
+        logs = {"loss": total_cost / m, state.history.metric: tally.result()}
         if validation is not None:
             scores = evaluate(network, *validation)
-            logs["val_loss"], logs["val_" + history.metric] = scores["loss"], scores[history.metric]
+            logs.update({f"val_{key}": value for key, value in scores.items()})
+        logs["learning_rate"] = optimizer.learning_rate
         logs["seconds"] = time.perf_counter() - started
-        _record(history, epoch, logs)
+        state.history.record(epoch, logs)
         for cb in callbacks:
-            cb.on_epoch_end(epoch, logs, network)
-        if any(cb.stop_training for cb in callbacks):
+            cb.on_epoch_end(state, logs)
+        if state.stop_training:
             break
     for cb in callbacks:
-        cb.on_train_end(history, network)
-    return history
+        cb.on_train_end(state)
+    return state.history
 
 
 def evaluate(network: Network, X: Array, Y: Array, chunk: int = 4096) -> dict[str, float]:
-    """Mean loss (without the L2 term) and the metric of ``network`` on checked arrays."""
+    """Mean loss (without the regularization terms) and the metric on checked arrays."""
     total = 0.0
     tally = _MetricTally(network.loss.name)
     for start in range(0, X.shape[0], chunk):
@@ -212,6 +249,42 @@ def evaluate(network: Network, X: Array, Y: Array, chunk: int = 4096) -> dict[st
         total += float(network.per_sample_loss(Yc).sum())
         tally.add(A, Yc)
     return {"loss": total / X.shape[0], metric_name(network.loss.name): tally.result()}
+
+
+def _combined_weights(
+    network: Network, Y: Array, sample_weight: Any, class_weight: str | Mapping[int, float] | None
+) -> Array | None:
+    """Per-sample weights from ``sample_weight`` times the class weights, or ``None``."""
+    m = Y.shape[0]
+    weights = (
+        None if sample_weight is None else check_sample_weight(sample_weight, m, network.dtype)
+    )
+    if class_weight is None:
+        return weights
+    loss = network.loss.name
+    if loss not in ("bce", "cce") or (loss == "bce" and Y.shape[1] != 1):
+        raise ValueError(
+            "class_weight needs a classification loss with one label per sample "
+            f"(cce, or bce with one output); this network's loss is {loss!r} "
+            f"with {Y.shape[1]} output(s); use sample_weight instead"
+        )
+    labels = Y.argmax(axis=1) if loss == "cce" else (Y[:, 0] >= 0.5).astype(np.int64)
+    n_classes = max(Y.shape[1], 2)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be a dict or 'balanced', got {class_weight!r}")
+        counts = np.bincount(labels, minlength=n_classes)
+        table = np.where(counts > 0, m / (n_classes * np.maximum(counts, 1)), 0.0)
+    else:
+        table = np.ones(n_classes)
+        for label, weight in class_weight.items():
+            if not 0 <= int(label) < n_classes:
+                raise ValueError(
+                    f"class_weight names class {label!r}, but the classes are 0 … {n_classes - 1}"
+                )
+            table[int(label)] = check_positive_number(f"class_weight[{label!r}]", weight)
+    per_sample = xp.asarray(table[labels], dtype=network.dtype)
+    return per_sample if weights is None else per_sample * weights
 
 
 class _MetricTally:
@@ -234,13 +307,3 @@ class _MetricTally:
     def result(self) -> float:
         mean = self.total / self.count
         return mean if self.loss_name in ("bce", "cce") else math.sqrt(mean)
-
-
-def _record(history: History, epoch: int, logs: dict[str, float]) -> None:
-    history.epoch.append(epoch)
-    history.loss.append(logs["loss"])
-    history.train_metric.append(logs[history.metric])
-    history.seconds.append(logs["seconds"])
-    if "val_loss" in logs:
-        history.val_loss.append(logs["val_loss"])
-        history.val_metric.append(logs["val_" + history.metric])

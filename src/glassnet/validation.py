@@ -129,6 +129,20 @@ def check_targets(
     return xp.ascontiguousarray(array, dtype=dtype)
 
 
+def check_sample_weight(weights: Any, n_samples: int, dtype: np.dtype[Any]) -> Array:
+    """Per-sample weights as a ``(m,)`` array of ``dtype``: finite and ≥ 0, not all zero."""
+    array = np.asarray(weights)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must hold numbers, got dtype {array.dtype}")
+    if array.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have shape ({n_samples},), got {array.shape}")
+    if not np.all(np.isfinite(array)) or array.min() < 0:
+        raise ValueError("sample_weight must be finite and ≥ 0")
+    if not array.any():
+        raise ValueError("sample_weight is zero for every sample")
+    return xp.ascontiguousarray(array, dtype=dtype)
+
+
 def _one_hot(labels: np.ndarray, n_classes: int, dtype: np.dtype[Any], name: str) -> Array:
     if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
         raise ValueError(

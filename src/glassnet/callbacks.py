@@ -1,0 +1,279 @@
+"""Callbacks: hooks into the training loop.
+
+A callback overrides the hooks it needs; each receives the
+:class:`~glassnet.training.TrainingState` (network, optimizer, history, epoch, step) and,
+at the end of a batch or an epoch, that batch's or epoch's logs. Setting
+``state.stop_training`` ends training after the current epoch.
+
+Learning-rate schedules are plain functions of the epoch (:class:`StepDecay`,
+:class:`ExponentialDecay`, :class:`CosineDecay`) applied by :class:`LearningRateScheduler`;
+:class:`ReduceLROnPlateau` reacts to a monitored value instead.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+from .validation import check_non_negative_number, check_positive_number
+
+if TYPE_CHECKING:
+    from .training import TrainingState
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        """Before the first epoch."""
+
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        """Before each epoch; ``state.epoch`` counts from 1."""
+
+    def on_batch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
+        """After each update; ``logs`` has the batch's ``loss`` and ``size``."""
+
+    def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
+        """After each epoch's validation; ``logs`` is what the history records."""
+
+    def on_train_end(self, state: TrainingState) -> None:
+        """After the last epoch, or after a callback stopped training."""
+
+
+def _monitored(logs: Mapping[str, float], monitor: str) -> float:
+    if monitor not in logs:
+        raise ValueError(
+            f"monitor {monitor!r} is not among this epoch's logs ({', '.join(logs)}); "
+            "pass validation_data to monitor a 'val_' value"
+        )
+    return float(logs[monitor])
+
+
+class _Monitor:
+    """Tracks the best value of one log entry (greater or smaller is better)."""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
+        if mode == "auto":
+            mode = "max" if any(k in monitor for k in ("accuracy", "f1", "r2")) else "min"
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
+        self.monitor, self.mode = monitor, mode
+        self.min_delta = check_non_negative_number("min_delta", min_delta)
+        self.best = math.inf if mode == "min" else -math.inf
+        self.wait = 0
+
+    def improved(self, logs: Mapping[str, float]) -> bool:
+        """Record this epoch's value; whether it beat the best by more than ``min_delta``."""
+        value = _monitored(logs, self.monitor)
+        better = (
+            value < self.best - self.min_delta
+            if self.mode == "min"
+            else value > self.best + self.min_delta
+        )
+        if better:
+            self.best, self.wait = value, 0
+        else:
+            self.wait += 1
+        return better
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
+    epochs, and (by default) put back the weights of the best epoch.
+
+    ``mode='auto'`` maximizes accuracy, F1 and R², and minimizes everything else.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        *,
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = True,
+    ) -> None:
+        self.tracker = _Monitor(monitor, mode, min_delta)
+        self.patience = int(check_non_negative_number("patience", patience))
+        self.restore_best_weights = restore_best_weights
+        self.best_epoch = 0
+        self.stopped_epoch = 0
+        self._best: list[Any] = []
+
+    def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
+        if self.tracker.improved(logs):
+            self.best_epoch = state.epoch
+            if self.restore_best_weights:
+                arrays = state.network.parameters() + state.network.buffers()
+                self._best = [array.copy() for _, array in arrays]
+        elif self.tracker.wait > self.patience:
+            self.stopped_epoch = state.epoch
+            state.stop_training = True
+
+    def on_train_end(self, state: TrainingState) -> None:
+        if self.restore_best_weights and self._best:
+            arrays = state.network.parameters() + state.network.buffers()
+            for (_, array), best in zip(arrays, self._best, strict=True):
+                array[...] = best
+
+
+class StepDecay:
+    """``α_e = α₀ · γ^⌊(e − 1) / step_size⌋``: multiply by ``gamma`` every ``step_size`` epochs."""
+
+    def __init__(self, step_size: int, gamma: float = 0.1) -> None:
+        self.step_size = check_positive_number("step_size", step_size, integer=True)
+        self.gamma = check_positive_number("gamma", gamma)
+
+    def __call__(self, epoch: int, initial: float) -> float:
+        return initial * self.gamma ** ((epoch - 1) // self.step_size)
+
+
+class ExponentialDecay:
+    """``α_e = α₀ · γ^(e − 1)``."""
+
+    def __init__(self, gamma: float) -> None:
+        self.gamma = check_positive_number("gamma", gamma)
+
+    def __call__(self, epoch: int, initial: float) -> float:
+        return initial * self.gamma ** (epoch - 1)
+
+
+class CosineDecay:
+    """``α_e = α_min + ½ (α₀ − α_min)(1 + cos(π (e − 1) / total))`` (Loshchilov & Hutter, 2017)."""
+
+    def __init__(self, total_epochs: int, min_learning_rate: float = 0.0) -> None:
+        self.total = check_positive_number("total_epochs", total_epochs, integer=True)
+        self.min_learning_rate = check_non_negative_number("min_learning_rate", min_learning_rate)
+
+    def __call__(self, epoch: int, initial: float) -> float:
+        progress = min(epoch - 1, self.total) / self.total
+        return self.min_learning_rate + 0.5 * (initial - self.min_learning_rate) * (
+            1 + math.cos(math.pi * progress)
+        )
+
+
+class LearningRateScheduler(Callback):
+    """Set the optimizer's learning rate at the start of each epoch from ``schedule(epoch,
+    initial_learning_rate)``."""
+
+    def __init__(self, schedule: StepDecay | ExponentialDecay | CosineDecay | Any) -> None:
+        self.schedule = schedule
+        self.initial: float | None = None
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.initial = state.optimizer.learning_rate
+
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        assert self.initial is not None
+        state.optimizer.learning_rate = float(self.schedule(state.epoch, self.initial))
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for
+    ``patience`` epochs, then wait ``cooldown`` epochs; never below ``min_learning_rate``."""
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        *,
+        factor: float = 0.1,
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        cooldown: int = 0,
+        min_learning_rate: float = 0.0,
+    ) -> None:
+        if not 0 < factor < 1:
+            raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+        self.factor = factor
+        self.tracker = _Monitor(monitor, mode, min_delta)
+        self.patience = int(check_non_negative_number("patience", patience))
+        self.cooldown = int(check_non_negative_number("cooldown", cooldown))
+        self.min_learning_rate = check_non_negative_number("min_learning_rate", min_learning_rate)
+        self._cooling = 0
+
+    def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
+        improved = self.tracker.improved(logs)
+        if self._cooling:
+            self._cooling -= 1
+            self.tracker.wait = 0
+        elif not improved and self.tracker.wait >= self.patience:
+            optimizer = state.optimizer
+            optimizer.learning_rate = max(
+                optimizer.learning_rate * self.factor, self.min_learning_rate
+            )
+            self.tracker.wait = 0
+            self._cooling = self.cooldown
+
+
+def format_logs(logs: Mapping[str, float]) -> str:
+    """``loss 0.1234  accuracy 0.9876  …  1.23s``: one epoch's logs on one line."""
+    parts = [
+        f"{key} {value:.4g}" if key == "learning_rate" else f"{key} {value:.4f}"
+        for key, value in logs.items()
+        if key != "seconds"
+    ]
+    if "seconds" in logs:
+        parts.append(f"{logs['seconds']:.2f}s")
+    return "  ".join(parts)
+
+
+class EpochPrinter(Callback):
+    """Prints one line per epoch: loss, metric, their validation values and the time."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream
+
+    def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
+        width = len(str(state.epochs))
+        line = f"epoch {state.epoch:>{width}}/{state.epochs}  {format_logs(logs)}"
+        print(line, file=self.stream or sys.stdout, flush=True)
+
+
+class ProgressBar(Callback):
+    """A per-batch progress bar (tqdm) with the running loss, and one line per epoch.
+
+    Needs the optional dependency ``tqdm`` (``pip install glassnet[cli]``).
+    """
+
+    def __init__(self, stream: IO[str] | None = None, leave: bool = False) -> None:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("ProgressBar needs tqdm: pip install tqdm") from exc
+        self._tqdm = tqdm
+        self.stream, self.leave = stream, leave
+        self._bar: Any = None
+        self._seen = 0
+        self._loss = 0.0
+
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        width = len(str(state.epochs))
+        self._bar = self._tqdm(
+            total=None,
+            desc=f"epoch {state.epoch:>{width}}/{state.epochs}",
+            unit="sample",
+            unit_scale=True,
+            leave=self.leave,
+            file=self.stream or sys.stderr,
+            dynamic_ncols=True,
+        )
+        self._seen, self._loss = 0, 0.0
+
+    def on_batch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
+        size = int(logs["size"])
+        self._seen += size
+        self._loss += logs["loss"] * size
+        self._bar.update(size)
+        if state.step % 20 == 0:
+            self._bar.set_postfix(loss=f"{self._loss / self._seen:.4f}", refresh=False)
+
+    def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
+        self._bar.close()
+        width = len(str(state.epochs))
+        self._tqdm.write(
+            f"epoch {state.epoch:>{width}}/{state.epochs}  {format_logs(logs)}",
+            file=self.stream or sys.stdout,
+        )
