@@ -251,10 +251,10 @@ def test_detects_a_missing_l2_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
     """If backward forgot the (λ/m) W term, the W arrays fail and the b arrays pass."""
     original = Network.backward
 
-    def no_l2(self: Network, Y: np.ndarray) -> None:
+    def no_l2(self: Network, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
         saved, self.l2 = self.l2, 0.0
         try:
-            original(self, Y)
+            original(self, Y, sample_weight)
         finally:
             self.l2 = saved
 
@@ -319,8 +319,8 @@ def test_max_entries_sample_catches_a_bug_in_the_sampled_array(
     error in W1 still shows up when only 4 of its entries are checked."""
     original = Network.backward
 
-    def bad_backward(self: Network, Y: np.ndarray) -> None:
-        original(self, Y)
+    def bad_backward(self: Network, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
+        original(self, Y, sample_weight)
         self.dense_layers[0].dW *= 2.0
 
     monkeypatch.setattr(Network, "backward", bad_backward)
