@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import gzip
 import itertools
 import json
 import os
@@ -70,6 +69,7 @@ from typing import Any
 import numpy as np
 
 import glassnet as gn
+from glassnet.data import load_idx
 
 SIZES = (784, 256, 128, 10)
 """Layer widths, input first."""
@@ -296,20 +296,12 @@ def load_data(samples: int, mnist: Path | None, seed: int) -> tuple[np.ndarray, 
         X = rng.random((samples, SIZES[0]), dtype=np.float32)
         y = rng.integers(0, SIZES[-1], samples, dtype=np.int64)
         return X, y, f"synthetic (uniform pixels, random labels, seed {seed})"
-    images = _read_idx(mnist / "train-images-idx3-ubyte.gz").reshape(-1, SIZES[0])
-    labels = _read_idx(mnist / "train-labels-idx1-ubyte.gz")
+    images = load_idx(mnist / "train-images-idx3-ubyte.gz").reshape(-1, SIZES[0])
+    labels = load_idx(mnist / "train-labels-idx1-ubyte.gz")
     if samples > images.shape[0]:
         raise SystemExit(f"--samples {samples} is more than the {images.shape[0]} MNIST images")
     X = np.ascontiguousarray(images[:samples], dtype=np.float32) / np.float32(255)
     return X, labels[:samples].astype(np.int64), f"MNIST training set from {mnist}"
-
-
-def _read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:

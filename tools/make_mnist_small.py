@@ -10,22 +10,15 @@ rebuild the file byte for byte from the published IDX files:
 from __future__ import annotations
 
 import argparse
-import gzip
 from pathlib import Path
 
 import numpy as np
 
+from glassnet.data import load_idx
+
 N_TRAIN_PER_CLASS = 1000
 N_TEST_PER_CLASS = 200
 SEED = 20261122
-
-
-def read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def stratified_sample(labels: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -43,10 +36,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     rng = np.random.default_rng(SEED)
-    X_train = read_idx(args.mnist_dir / "train-images-idx3-ubyte.gz").reshape(-1, 784)
-    y_train = read_idx(args.mnist_dir / "train-labels-idx1-ubyte.gz")
-    X_test = read_idx(args.mnist_dir / "t10k-images-idx3-ubyte.gz").reshape(-1, 784)
-    y_test = read_idx(args.mnist_dir / "t10k-labels-idx1-ubyte.gz")
+    X_train = load_idx(args.mnist_dir / "train-images-idx3-ubyte.gz").reshape(-1, 784)
+    y_train = load_idx(args.mnist_dir / "train-labels-idx1-ubyte.gz")
+    X_test = load_idx(args.mnist_dir / "t10k-images-idx3-ubyte.gz").reshape(-1, 784)
+    y_test = load_idx(args.mnist_dir / "t10k-labels-idx1-ubyte.gz")
     train = stratified_sample(y_train, N_TRAIN_PER_CLASS, rng)
     test = stratified_sample(y_test, N_TEST_PER_CLASS, rng)
     np.savez_compressed(

@@ -7,7 +7,7 @@ written out, fast to train and open to inspect.
 >>> history = net.fit(data.X_train, data.y_train, epochs=5, learning_rate=0.1, seed=0)
 """
 
-from . import datasets
+from . import data, datasets
 from .activations import get_activation
 from .callbacks import (
     Callback,
@@ -53,6 +53,7 @@ __all__ = [
     "TrainingDivergedError",
     "TrainingState",
     "__version__",
+    "data",
     "datasets",
     "fit",
     "get_activation",

@@ -108,7 +108,7 @@ class EarlyStopping(Callback):
             if self.restore_best_weights:
                 arrays = state.network.parameters() + state.network.buffers()
                 self._best = [array.copy() for _, array in arrays]
-        elif self.tracker.wait > self.patience:
+        elif self.tracker.wait >= self.patience:
             self.stopped_epoch = state.epoch
             state.stop_training = True
 
@@ -252,7 +252,7 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, state: TrainingState) -> None:
         width = len(str(state.epochs))
         self._bar = self._tqdm(
-            total=None,
+            total=state.n_samples,
             desc=f"epoch {state.epoch:>{width}}/{state.epochs}",
             unit="sample",
             unit_scale=True,

@@ -89,6 +89,8 @@ class TrainingState:
     optimizer: Optimizer
     history: History
     epochs: int
+    n_samples: int = 0
+    """Training samples per epoch."""
     epoch: int = 0
     step: int = 0
     """Steps taken since training began (over all epochs)."""
@@ -186,7 +188,7 @@ def fit(
     X_batch = xp.empty((batch, X.shape[1]), dtype=X.dtype)
     params = [theta for _, theta in network.parameters()]
     grads = [grad for _, grad in network.gradients()]
-    state = TrainingState(network, optimizer, History(metric_name(network.loss.name)), epochs)
+    state = TrainingState(network, optimizer, History(metric_name(network.loss.name)), epochs, m)
     for cb in callbacks:
         cb.on_train_begin(state)
     for epoch in range(1, epochs + 1):

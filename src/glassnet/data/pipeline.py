@@ -1,0 +1,224 @@
+"""The preprocessing of a whole :class:`Table`: median imputation and scaling of numeric
+columns, one-hot encoding of categorical ones, fitted on training data only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from ..backend import Array
+from .preprocessing import MedianImputer, MinMaxScaler, OneHotEncoder, StandardScaler
+from .table import ColumnKind, Table
+
+Scale = Literal["standard", "minmax"] | None
+SCALERS: dict[str, type[StandardScaler] | type[MinMaxScaler]] = {
+    "standard": StandardScaler,
+    "minmax": MinMaxScaler,
+}
+FORMAT_VERSION = 1
+KINDS = ("numeric", "categorical")
+
+
+class Preprocessor:
+    """A table's feature columns to one float64 matrix ``(m, n_features_out)``.
+
+    Numeric columns: NaN → the training median (:class:`MedianImputer`), then scaled by
+    ``scale`` (``"standard"``, ``"minmax"`` or None). Categorical columns: one-hot
+    (:class:`OneHotEncoder`; an unseen category and a missing value give all zeros).
+    Output columns follow the table's column order, each categorical column expanded in
+    place: ``feature_names_out`` names them (``ocean_proximity=INLAND``). Columns are
+    matched by name; a table with a missing or an extra column is refused.
+    """
+
+    def __init__(self, scale: Scale = "standard") -> None:
+        if scale is not None and scale not in SCALERS:
+            raise ValueError(f"scale must be one of {[*SCALERS, None]}, got {scale!r}")
+        self.scale = scale
+        self.columns_: dict[str, ColumnKind] | None = None
+        self.imputer_ = MedianImputer()
+        self.scaler_: StandardScaler | MinMaxScaler | None = (
+            None if scale is None else SCALERS[scale]()
+        )
+        self.encoder_ = OneHotEncoder()
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        """The numeric input columns, in order (pass as ``numeric=`` to ``load_csv``)."""
+        return [name for name, kind in self._columns().items() if kind == "numeric"]
+
+    @property
+    def categorical_columns(self) -> list[str]:
+        """The categorical input columns, in order (``categorical=`` of ``load_csv``)."""
+        return [name for name, kind in self._columns().items() if kind == "categorical"]
+
+    @property
+    def feature_names_out(self) -> list[str]:
+        """The name of each output column, e.g. ``["longitude", …, "ocean_proximity=INLAND"]``."""
+        encoded = iter(self.encoder_.feature_names_out(self.categorical_columns))
+        names: list[str] = []
+        for name, kind in self._columns().items():
+            if kind == "numeric":
+                names.append(name)
+            else:
+                names += [next(encoded) for _ in self._categories(name)]
+        return names
+
+    @property
+    def n_features_out(self) -> int:
+        """The number of output columns."""
+        return len(self.feature_names_out)
+
+    def fit(self, table: Table) -> Preprocessor:
+        """Learn medians, scales and categories from the training ``table``."""
+        if not table.feature_names:
+            raise ValueError(f"{table.source}: the table has no feature columns")
+        if table.n_rows == 0:
+            raise ValueError(f"{table.source}: the table has no rows")
+        self.columns_ = {name: table.kinds[name] for name in table.feature_names}
+        numeric = self._numeric_block(table)
+        for j, name in enumerate(self.numeric_columns):
+            if np.isnan(numeric[:, j]).all():
+                raise ValueError(
+                    f"{table.source}: numeric column {name!r} has no values (all missing); drop it"
+                )
+            if np.isinf(numeric[:, j]).any():
+                raise ValueError(f"{table.source}: numeric column {name!r} contains inf")
+        imputed = self.imputer_.fit_transform(numeric)
+        if self.scaler_ is not None:
+            self.scaler_.fit(imputed)
+        self.encoder_.fit(self._categorical_block(table))
+        return self
+
+    def transform(self, table: Table) -> Array:
+        """The float64 matrix ``(m, n_features_out)`` of ``table``'s feature columns."""
+        self._check_columns(table)
+        numeric = self.imputer_.transform(self._numeric_block(table))
+        if self.scaler_ is not None:
+            numeric = self.scaler_.transform(numeric)
+        encoded = self.encoder_.transform(self._categorical_block(table))
+        blocks: list[Array] = []
+        n_used = k_used = 0
+        for name, kind in self._columns().items():
+            if kind == "numeric":
+                blocks.append(numeric[:, n_used : n_used + 1])
+                n_used += 1
+            else:
+                width = len(self._categories(name))
+                blocks.append(encoded[:, k_used : k_used + width])
+                k_used += width
+        return np.hstack(blocks)
+
+    def fit_transform(self, table: Table) -> Array:
+        """``fit(table)`` then ``transform(table)``."""
+        return self.fit(table).transform(table)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data: the columns and kinds, and each fitted part's ``to_dict``."""
+        columns = self._columns()
+        return {
+            "type": "Preprocessor",
+            "version": FORMAT_VERSION,
+            "scale": self.scale,
+            "columns": [{"name": name, "kind": kind} for name, kind in columns.items()],
+            "imputer": self.imputer_.to_dict(),
+            "scaler": None if self.scaler_ is None else self.scaler_.to_dict(),
+            "encoder": self.encoder_.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessor:
+        """The preprocessor that ``to_dict`` described."""
+        keys = {"type", "version", "scale", "columns", "imputer", "scaler", "encoder"}
+        if not isinstance(data, dict) or data.get("type") != "Preprocessor":
+            raise ValueError("Preprocessor.from_dict: expected a dict with type 'Preprocessor'")
+        if missing := sorted(keys - set(data)):
+            raise ValueError(f"Preprocessor.from_dict: missing key(s) {missing}")
+        if data["version"] != FORMAT_VERSION:
+            raise ValueError(
+                f"Preprocessor.from_dict: format version {data['version']!r} is not "
+                f"supported (this glassnet reads version {FORMAT_VERSION})"
+            )
+        columns = data["columns"]
+        if not isinstance(columns, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("name"), str) and c.get("kind") in KINDS
+            for c in columns
+        ):
+            raise ValueError(
+                "Preprocessor.from_dict: 'columns' must be a list of "
+                '{"name": str, "kind": "numeric" | "categorical"}'
+            )
+        processor = cls(data["scale"])
+        processor.columns_ = {c["name"]: c["kind"] for c in columns}
+        processor.imputer_ = MedianImputer.from_dict(data["imputer"])
+        if processor.scale is not None:
+            processor.scaler_ = SCALERS[processor.scale].from_dict(data["scaler"])
+        processor.encoder_ = OneHotEncoder.from_dict(data["encoder"])
+        n_numeric, n_categorical = (
+            len(processor.numeric_columns),
+            len(processor.categorical_columns),
+        )
+        if (
+            processor.imputer_.medians_ is not None
+            and len(processor.imputer_.medians_) != n_numeric
+        ):
+            raise ValueError(
+                f"Preprocessor.from_dict: {n_numeric} numeric columns but "
+                f"{len(processor.imputer_.medians_)} medians"
+            )
+        if len(processor.encoder_.categories_ or []) != n_categorical:
+            raise ValueError(
+                f"Preprocessor.from_dict: {n_categorical} categorical columns but "
+                f"{len(processor.encoder_.categories_ or [])} category lists"
+            )
+        return processor
+
+    def _columns(self) -> dict[str, ColumnKind]:
+        if self.columns_ is None:
+            raise RuntimeError("Preprocessor is not fitted yet; call fit first")
+        return self.columns_
+
+    def _categories(self, name: str) -> list[str]:
+        categories = self.encoder_.categories_
+        assert categories is not None, "the encoder is fitted with the preprocessor"
+        return categories[self.categorical_columns.index(name)]
+
+    def _check_columns(self, table: Table) -> None:
+        """Refuse a table whose columns differ by name or kind from the training table's."""
+        fitted = self._columns()
+        for name in fitted:
+            if name not in table.kinds:
+                raise ValueError(
+                    f"{table.source}: missing column {name!r}, which the preprocessor was "
+                    f"fitted on; expected columns: {list(fitted)}"
+                )
+        for name in table.feature_names:
+            if name not in fitted:
+                hint = " (if it is the target, name it as target)" if table.target is None else ""
+                raise ValueError(
+                    f"{table.source}: unexpected column {name!r}, which the preprocessor was "
+                    f"not fitted on; drop it{hint}"
+                )
+        for name, kind in fitted.items():
+            column = table.values[name]
+            found = table.kinds[name]
+            # An all-missing column reads as numeric; it is fine where a category is expected.
+            if found != kind and not (kind == "categorical" and np.isnan(column).all()):
+                raise ValueError(
+                    f"{table.source}: column {name!r} is {found} here but was {kind} when "
+                    f"fitted; read the file with load_csv(..., {kind}=[{name!r}])"
+                )
+
+    def _numeric_block(self, table: Table) -> Array:
+        names = self.numeric_columns
+        if not names:
+            return np.zeros((table.n_rows, 0))
+        return np.column_stack([table.values[name] for name in names]).astype(np.float64)
+
+    def _categorical_block(self, table: Table) -> Array:
+        block = np.empty((table.n_rows, len(self.categorical_columns)), dtype=object)
+        for j, name in enumerate(self.categorical_columns):
+            column = table.values[name]
+            block[:, j] = [None] * len(column) if table.kinds[name] == "numeric" else column
+        return block
