@@ -208,3 +208,33 @@ def test_one_step_matches_scikit_learns_mlp() -> None:
     for layer, W, b in zip(net.dense_layers, clf.coefs_, clf.intercepts_, strict=True):
         np.testing.assert_allclose(layer.W, W.T, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(layer.b, b, rtol=1e-12, atol=1e-14)
+
+
+def test_named_metrics_on_validation_data_match_scikit_learn() -> None:
+    from sklearn.metrics import f1_score, log_loss, r2_score
+
+    X, y = _blobs(90, seed=4)
+    net = gn.Network.build([4, 8, 3], seed=0)
+    history = net.fit(
+        X[:60],
+        y[:60],
+        epochs=3,
+        learning_rate=0.1,
+        seed=0,
+        validation_data=(X[60:], y[60:]),
+        metrics=["f1_macro", "log_loss"],
+    )
+    proba = net.predict_output(X[60:])
+    assert history["val_f1_macro"][-1] == pytest.approx(
+        f1_score(y[60:], proba.argmax(axis=1), average="macro"), rel=1e-12
+    )
+    assert history["val_log_loss"][-1] == pytest.approx(
+        log_loss(y[60:], proba, labels=[0, 1, 2]), rel=1e-5
+    )
+    regression = gn.Network.build([4, 6, 1], loss="mse", seed=0)
+    target = X @ np.array([1.0, -1.0, 0.5, 0.0])
+    regression.fit(X, target, epochs=5, seed=0)
+    scores = regression.evaluate(X, target, metrics=["r2", "mae"])
+    assert scores["r2"] == pytest.approx(r2_score(target, regression.predict(X)), rel=1e-6)
+    with pytest.raises(ValueError, match=r"unknown metric 'auc'"):
+        net.fit(X, y, validation_data=(X, y), metrics=["auc"])

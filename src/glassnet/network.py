@@ -335,12 +335,13 @@ class Network:
         A = self.predict_output(X)
         return decide(A, self.loss.name)
 
-    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
-        """``{"loss": J, metric: value}`` on ``(X, y)``, the loss without the L2 term."""
+    def evaluate(self, X: Any, y: Any, metrics: Sequence[str] = ()) -> dict[str, float]:
+        """``{"loss": L, metric: value, …}`` on ``(X, y)``: the loss without regularization,
+        accuracy or RMSE, and any named ``metrics`` (``"f1_macro"``, ``"r2"``, …)."""
         from .training import evaluate
 
         X = self.check_X(X)
-        return evaluate(self, X, self.check_y(y, X.shape[0]))
+        return evaluate(self, X, self.check_y(y, X.shape[0]), metrics=metrics)
 
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)

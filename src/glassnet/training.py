@@ -22,7 +22,7 @@ import numpy as np
 
 from .backend import Array, xp
 from .callbacks import Callback, EpochPrinter
-from .metrics import correct_count, metric_name
+from .metrics import Metric, correct_count, get_metric, metric_name
 from .optimizers import SGD, Optimizer, clip_gradients
 from .validation import check_positive_number, check_sample_weight
 
@@ -113,6 +113,7 @@ def fit(
     class_weight: str | Mapping[int, float] | None = None,
     clip_norm: float | None = None,
     clip_value: float | None = None,
+    metrics: Sequence[str] = (),
     callbacks: Sequence[Callback] = (),
     verbose: bool = False,
 ) -> History:
@@ -142,6 +143,10 @@ def fit(
     clip_norm, clip_value:
         Rescale the gradients when their global L2 norm exceeds ``clip_norm``, and/or
         clip each entry to ``[−clip_value, clip_value]``, before every update.
+    metrics:
+        More metrics to compute on the validation data each epoch, by name
+        (``"f1_macro"``, ``"precision_macro"``, ``"r2"``, ``"mae"``, … — see
+        :data:`glassnet.metrics.METRICS`), logged as ``"val_<name>"``.
     callbacks:
         :class:`~glassnet.callbacks.Callback` hooks (early stopping, learning-rate
         schedules, progress); ``verbose=True`` adds one that prints each epoch.
@@ -180,6 +185,7 @@ def fit(
             raise ValueError("validation_data must be a pair (X_val, y_val)")
         X_val = network.check_X(validation_data[0], name="X_val")
         validation = (X_val, network.check_y(validation_data[1], X_val.shape[0], name="y_val"))
+    extra_metrics = [get_metric(name) for name in metrics]
     rng = np.random.default_rng(seed)
     callbacks = list(callbacks) + ([EpochPrinter()] if verbose else [])
 
@@ -227,7 +233,7 @@ def fit(
                 cb.on_batch_end(state, {"loss": cost, "size": Xb.shape[0]})
         logs = {"loss": total_cost / m, state.history.metric: tally.result()}
         if validation is not None:
-            scores = evaluate(network, *validation)
+            scores = evaluate(network, *validation, metrics=extra_metrics)
             logs.update({f"val_{key}": value for key, value in scores.items()})
         logs["learning_rate"] = optimizer.learning_rate
         logs["seconds"] = time.perf_counter() - started
@@ -241,16 +247,48 @@ def fit(
     return state.history
 
 
-def evaluate(network: Network, X: Array, Y: Array, chunk: int = 4096) -> dict[str, float]:
-    """Mean loss (without the regularization terms) and the metric on checked arrays."""
+def evaluate(
+    network: Network,
+    X: Array,
+    Y: Array,
+    chunk: int = 4096,
+    metrics: Sequence[str | Metric] = (),
+) -> dict[str, float]:
+    """Mean loss (without the regularization terms), the metric, and any ``metrics``,
+    on checked arrays ``X`` (``(m, n_0)``) and ``Y`` (``(m, n_L)``)."""
     total = 0.0
     tally = _MetricTally(network.loss.name)
+    outputs = []
     for start in range(0, X.shape[0], chunk):
         Yc = Y[start : start + chunk]
         A = network.forward(X[start : start + chunk])
         total += float(network.per_sample_loss(Yc).sum())
         tally.add(A, Yc)
-    return {"loss": total / X.shape[0], metric_name(network.loss.name): tally.result()}
+        if metrics:
+            outputs.append(A.copy())
+    scores = {"loss": total / X.shape[0], metric_name(network.loss.name): tally.result()}
+    if metrics:
+        scores.update(_named_scores(network.loss.name, xp.concatenate(outputs), Y, metrics))
+    return scores
+
+
+def _named_scores(
+    loss_name: str, A: Array, Y: Array, metrics: Sequence[str | Metric]
+) -> dict[str, float]:
+    """Each metric on outputs ``A`` and targets ``Y``, as labels or values as it needs."""
+    from .network import decide
+
+    if loss_name == "cce":
+        truth, proba = Y.argmax(axis=1), A
+    elif loss_name == "bce" and Y.shape[1] == 1:
+        truth, proba = (Y[:, 0] >= 0.5).astype(np.int64), A[:, 0]
+    else:
+        truth, proba = Y, A
+    predicted = decide(A, loss_name)
+    scores = {}
+    for metric in map(get_metric, metrics):
+        scores[metric.name] = float(metric(truth, proba if metric.needs_proba else predicted))
+    return scores
 
 
 def _combined_weights(
