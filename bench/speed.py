@@ -73,7 +73,6 @@ from glassnet.data import load_idx
 
 SIZES = (784, 256, 128, 10)
 """Layer widths, input first."""
-LEARNING_RATE = 0.01
 WARMUP_SAMPLES = 2048
 """Samples in each warm-up run (at least 8 batches' worth)."""
 
@@ -84,8 +83,8 @@ Timed = Callable[[], object]
 
 GLASSNET_OPTIMIZERS: dict[str, Callable[[float], gn.Optimizer]] = {
     "sgd": lambda lr: gn.SGD(lr),
-    # "momentum": lambda lr: gn.Momentum(lr, beta=0.9),   once glassnet has it
-    # "adam": lambda lr: gn.Adam(lr),
+    "momentum": lambda lr: gn.SGD(lr, momentum=0.9),
+    "adam": lambda lr: gn.Adam(lr),
 }
 
 
@@ -95,17 +94,31 @@ def _torch_sgd(params: Iterable[Any], lr: float) -> Any:
     return torch.optim.SGD(params, lr=lr, momentum=0.0)
 
 
+def _torch_momentum(params: Iterable[Any], lr: float) -> Any:
+    import torch
+
+    return torch.optim.SGD(params, lr=lr, momentum=0.9)
+
+
+def _torch_adam(params: Iterable[Any], lr: float) -> Any:
+    import torch
+
+    return torch.optim.Adam(params, lr=lr)
+
+
 TORCH_OPTIMIZERS: dict[str, Callable[[Iterable[Any], float], Any]] = {
     "sgd": _torch_sgd,
-    # "momentum": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),
-    # "adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
+    "momentum": _torch_momentum,
+    "adam": _torch_adam,
 }
 
 SKLEARN_SOLVERS: dict[str, dict[str, Any]] = {
     "sgd": {"solver": "sgd", "momentum": 0.0, "nesterovs_momentum": False},
-    # "momentum": {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": False},
-    # "adam": {"solver": "adam"},
+    "momentum": {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": False},
+    "adam": {"solver": "adam"},
 }
+
+LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
 
 
 class PeerUnavailable(Exception):
@@ -151,8 +164,10 @@ def samples_per_second(prepare: Callable[[Workload], Timed], work: Workload) -> 
 # -- the peers ----------------------------------------------------------------------------
 
 
-def prepare_glassnet(work: Workload) -> Timed:
-    net = gn.Network.build(SIZES, activation="relu", seed=work.seed, dtype="float32")
+def prepare_glassnet(work: Workload, **build_options: Any) -> Timed:
+    net = gn.Network.build(
+        SIZES, activation="relu", seed=work.seed, dtype="float32", **build_options
+    )
     make_optimizer = GLASSNET_OPTIMIZERS[work.optimizer]
 
     def train(X: np.ndarray, y: np.ndarray, epochs: int) -> object:
@@ -161,7 +176,7 @@ def prepare_glassnet(work: Workload) -> Timed:
             y,
             epochs=epochs,
             batch_size=work.batch_size,
-            optimizer=make_optimizer(LEARNING_RATE),
+            optimizer=make_optimizer(LEARNING_RATES[work.optimizer]),
             shuffle=True,
             seed=work.seed,
         )
@@ -189,7 +204,9 @@ def prepare_torch(work: Workload) -> Timed:
     batch = work.batch_size
 
     def train(X: Any, y: Any, epochs: int) -> float:
-        optimizer = TORCH_OPTIMIZERS[work.optimizer](model.parameters(), LEARNING_RATE)
+        optimizer = TORCH_OPTIMIZERS[work.optimizer](
+            model.parameters(), LEARNING_RATES[work.optimizer]
+        )
         m = X.shape[0]
         total = 0.0
         for _ in range(epochs):
@@ -224,7 +241,7 @@ def prepare_sklearn(work: Workload) -> Timed:
             activation="relu",
             batch_size=work.batch_size,
             learning_rate="constant",
-            learning_rate_init=LEARNING_RATE,
+            learning_rate_init=LEARNING_RATES[work.optimizer],
             max_iter=epochs,
             shuffle=True,
             alpha=0.0,
@@ -285,6 +302,14 @@ PEERS: dict[str, Callable[[Workload], Timed]] = {
 RATIOS = {"torch": "glassnet/torch", "sklearn": "glassnet/sklearn", "gemm_bound": "glassnet/bound"}
 """Each peer glassnet is compared with, and the ratio's column name."""
 
+OVERHEAD_PEERS: dict[str, Callable[[Workload], Timed]] = {
+    "glassnet+dropout": lambda work: prepare_glassnet(work, dropout=0.2),
+    "glassnet+batchnorm": lambda work: prepare_glassnet(work, batch_norm=True),
+}
+"""With ``--overhead``: glassnet with dropout (0.2 after each hidden layer) or batch norm
+(on each hidden layer), timed in the same process as plain glassnet; the report gives
+each one's cost, ``1 − variant/plain``."""
+
 
 # -- one process --------------------------------------------------------------------------
 
@@ -307,7 +332,8 @@ def load_data(samples: int, mnist: Path | None, seed: int) -> tuple[np.ndarray, 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every peer at every batch size in this process: ``{"meta": …, "rows": […]}``."""
     X, y, description = load_data(args.samples, args.mnist, args.seed)
-    names = list(PEERS)
+    peers = {**PEERS, **(OVERHEAD_PEERS if args.overhead else {})}
+    names = list(peers)
     shift = args.order_offset % len(names)
     order = names[shift:] + names[:shift]
     rows = []
@@ -316,12 +342,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         row: dict[str, Any] = {"batch_size": batch_size, "missing": {}}
         for name in order:
             try:
-                row[name] = samples_per_second(PEERS[name], work)
+                row[name] = samples_per_second(peers[name], work)
             except PeerUnavailable as why:
                 row[name] = None
                 row["missing"][name] = str(why)
         for peer, ratio in RATIOS.items():
             row[ratio] = row["glassnet"] / row[peer] if row[peer] else None
+        for variant in OVERHEAD_PEERS if args.overhead else ():
+            row[variant + " cost"] = 1 - row[variant] / row["glassnet"]
         rows.append(row)
     return {"meta": describe(args, description), "rows": rows}
 
@@ -399,12 +427,17 @@ def report(results: list[dict[str, Any]]) -> str:
     )
     header = ["batch", "glassnet/s", "torch/s", "glassnet/torch", "sklearn/s"]
     header += ["glassnet/sklearn", "GEMM bound/s", "glassnet/bound"]
+    variant_columns = all(variant in results[0]["rows"][0] for variant in OVERHEAD_PEERS)
+    for variant in OVERHEAD_PEERS if variant_columns else ():
+        header += [f"{variant.removeprefix('glassnet')}/s", "cost"]
     table = [header]
     for index, first in enumerate(results[0]["rows"]):
         rows = [result["rows"][index] for result in results]
         cells = [str(first["batch_size"]), _rate(rows, "glassnet")]
         for peer, ratio in RATIOS.items():
             cells += [_rate(rows, peer), _ratio(rows, ratio)]
+        for variant in OVERHEAD_PEERS if variant_columns else ():
+            cells += [_rate(rows, variant), _ratio(rows, variant + " cost")]
         table.append(cells)
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
@@ -447,6 +480,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--mnist", type=Path, help="a directory with MNIST's IDX .gz files")
     parser.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffles")
     parser.add_argument("--repeats", type=int, default=5, help="fresh processes to run")
+    parser.add_argument(
+        "--overhead",
+        action="store_true",
+        help="also time glassnet with dropout and with batch norm, and report their cost",
+    )
     parser.add_argument("--single", action="store_true", help="measure in this process only")
     parser.add_argument("--json", action="store_true", help="with --single: one JSON line")
     parser.add_argument("--order-offset", type=int, default=0, help=argparse.SUPPRESS)

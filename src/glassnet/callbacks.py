@@ -24,7 +24,21 @@ if TYPE_CHECKING:
 
 
 class Callback:
-    """Base class: every hook does nothing."""
+    """Base class: every hook does nothing.
+
+    A callback whose decisions depend on earlier epochs sets ``has_state = True`` and
+    implements :meth:`state_dict` and :meth:`load_state_dict`, so that a checkpoint can
+    carry it over and a resumed run decides exactly as an uninterrupted one.
+    """
+
+    has_state = False
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON data (plus arrays under ``"arrays"``) that :meth:`load_state_dict` restores."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
 
     def on_train_begin(self, state: TrainingState) -> None:
         """Before the first epoch."""
@@ -64,6 +78,12 @@ class _Monitor:
         self.best = math.inf if mode == "min" else -math.inf
         self.wait = 0
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "wait": self.wait}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.best, self.wait = float(state["best"]), int(state["wait"])
+
     def improved(self, logs: Mapping[str, float]) -> bool:
         """Record this epoch's value; whether it beat the best by more than ``min_delta``."""
         value = _monitored(logs, self.monitor)
@@ -85,6 +105,8 @@ class EarlyStopping(Callback):
 
     ``mode='auto'`` maximizes accuracy, F1 and R², and minimizes everything else.
     """
+
+    has_state = True
 
     def __init__(
         self,
@@ -111,6 +133,19 @@ class EarlyStopping(Callback):
         elif self.tracker.wait >= self.patience:
             self.stopped_epoch = state.epoch
             state.stop_training = True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            **self.tracker.state_dict(),
+            "best_epoch": self.best_epoch,
+            "arrays": {str(i): array for i, array in enumerate(self._best)},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.tracker.load_state_dict(state)
+        self.best_epoch = int(state["best_epoch"])
+        arrays = state.get("arrays", {})
+        self._best = [arrays[str(i)].copy() for i in range(len(arrays))]
 
     def on_train_end(self, state: TrainingState) -> None:
         if self.restore_best_weights and self._best:
@@ -158,12 +193,21 @@ class LearningRateScheduler(Callback):
     """Set the optimizer's learning rate at the start of each epoch from ``schedule(epoch,
     initial_learning_rate)``."""
 
+    has_state = True
+
     def __init__(self, schedule: StepDecay | ExponentialDecay | CosineDecay | Any) -> None:
         self.schedule = schedule
         self.initial: float | None = None
 
     def on_train_begin(self, state: TrainingState) -> None:
-        self.initial = state.optimizer.learning_rate
+        if self.initial is None:  # a resumed run keeps the rate the schedule started from
+            self.initial = state.optimizer.learning_rate
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"initial": self.initial}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.initial = state["initial"]
 
     def on_epoch_begin(self, state: TrainingState) -> None:
         assert self.initial is not None
@@ -173,6 +217,8 @@ class LearningRateScheduler(Callback):
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for
     ``patience`` epochs, then wait ``cooldown`` epochs; never below ``min_learning_rate``."""
+
+    has_state = True
 
     def __init__(
         self,
@@ -193,6 +239,13 @@ class ReduceLROnPlateau(Callback):
         self.cooldown = int(check_non_negative_number("cooldown", cooldown))
         self.min_learning_rate = check_non_negative_number("min_learning_rate", min_learning_rate)
         self._cooling = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**self.tracker.state_dict(), "cooling": self._cooling}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.tracker.load_state_dict(state)
+        self._cooling = int(state["cooling"])
 
     def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
         improved = self.tracker.improved(logs)

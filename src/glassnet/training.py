@@ -95,6 +95,9 @@ class TrainingState:
     step: int = 0
     """Steps taken since training began (over all epochs)."""
     stop_training: bool = False
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
+    """The generator that shuffles the samples each epoch."""
+    callbacks: Sequence[Callback] = ()
 
 
 def fit(
@@ -116,6 +119,7 @@ def fit(
     metrics: Sequence[str] = (),
     callbacks: Sequence[Callback] = (),
     verbose: bool = False,
+    resume: dict[str, Any] | None = None,
 ) -> History:
     """Train ``network`` on ``X`` (``(m, n_0)``) and ``y`` by gradient descent.
 
@@ -150,6 +154,11 @@ def fit(
     callbacks:
         :class:`~glassnet.callbacks.Callback` hooks (early stopping, learning-rate
         schedules, progress); ``verbose=True`` adds one that prints each epoch.
+    resume:
+        A snapshot from :class:`~glassnet.checkpoint.Checkpoint` (or a checkpoint file's
+        ``training`` section): training continues after its epoch, with its parameters,
+        optimizer state, random generators, callback state and history, and ends exactly
+        as the uninterrupted run would. Pass the same data, options and callbacks.
 
     Returns
     -------
@@ -186,7 +195,6 @@ def fit(
         X_val = network.check_X(validation_data[0], name="X_val")
         validation = (X_val, network.check_y(validation_data[1], X_val.shape[0], name="y_val"))
     extra_metrics = [get_metric(name) for name in metrics]
-    rng = np.random.default_rng(seed)
     callbacks = list(callbacks) + ([EpochPrinter()] if verbose else [])
 
     # Mini-batches are gathered into one reused buffer: no copy of the whole dataset per
@@ -194,15 +202,27 @@ def fit(
     X_batch = xp.empty((batch, X.shape[1]), dtype=X.dtype)
     params = [theta for _, theta in network.parameters()]
     grads = [grad for _, grad in network.gradients()]
-    state = TrainingState(network, optimizer, History(metric_name(network.loss.name)), epochs, m)
+    state = TrainingState(
+        network,
+        optimizer,
+        History(metric_name(network.loss.name)),
+        epochs,
+        m,
+        rng=np.random.default_rng(seed),
+        callbacks=callbacks,
+    )
+    if resume is not None:
+        from .checkpoint import restore_snapshot
+
+        restore_snapshot(state, callbacks, resume)
     for cb in callbacks:
         cb.on_train_begin(state)
-    for epoch in range(1, epochs + 1):
+    for epoch in range(state.epoch + 1, epochs + 1):
         state.epoch = epoch
         for cb in callbacks:
             cb.on_epoch_begin(state)
         started = time.perf_counter()
-        order = rng.permutation(m) if shuffle else None
+        order = state.rng.permutation(m) if shuffle else None
         total_cost = 0.0
         tally = _MetricTally(network.loss.name)
         for step, start in enumerate(range(0, m, batch), start=1):

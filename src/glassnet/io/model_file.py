@@ -6,8 +6,9 @@ A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding:
   architecture (each layer's config), the loss and regularization, the preprocessing,
   the class labels, free-form metadata, and the name, shape and dtype of every array;
 - one array per parameter and buffer, named ``layers.<i>.<name>`` (``layers.0.W``);
-- optionally the training state of a checkpoint (``optimizer.<i>.<name>`` arrays, and
-  the epoch, step, random-generator states and history in the JSON);
+- optionally the training state of a checkpoint (arrays such as the optimizer's moments
+  under ``training.<name>``; the epoch, step, random-generator states and history in the
+  JSON);
 - ``checksum``: the SHA-256 of everything above, so that a truncated, corrupted or
   hand-edited file is refused instead of loading as a different model.
 
@@ -55,8 +56,8 @@ class SavedModel:
     """The class label of each output index (classification), e.g. ``["<=50K", ">50K"]``."""
     metadata: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] | None = None
-    """A checkpoint's training state: ``epoch``, ``step``, ``rng`` states, ``history``,
-    ``optimizer`` (its config), and its per-parameter arrays under ``optimizer_state``."""
+    """A checkpoint's training state (see :mod:`glassnet.checkpoint`): JSON data, with its
+    arrays under ``training["arrays"]``."""
 
 
 def save_model(
@@ -70,8 +71,8 @@ def save_model(
 ) -> Path:
     """Write ``network`` (and what goes with it) to ``path``, atomically; return the path.
 
-    ``training["optimizer_state"]`` may map ``"<i>.<name>"`` to arrays (a checkpoint's
-    optimizer state); everything else in ``training`` and ``metadata`` must be JSON data.
+    ``training["arrays"]`` may map names to arrays (a checkpoint's optimizer state and
+    the like); everything else in ``training`` and ``metadata`` must be JSON data.
     """
     path = Path(path)
     arrays: dict[str, np.ndarray] = {}
@@ -82,9 +83,9 @@ def save_model(
             arrays[f"layers.{index}.{name}"] = np.asarray(array)
     training_json = None
     if training is not None:
-        training_json = {k: v for k, v in training.items() if k != "optimizer_state"}
-        for key, array in training.get("optimizer_state", {}).items():
-            arrays[f"optimizer.{key}"] = np.asarray(array)
+        training_json = {k: v for k, v in training.items() if k != "arrays"}
+        for key, array in training.get("arrays", {}).items():
+            arrays[f"training.{key}"] = np.asarray(array)
     spec = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -145,8 +146,8 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         raise ModelFileError(f"{path}: {exc}") from None
     training = spec.get("training")
     if training is not None:
-        prefix = "optimizer."
-        training["optimizer_state"] = {
+        prefix = "training."
+        training["arrays"] = {
             key[len(prefix) :]: array for key, array in entries.items() if key.startswith(prefix)
         }
     return SavedModel(

@@ -1,0 +1,141 @@
+"""Checkpoints: everything training needs to continue exactly where it stopped.
+
+A snapshot, taken at the end of an epoch, holds the epoch and step counts, the state of
+every random generator (the shuffling one and each dropout layer's), the optimizer's
+iteration count, learning rate and per-parameter arrays (velocities, moments), the
+callbacks' state, the history so far, and copies of the parameters and buffers.
+:func:`glassnet.training.fit` with ``resume=snapshot`` puts all of it back, so that a run
+interrupted and resumed ends with bitwise the same parameters as one left alone.
+
+Snapshots are JSON data plus arrays under ``"arrays"``, the form that
+:func:`glassnet.io.save_model` stores in a model file's ``training`` section.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .backend import xp
+from .callbacks import Callback
+from .layers import Dropout
+
+if TYPE_CHECKING:
+    from .training import TrainingState
+
+Snapshot = dict[str, Any]
+
+
+def take_snapshot(state: TrainingState, callbacks: Sequence[Callback]) -> Snapshot:
+    """The training state at the end of ``state.epoch``, with every array copied."""
+    network, optimizer = state.network, state.optimizer
+    arrays: dict[str, np.ndarray] = {}
+    for name, array in network.parameters() + network.buffers():
+        arrays[f"network.{name}"] = array.copy()
+    for index, per_param in optimizer.state.items():
+        for key, array in per_param.items():
+            if key != "scratch":  # a work array, not state
+                arrays[f"optimizer.{index}.{key}"] = array.copy()
+    callback_states = []
+    for position, callback in enumerate(stateful(callbacks)):
+        own = callback.state_dict()
+        for key, array in own.pop("arrays", {}).items():
+            arrays[f"callbacks.{position}.{key}"] = array
+        callback_states.append({"kind": type(callback).__name__, **own})
+    return {
+        "epoch": state.epoch,
+        "step": state.step,
+        "rng": copy.deepcopy(state.rng.bit_generator.state),
+        "dropout_rng": [
+            copy.deepcopy(layer.rng.bit_generator.state)
+            for layer in network.layers
+            if isinstance(layer, Dropout)
+        ],
+        "optimizer": {
+            **optimizer.config(),
+            "iterations": optimizer.iterations,
+            "current_learning_rate": optimizer.learning_rate,
+        },
+        "callbacks": callback_states,
+        "history": state.history.as_dict(),
+        "arrays": arrays,
+    }
+
+
+def restore_snapshot(
+    state: TrainingState, callbacks: Sequence[Callback], snapshot: Snapshot
+) -> None:
+    """Put ``snapshot`` back into ``state`` (network, optimizer, generators, history) and
+    the ``callbacks``, which must be the same kinds in the same order as when it was taken."""
+    network, optimizer = state.network, state.optimizer
+    arrays: Mapping[str, np.ndarray] = snapshot["arrays"]
+    for name, array in network.parameters() + network.buffers():
+        key = f"network.{name}"
+        if key not in arrays or arrays[key].shape != array.shape:
+            raise ValueError(f"the checkpoint does not fit this network: {name} differs")
+        array[...] = arrays[key]
+    expected = optimizer.config()
+    saved = snapshot["optimizer"]
+    if saved.get("name") != expected["name"]:
+        raise ValueError(
+            f"the checkpoint was trained with optimizer {saved.get('name')!r}, "
+            f"not {expected['name']!r}"
+        )
+    optimizer.iterations = int(saved["iterations"])
+    optimizer.learning_rate = float(saved["current_learning_rate"])
+    params = [array for _, array in network.parameters()]
+    optimizer.state = {}
+    for key, array in arrays.items():
+        if key.startswith("optimizer."):
+            _, index, name = key.split(".", 2)
+            slot = optimizer.state.setdefault(
+                int(index), {"scratch": xp.empty_like(params[int(index)])}
+            )
+            slot[name] = xp.array(array, dtype=params[int(index)].dtype)
+    state.rng.bit_generator.state = snapshot["rng"]
+    dropouts = [layer for layer in network.layers if isinstance(layer, Dropout)]
+    for layer, rng_state in zip(dropouts, snapshot["dropout_rng"], strict=True):
+        layer.rng.bit_generator.state = rng_state
+    kinds = [type(cb).__name__ for cb in stateful(callbacks)]
+    if [own.get("kind") for own in snapshot["callbacks"]] != kinds:
+        saved_kinds = [own.get("kind") for own in snapshot["callbacks"]]
+        raise ValueError(
+            f"the checkpoint was trained with the callbacks {saved_kinds}, "
+            f"but this run has {kinds}: resume with the same options"
+        )
+    for position, (callback, own) in enumerate(
+        zip(stateful(callbacks), snapshot["callbacks"], strict=True)
+    ):
+        prefix = f"callbacks.{position}."
+        own_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        callback.load_state_dict({**own, "arrays": own_arrays})
+    history = snapshot["history"]
+    state.history.epoch = list(history["epoch"])
+    state.history.logs = {k: list(v) for k, v in history.items() if k not in ("metric", "epoch")}
+    state.epoch = int(snapshot["epoch"])
+    state.step = int(snapshot["step"])
+
+
+def stateful(callbacks: Sequence[Callback]) -> list[Callback]:
+    """The callbacks whose state a checkpoint carries, in order."""
+    return [cb for cb in callbacks if cb.has_state]
+
+
+class Checkpoint(Callback):
+    """Take a snapshot at the end of every epoch; hand every ``every``-th to ``save``.
+
+    ``last`` always holds the latest snapshot, so that an interrupted run can still be
+    saved at its last complete epoch (``glassnet train`` does this on Ctrl-C).
+    """
+
+    def __init__(self, save: Callable[[Snapshot], object] | None = None, every: int = 1) -> None:
+        self.save, self.every = save, int(every)
+        self.last: Snapshot | None = None
+
+    def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
+        self.last = take_snapshot(state, state.callbacks)
+        if self.save is not None and self.every > 0 and state.epoch % self.every == 0:
+            self.save(self.last)
