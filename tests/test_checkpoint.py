@@ -23,8 +23,17 @@ def _run(epochs, extra_callbacks=(), resume=None):
         gn.EarlyStopping(patience=50),
         *extra_callbacks,
     ]
-    history = net.fit(X, y, epochs=epochs, batch_size=32, optimizer=gn.Adam(2e-3), seed=7,
-                      validation_data=(X_val, y_val), callbacks=callbacks, resume=resume)
+    history = net.fit(
+        X,
+        y,
+        epochs=epochs,
+        batch_size=32,
+        optimizer=gn.Adam(2e-3),
+        seed=7,
+        validation_data=(X_val, y_val),
+        callbacks=callbacks,
+        resume=resume,
+    )
     return net, history
 
 
@@ -50,8 +59,11 @@ def test_resume_after_an_interruption_is_bitwise_identical(tmp_path) -> None:
     training = load_model(path).training
     resumed, history = _run(epochs=5, extra_callbacks=[Checkpoint()], resume=training)
 
-    for (name, a), (_, b) in zip(resumed.parameters() + resumed.buffers(),
-                                 reference.parameters() + reference.buffers(), strict=True):
+    for (name, a), (_, b) in zip(
+        resumed.parameters() + resumed.buffers(),
+        reference.parameters() + reference.buffers(),
+        strict=True,
+    ):
         np.testing.assert_array_equal(a, b, err_msg=name)
     assert history.epoch == full_history.epoch == [1, 2, 3, 4, 5]
     assert history.loss == full_history.loss
@@ -64,7 +76,15 @@ def test_resume_refuses_a_different_optimizer_or_callbacks() -> None:
     X, y, _, _ = _data()
     net = gn.Network.build([784, 32, 16, 10], dropout=0.2, batch_norm=True, seed=3)
     with pytest.raises(ValueError, match=r"trained with optimizer 'adam', not 'sgd'"):
-        net.fit(X, y, epochs=2, resume=checkpoint.last,
-                callbacks=[gn.LearningRateScheduler(gn.CosineDecay(2)), gn.EarlyStopping(patience=50)])
-    with pytest.raises(ValueError, match=r"callbacks \['LearningRateScheduler', 'EarlyStopping'\], but this run has \[\]"):
+        net.fit(
+            X,
+            y,
+            epochs=2,
+            resume=checkpoint.last,
+            callbacks=[gn.LearningRateScheduler(gn.CosineDecay(2)), gn.EarlyStopping(patience=50)],
+        )
+    with pytest.raises(
+        ValueError,
+        match=r"callbacks \['LearningRateScheduler', 'EarlyStopping'\], but this run has \[\]",
+    ):
         net.fit(X, y, epochs=2, optimizer=gn.Adam(2e-3), resume=checkpoint.last)

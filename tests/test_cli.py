@@ -1,30 +1,364 @@
-"""The ``glassnet`` command, driven as a user would drive it."""
+"""The ``glassnet`` command, driven as a user drives it: in a subprocess, from a shell's view."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassnet.io import load_model
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+HOUSING = DATASETS / "california-housing" / "housing.csv"
+needs_housing = pytest.mark.skipif(not HOUSING.exists(), reason=f"{HOUSING} is not here")
 
 
-def test_train_with_no_arguments_trains_on_the_shipped_sample() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "glassnet", "train", "--epochs", "2"],
+def glassnet(
+    *args: str, cwd: Path | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "glassnet", *map(str, args)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
+        cwd=cwd,
         check=False,
     )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The error a user sees: exactly one line on stderr, no traceback, non-zero exit."""
+    assert result.returncode != 0, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("glassnet: error: ")
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory) -> Path:
+    """A 300-row, 4-column CSV: two numeric columns, a categorical one, a 3-class target."""
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("data") / "flowers.csv"
+    rows = ["width,height,colour,species"]
+    for _ in range(300):
+        species = int(rng.integers(0, 3))
+        width, height = rng.normal(1 + species, 0.3), rng.normal(2 - 0.5 * species, 0.3)
+        colour = ["red", "blue", "white"][(species + int(rng.integers(0, 2))) % 3]
+        rows.append(f"{width:.3f},{height:.3f},{colour},{['iris', 'rose', 'tulip'][species]}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+# -- train with no arguments: the demo ----------------------------------------------------
+
+
+def test_train_with_no_arguments_trains_on_the_shipped_sample(tmp_path) -> None:
+    result = glassnet("train", "--epochs", "2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "network: 784-128-10" in out
-    assert re.search(r"^epoch 1/2 .*val_accuracy", out, re.MULTILINE)
-    accuracy = float(re.search(r"test accuracy (\d\.\d+)", out).group(1))
-    assert accuracy > 0.9  # two epochs of SGD on 10k MNIST digits give about 0.91-0.92
+    assert "network: 784-64-32-10" in out and "task: multiclass" in out
+    assert re.search(r"^epoch 2/2 .*val_accuracy", out, re.MULTILINE)
+    accuracy = float(re.search(r"validation: .*accuracy (\d\.\d+)", out).group(1))
+    assert accuracy > 0.9  # 2 epochs of Adam on 10k digits: about 0.92
+    run = Path(re.search(r"^model: (.*)model.glassnet$", out, re.MULTILINE).group(1))
+    run = tmp_path / run
+    assert run.parent.name == "runs"
+    for name in ("model.glassnet", "history.json", "summary.json", "config.toml", "report.html"):
+        assert (run / name).is_file(), name
 
 
-def test_help_lists_the_train_command() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "glassnet", "--help"], capture_output=True, text=True, check=False
+def test_help_lists_every_command() -> None:
+    result = glassnet("--help")
+    for command in ("train", "predict", "evaluate", "export", "report"):
+        assert command in result.stdout
+
+
+# -- a CSV from train to predict, evaluate, export, report ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_run(small_csv, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "flowers"
+    result = glassnet(
+        "train",
+        small_csv,
+        "--target",
+        "species",
+        "--layers",
+        "16",
+        "--epochs",
+        "15",
+        "--lr",
+        "0.01",
+        "--out",
+        out,
+        "--seed",
+        "1",
     )
-    assert result.returncode == 0 and "train" in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "task: multiclass (target species; 3 softmax outputs, cce loss)" in result.stdout
+    return out
+
+
+def test_train_infers_the_task_and_writes_the_run_folder(trained_run) -> None:
+    summary = json.loads((trained_run / "summary.json").read_text())
+    assert summary["task"] == "multiclass" and summary["classes"] == ["iris", "rose", "tulip"]
+    assert summary["final"]["val_accuracy"] > 0.85  # the classes barely overlap
+    history = json.loads((trained_run / "history.json").read_text())
+    assert len(history["loss"]) == 15 and history["loss"][-1] < history["loss"][0]
+    assert 'optimizer = "adam"' in (trained_run / "config.toml").read_text()
+
+
+def test_predict_writes_labels_and_probabilities(trained_run, small_csv, tmp_path) -> None:
+    result = glassnet("predict", trained_run / "model.glassnet", small_csv, "--proba")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "predicted_species,p(iris),p(rose),p(tulip)"
+    assert len(lines) == 301
+    label, *proba = lines[1].split(",")
+    assert label in ("iris", "rose", "tulip") and abs(sum(map(float, proba)) - 1) < 1e-4
+    out = tmp_path / "predictions.csv"
+    assert (
+        glassnet("predict", trained_run / "model.glassnet", small_csv, "--out", out).returncode == 0
+    )
+    assert out.read_text().splitlines()[0] == "predicted_species"
+
+
+def test_predict_matches_columns_by_name_and_names_what_is_missing(
+    trained_run, small_csv, tmp_path
+) -> None:
+    text = small_csv.read_text().splitlines()
+    reordered = tmp_path / "reordered.csv"
+    header = text[0].split(",")
+    order = [2, 0, 1]  # colour, width, height; no target
+    reordered.write_text(
+        "\n".join(",".join(line.split(",")[i] for i in order) for line in text) + "\n"
+    )
+    by_name = glassnet("predict", trained_run / "model.glassnet", reordered)
+    plain = glassnet("predict", trained_run / "model.glassnet", small_csv)
+    assert by_name.returncode == 0 and by_name.stdout == plain.stdout
+    lacking = tmp_path / "lacking.csv"
+    lacking.write_text(
+        "\n".join(",".join(line.split(",")[:1] + line.split(",")[2:3]) for line in text) + "\n"
+    )
+    assert header[1] == "height"
+    assert "lacks the column(s) 'height' that the model needs" in one_line_error(
+        glassnet("predict", trained_run / "model.glassnet", lacking)
+    )
+
+
+def test_evaluate_prints_the_metrics(trained_run, small_csv) -> None:
+    result = glassnet("evaluate", trained_run / "model.glassnet", small_csv)
+    assert result.returncode == 0, result.stderr
+    accuracy = float(re.search(r"accuracy\s+(\d\.\d+)", result.stdout).group(1))
+    assert accuracy > 0.85
+    assert "confusion matrix" in result.stdout and "macro F1" in result.stdout
+
+
+def test_export_onnx_matches_glassnet(trained_run, tmp_path) -> None:
+    pytest.importorskip("onnxruntime", reason="ONNX export is checked with onnxruntime")
+    import onnxruntime
+
+    path = tmp_path / "flowers.onnx"
+    result = glassnet("export", trained_run / "model.glassnet", "--onnx", path)
+    assert result.returncode == 0, result.stderr
+    network = load_model(trained_run / "model.glassnet").network
+    X = np.random.default_rng(0).normal(size=(50, network.n_features)).astype(np.float32)
+    session = onnxruntime.InferenceSession(str(path))
+    (onnx_out,) = session.run(None, {session.get_inputs()[0].name: X})
+    np.testing.assert_allclose(onnx_out, network.predict_output(X), rtol=1e-5, atol=1e-5)
+
+
+def test_report_rewrites_the_report(trained_run) -> None:
+    (trained_run / "report.html").unlink()
+    result = glassnet("report", trained_run)
+    assert result.returncode == 0, result.stderr
+    html = (trained_run / "report.html").read_text()
+    assert "data:image/png;base64," in html and "flowers.csv" in html
+
+
+def test_config_file_keys_match_the_flags(small_csv, tmp_path) -> None:
+    config = tmp_path / "train.toml"
+    config.write_text(
+        'target = "species"\nlayers = [8]\nepochs = 3\nbatch-size = 16\noptimizer = "sgd"\nlr = 0.05\n'
+    )
+    result = glassnet(
+        "train", small_csv, "--config", config, "--epochs", "2", "--out", tmp_path / "run", "-q"
+    )
+    assert result.returncode == 0, result.stderr
+    written = (tmp_path / "run" / "config.toml").read_text()
+    assert (
+        "epochs = 2" in written and "batch-size = 16" in written and 'optimizer = "sgd"' in written
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text("epochz = 3\n")
+    assert "unknown option 'epochz'" in one_line_error(
+        glassnet("train", small_csv, "--config", bad)
+    )
+
+
+# -- checkpoints, resume, Ctrl-C ------------------------------------------------------------
+
+
+def test_resume_from_a_checkpoint_ends_bit_for_bit_where_a_full_run_does(
+    small_csv, tmp_path
+) -> None:
+    common = [
+        "--target",
+        "species",
+        "--layers",
+        "12",
+        "--dropout",
+        "0.2",
+        "--batch-norm",
+        "true",
+        "--schedule",
+        "cosine",
+        "--epochs",
+        "6",
+        "--batch-size",
+        "16",
+        "-q",
+    ]
+    full = glassnet(
+        "train", small_csv, *common, "--checkpoint-every", "3", "--out", tmp_path / "full"
+    )
+    assert full.returncode == 0, full.stderr
+    checkpoint = tmp_path / "full" / "checkpoints" / "epoch-0003.glassnet"
+    resumed = glassnet("train", "--resume", checkpoint, "--out", tmp_path / "resumed", "-q")
+    assert resumed.returncode == 0, resumed.stderr
+    a = load_model(tmp_path / "full" / "model.glassnet").network
+    b = load_model(tmp_path / "resumed" / "model.glassnet").network
+    for (name, x), (_, y) in zip(
+        a.parameters() + a.buffers(), b.parameters() + b.buffers(), strict=True
+    ):
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+@needs_housing
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "glassnet",
+            "train",
+            str(HOUSING),
+            "--target",
+            "median_house_value",
+            "--epochs",
+            "500",
+            "--batch-size",
+            "8",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # wait for the first finished epoch
+        if line.startswith("epoch "):
+            break
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    saved = re.search(r"saved the state after epoch (\d+) to (\S+)", err)
+    assert saved, err
+    assert "resume with: glassnet train --resume" in err and "Traceback" not in err
+    path = Path(saved.group(2))
+    assert load_model(path).training["epoch"] == int(saved.group(1))
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+# -- bad input: one line, non-zero exit, nothing half-written -------------------------------
+
+
+def test_a_missing_file(tmp_path) -> None:
+    assert "does not exist" in one_line_error(glassnet("train", tmp_path / "nope.csv"))
+
+
+def test_a_directory_instead_of_a_file(tmp_path) -> None:
+    assert "is a directory" in one_line_error(glassnet("train", tmp_path))
+    assert "is a directory" in one_line_error(glassnet("predict", tmp_path, tmp_path))
+
+
+def test_an_empty_csv(tmp_path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert "is empty" in one_line_error(glassnet("train", empty))
+
+
+def test_a_target_column_that_does_not_exist(small_csv) -> None:
+    line = one_line_error(glassnet("train", small_csv, "--target", "price"))
+    assert "'price'" in line and "species" in line  # names the column and lists the real ones
+
+
+def test_a_non_numeric_value_in_a_numeric_column(small_csv, tmp_path) -> None:
+    lines = small_csv.read_text().splitlines()
+    lines[41] = "wide," + lines[41].split(",", 1)[1]
+    broken = tmp_path / "broken.csv"
+    broken.write_text("\n".join(lines) + "\n")
+    line = one_line_error(glassnet("train", broken, "--target", "species"))
+    assert "line 42, column 'width': 'wide' is not a number" in line
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--optimizer", "lbfgs", "--optimizer must be one of"),
+        ("--activation", "relu6", "--activation must be one of"),
+        ("--epochs", "0", "--epochs must be ≥ 1"),
+        ("--lr", "-1", "learning_rate must be a number > 0"),
+        ("--layers", "12,x", "--layers must be comma-separated integers"),
+        ("--dropout", "1.5", "--dropout: must be in [0, 1)"),
+    ],
+)
+def test_an_unknown_or_invalid_option_value(small_csv, tmp_path, flag, value, message) -> None:
+    out = tmp_path / "run"
+    assert message in one_line_error(glassnet("train", small_csv, flag, value, "--out", out))
+    assert not (out / "model.glassnet").exists()
+
+
+def test_model_files_that_are_truncated_corrupted_or_newer(
+    trained_run, small_csv, tmp_path
+) -> None:
+    data = (trained_run / "model.glassnet").read_bytes()
+    truncated = tmp_path / "truncated.glassnet"
+    truncated.write_bytes(data[: len(data) // 3])
+    assert "truncated or corrupted" in one_line_error(glassnet("predict", truncated, small_csv))
+    corrupted = tmp_path / "corrupted.glassnet"
+    flipped = bytearray(data)
+    flipped[len(flipped) // 2] ^= 0xFF
+    corrupted.write_bytes(bytes(flipped))
+    line = one_line_error(glassnet("predict", corrupted, small_csv))
+    assert "checksum" in line or "corrupted" in line
+    not_a_model = tmp_path / "notes.txt"
+    not_a_model.write_text("hello\n")
+    assert "not a readable glassnet model file" in one_line_error(
+        glassnet("evaluate", not_a_model, small_csv)
+    )
+
+
+def test_debug_shows_the_traceback(tmp_path) -> None:
+    result = glassnet("train", tmp_path / "nope.csv", "--debug")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_no_half_written_files_after_a_failed_run(small_csv, tmp_path) -> None:
+    out = tmp_path / "run"
+    one_line_error(glassnet("train", small_csv, "--target", "nope", "--out", out))
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert leftovers == []
+    assert os.listdir(tmp_path) in ([], ["run"])

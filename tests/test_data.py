@@ -704,3 +704,18 @@ def test_split_needs_x_and_y_of_the_same_length() -> None:
         match=r"X and y must have the same number of samples: X has 10, y has shape \(9,\)",
     ):
         gd.train_test_split(np.ones((10, 2)), np.arange(9))
+
+
+def test_a_stray_word_in_a_numeric_column_is_named_not_guessed(tmp_path) -> None:
+    from glassnet.data import load_csv
+
+    lines = ["age,city"] + [f"{20 + i},c{i % 3}" for i in range(30)]
+    lines[18] = "forty,c1"  # the 19th line of the file (the header is line 1)
+    path = tmp_path / "people.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        ValueError,
+        match=r"people.csv, line 19, column 'age': 'forty' is not a number, though 29 of the column's 30 values are",
+    ):
+        load_csv(path, None)
+    assert load_csv(path, None, categorical=["age"]).kinds["age"] == "categorical"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -158,26 +155,3 @@ def test_validation_data_is_checked_under_its_own_name(net) -> None:
         ValueError, match=r"X and y_val must have the same number of samples: X has 3, y_val has 2"
     ):
         net.fit(X, y, validation_data=(np.ones((3, 4)), [0, 1]))
-
-
-def _glassnet(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "glassnet", *args], capture_output=True, text=True, timeout=120
-    )
-
-
-def test_cli_reports_bad_options_in_one_line_without_a_traceback() -> None:
-    result = _glassnet("train", "--epochs", "0")
-    assert result.returncode != 0
-    assert result.stderr.strip() == "glassnet: error: epochs must be an integer > 0, got 0"
-    result = _glassnet("train", "--layers", "12,x")
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith(
-        "glassnet: error: --layers must be comma-separated integers"
-    )
-
-
-def test_cli_debug_shows_the_traceback() -> None:
-    result = _glassnet("--debug", "train", "--epochs", "0")
-    assert result.returncode != 0 and "Traceback" in result.stderr

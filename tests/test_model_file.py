@@ -72,7 +72,7 @@ def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path, trained, monkeyp
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("glassnet.io.model_file.os.replace", crash)
+    monkeypatch.setattr("glassnet.io.files.os.replace", crash)
     with pytest.raises(OSError, match="disk full"):
         save_model(path, gn.Network.build([5, 3], seed=1))
     assert path.read_bytes() == before  # the old model is intact

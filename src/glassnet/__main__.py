@@ -1,4 +1,4 @@
-"""``python -m glassnet`` and the ``glassnet`` command."""
+"""``python -m glassnet``: the ``glassnet`` command."""
 
 import sys
 

@@ -22,6 +22,11 @@ from ..backend import Array
 
 ColumnKind = Literal["numeric", "categorical"]
 
+MOSTLY_NUMERIC = 0.95
+MOSTLY_NUMERIC_MIN = 20
+"""A column of at least 20 values of which at least 95 % are numbers is numeric with a
+typo, not categorical: :func:`load_csv` names the stray value instead of guessing."""
+
 MISSING = ("", "?", "NA", "NaN", "nan", "null")
 """Values read as missing by default (after surrounding whitespace is stripped)."""
 
@@ -209,16 +214,25 @@ def load_csv(
     for j, name in enumerate(column_names):
         cells = [fields[j].strip() if strip else fields[j] for _, fields in data]
         parsed = None if name in forced_categorical else _parse_numeric(cells, missing_set)
-        if parsed is None and name in forced_numeric:
-            line, value = next(
+        if parsed is None and name not in forced_categorical:
+            bad = [
                 (line, c)
                 for (line, _), c in zip(data, cells, strict=True)
                 if c not in missing_set and _parse_numeric([c], missing_set) is None
-            )
-            raise ValueError(
-                f"{path}, line {line}, column {name!r}: {value!r} is not a number "
-                f"(the column was given in numeric=)"
-            )
+            ]
+            present = sum(c not in missing_set for c in cells)
+            if name in forced_numeric:
+                raise ValueError(
+                    f"{path}, line {bad[0][0]}, column {name!r}: {bad[0][1]!r} is not a number "
+                    f"(the column was given in numeric=)"
+                )
+            if present >= MOSTLY_NUMERIC_MIN and len(bad) <= (1 - MOSTLY_NUMERIC) * present:
+                # Almost all numbers: a typo is likelier than a column of categories.
+                raise ValueError(
+                    f"{path}, line {bad[0][0]}, column {name!r}: {bad[0][1]!r} is not a number, "
+                    f"though {present - len(bad)} of the column's {present} values are; fix it, "
+                    "leave it empty to mark it missing, or declare the column categorical"
+                )
         kinds[name] = "categorical" if parsed is None else "numeric"
         values[name] = _categorical(cells, missing_set) if parsed is None else parsed
     features = tuple(name for name in column_names if name != target)
@@ -261,3 +275,18 @@ def _checked_names(
         if name not in columns:
             raise ValueError(_no_column(f"{name!r} (in {role}=)", str(path), columns))
     return chosen
+
+
+def read_header(
+    path: str | os.PathLike[str], delimiter: str = ",", encoding: str = "utf-8"
+) -> list[str]:
+    """The column names in the first row of a CSV file (stripped), ``[]`` for an empty file."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{str(path)!r} is a directory, not a CSV file")
+    try:
+        with path.open(newline="", encoding=encoding) as file:
+            first = next(csv.reader(file, delimiter=delimiter), [])
+    except FileNotFoundError:
+        raise FileNotFoundError(f"data file {str(path)!r} does not exist") from None
+    return [name.strip() for name in first]

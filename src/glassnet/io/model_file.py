@@ -24,7 +24,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy as np
 
 from ..layers import layer_from_config
 from ..network import Network
+from .files import atomic_write_bytes
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
@@ -239,17 +239,7 @@ def _checksum(entries: dict[str, np.ndarray]) -> str:
 def _write_atomically(path: Path, entries: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **entries)  # type: ignore[arg-type]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(buffer.getbuffer())
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, buffer.getbuffer())
 
 
 def _json_default(value: Any) -> Any:

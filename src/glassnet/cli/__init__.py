@@ -1,0 +1,106 @@
+"""The ``glassnet`` command. Thin: it parses arguments and calls the public API.
+
+Every error becomes one line on stderr and a non-zero exit status; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .. import __version__
+from . import train as train_command
+from . import use
+from .options import add_train_options
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glassnet",
+        description="Train neural networks with backpropagation written out, and use them.",
+    )
+    parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str, handler: Callable[..., int]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+        sub.add_argument("-q", "--quiet", action="store_true", help="print only results and paths")
+        sub.add_argument("-v", "--verbose", action="store_true", help="print more")
+        return sub
+
+    train = command(
+        "train",
+        "train a network on a CSV (or, with no file, the shipped MNIST sample)",
+        train_command.run,
+    )
+    train.add_argument(
+        "data", nargs="?", help="a CSV file with a header row (default: the MNIST sample)"
+    )
+    train.add_argument("--out", help="the run folder (default: runs/<data>-<time>)")
+    train.add_argument("--config", help="a TOML file of options (keys as the flags)")
+    train.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
+    add_train_options(train)
+
+    predict = command("predict", "predict for each row of a CSV", use.predict)
+    predict.add_argument("model", help="a model file (model.glassnet)")
+    predict.add_argument("data", help="a CSV with the columns the model was trained on")
+    predict.add_argument(
+        "--proba", action="store_true", help="add one probability column per class"
+    )
+    predict.add_argument("--out", help="write the CSV here instead of to stdout")
+    predict.add_argument("--delimiter", default=",", help="the CSV's field separator")
+
+    evaluate = command("evaluate", "print a model's metrics on a labelled CSV", use.evaluate)
+    evaluate.add_argument("model", help="a model file (model.glassnet)")
+    evaluate.add_argument("data", help="a CSV with the model's columns and its target column")
+    evaluate.add_argument("--delimiter", default=",", help="the CSV's field separator")
+
+    export = command("export", "export a model to ONNX", use.export)
+    export.add_argument("model", help="a model file (model.glassnet)")
+    export.add_argument("--onnx", required=True, metavar="PATH", help="the ONNX file to write")
+
+    report = command("report", "write a run folder's HTML report and figures", use.report)
+    report.add_argument("run", help="a run folder written by glassnet train")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+
+    def say(text: str, level: int = 0, error: bool = False) -> None:
+        """Print ``text`` if the verbosity allows: 0 always, 1 unless --quiet, 2 with --verbose."""
+        shown = {0: True, 1: not args.quiet, 2: args.verbose and not args.quiet}[min(level, 2)]
+        if shown:
+            print(text, file=sys.stderr if error else sys.stdout, flush=True)
+
+    handler: Callable[[argparse.Namespace, Any], int] = args.handler
+    try:
+        return handler(args, say)
+    except KeyboardInterrupt:
+        print("glassnet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (
+        ValueError,
+        TypeError,
+        OSError,
+        ImportError,
+        NotImplementedError,
+        FloatingPointError,
+    ) as exc:
+        if args.debug:
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"glassnet: error: {message}", file=sys.stderr)
+        return EXIT_ERROR

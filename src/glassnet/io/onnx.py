@@ -1,0 +1,337 @@
+"""ONNX export: the network's inference forward pass as an ONNX graph.
+
+Each :class:`~glassnet.layers.Dense` layer becomes one ``Gemm`` node with ``transB=1``,
+``Z = X Wᵀ + b``, the samples-as-rows equation of :mod:`glassnet.layers`, with ``W`` of
+shape ``(n_l, n_{l−1})`` and ``b`` stored as initializers, followed by its activation's
+node. The input is ``(batch, n_0)`` with a symbolic ``batch``; the output is ``A^[L]``:
+probabilities for ``cce`` and ``bce``, values for ``mse``.
+
+Batch norm is folded into the ``Gemm`` before it. At inference it is an affine map of
+``Z`` with the running statistics, so with ``s = γ / √(σ² + ε)``::
+
+    BN(W a + b) = s ⊙ (W a + b − μ) + β = W' a + b'
+    W' = diag(s) W        b' = s ⊙ (b − μ) + β
+
+(computed in float64, then cast to the network's dtype). The graph is then one ``Gemm``
+and one activation per layer, runs as fast as a network without batch norm, and agrees
+with glassnet to float32 rounding. Dropout is the identity at inference and is left out.
+
+Activations map to ONNX operators one to one, except:
+
+- GELU (tanh form) is ``Gelu(approximate="tanh")`` from opset 20 on, and written out as
+  ``½ z (1 + tanh(√(2/π)(z + 0.044715 z³)))`` with ``Mul``, ``Add`` and ``Tanh`` below;
+- in a float64 network, leaky ReLU, ELU, softplus and GELU are written out with
+  elementwise operators at every opset: ONNX Runtime's CPU provider has no double kernels
+  for ``LeakyRelu``, ``Elu`` and ``Softplus``, and its double ``Gelu`` is off by ~1e-8.
+
+The default opset is 17, which ONNX Runtime has read since 1.13 (late 2022) and most
+other runtimes read too; ``opset=20`` or later gives the native ``Gelu`` node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..activations import ACTIVATIONS, Activation
+from ..layers import Dense, Dropout
+from ..network import Network
+from .files import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import onnx
+
+DEFAULT_OPSET = 17
+"""The opset written when none is asked for."""
+MIN_OPSET = 13
+"""The oldest opset exported: ``Softmax`` over one axis (not a flattened 2-D view) is 13."""
+GELU_OPSET = 20
+"""The first opset with a ``Gelu`` operator."""
+OUTPUT_NAMES = {"cce": "probabilities", "bce": "probabilities", "mse": "values"}
+"""The default output name for each loss."""
+INSTALL_HINT = 'pip install "glassnet[onnx]"'
+
+# Activations with an ONNX operator of their own (leaky ReLU's and ELU's ``alpha`` included).
+_ONE_TO_ONE = {
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "relu": "Relu",
+    "leaky_relu": "LeakyRelu",
+    "elu": "Elu",
+    "softplus": "Softplus",
+}
+# Those written out with elementwise operators in float64 (see the module docstring).
+_WRITTEN_OUT_IN_FLOAT64 = {"leaky_relu", "elu", "softplus", "gelu"}
+
+
+def export_onnx(
+    network: Network,
+    path: str | os.PathLike[str],
+    *,
+    opset: int | None = None,
+    input_name: str = "X",
+    output_name: str | None = None,
+) -> Path:
+    """Write ``network``'s inference forward pass to the ONNX file ``path``; return the path.
+
+    The model takes ``input_name`` of shape ``(batch, n_0)`` in the network's dtype
+    (float32 or float64) and gives ``output_name`` of shape ``(batch, n_L)``: by default
+    ``"probabilities"`` for ``cce`` and ``bce``, ``"values"`` for ``mse``. Batch norm is
+    folded into the weights and dropout left out (see :mod:`glassnet.io.onnx`).
+
+    ``opset`` is the ONNX operator set, ``13`` or later, default ``17``. The file is
+    checked with ``onnx.checker`` and written atomically (a temporary file in the same
+    folder renamed over ``path``).
+
+    Raises
+    ------
+    ImportError
+        When the ``onnx`` package is not installed.
+    IsADirectoryError
+        When ``path`` is a directory.
+    NotImplementedError
+        When a layer or activation has no ONNX form (a custom one).
+
+    >>> export_onnx(net, "mnist.onnx")  # doctest: +SKIP
+    """
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError(f"ONNX export needs the onnx package: {INSTALL_HINT}") from exc
+
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a glassnet Network, got {type(network).__name__}")
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"path {str(path)!r} is a directory; give a file name such as "
+            f"{str(path / 'model.onnx')!r}"
+        )
+    opset = _check_opset(opset, onnx.defs.onnx_opset_version())
+    if output_name is None:
+        output_name = OUTPUT_NAMES.get(network.loss.name, "output")
+    for name, value in (("input_name", input_name), ("output_name", output_name)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    if input_name == output_name:
+        raise ValueError(f"input_name and output_name must differ, both are {input_name!r}")
+
+    model = _build_model(network, opset, input_name, output_name)
+    onnx.checker.check_model(model, full_check=True)
+    return atomic_write_bytes(path, model.SerializeToString())
+
+
+def _check_opset(opset: Any, newest: int) -> int:
+    if opset is None:
+        return DEFAULT_OPSET
+    if isinstance(opset, bool) or not isinstance(opset, int | np.integer):
+        raise TypeError(f"opset must be an integer, got {opset!r} ({type(opset).__name__})")
+    if not MIN_OPSET <= opset <= newest:
+        raise ValueError(
+            f"opset must be between {MIN_OPSET} and {newest} (the newest this onnx knows), "
+            f"got {opset}"
+        )
+    return int(opset)
+
+
+class _Graph:
+    """The nodes and initializers of a graph being written, in one dtype."""
+
+    def __init__(self, dtype: np.dtype[Any], opset: int) -> None:
+        self.dtype, self.opset = dtype, opset
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.scalars: dict[float, str] = {}
+
+    def constant(self, name: str, array: np.ndarray) -> str:
+        import onnx.numpy_helper
+
+        array = np.ascontiguousarray(array, dtype=self.dtype)
+        self.initializers.append(onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def scalar(self, value: float) -> str:
+        """A 0-d constant of the graph's dtype, shared by every node that uses ``value``."""
+        if value not in self.scalars:
+            self.scalars[value] = self.constant(f"const.{value!r}", np.array(value))
+        return self.scalars[value]
+
+    def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        import onnx.helper
+
+        self.nodes.append(
+            onnx.helper.make_node(op, inputs, [output], name=f"{output}.{op}", **attributes)
+        )
+        return output
+
+
+def _build_model(
+    network: Network, opset: int, input_name: str, output_name: str
+) -> onnx.ModelProto:
+    """The ONNX model of ``network``'s inference forward pass (see :func:`export_onnx`)."""
+    import onnx.helper
+
+    from .. import __version__
+
+    dtype = network.dtype
+    graph = _Graph(dtype, opset)
+    A = input_name
+    dense = network.dense_layers
+    for position, layer in enumerate(network.layers, start=1):
+        if isinstance(layer, Dropout):
+            continue  # the identity at inference
+        if not isinstance(layer, Dense):
+            raise NotImplementedError(
+                f"layer {position} ({layer!r}) cannot be exported to ONNX: only Dense and "
+                "Dropout layers can"
+            )
+        index = dense.index(layer) + 1  # the documents' l, which counts Dense layers
+        A = _dense(graph, layer, index, A, output_name if layer is network.output_layer else None)
+
+    elem_type = onnx.helper.np_dtype_to_tensor_dtype(dtype)
+    names = [input_name, *(t.name for t in graph.initializers)]
+    names += [out for node in graph.nodes for out in node.output]
+    if len(names) != len(set(names)):
+        taken = sorted({name for name in names if names.count(name) > 1})
+        raise ValueError(
+            f"input_name {input_name!r} or output_name {output_name!r} is also the name of "
+            f"a tensor inside the graph ({', '.join(taken)}); choose another"
+        )
+    sizes = [network.n_features, *(layer.n_out for layer in dense)]
+    activations = [layer.activation.name for layer in dense]
+    folded = any(layer.norm is not None for layer in dense)
+    doc = (
+        f"glassnet {__version__}: a {'-'.join(map(str, sizes))} multilayer perceptron "
+        f"({', '.join(activations)}), loss {network.loss.name}, {dtype.name}. "
+        f"Input {input_name!r} (batch, {sizes[0]}); output {output_name!r} "
+        f"(batch, {sizes[-1]}) is A^[L]."
+        + (" Batch norm is folded into each Gemm's W and b." if folded else "")
+    )
+    opsets = [onnx.helper.make_opsetid("", opset)]
+    model = onnx.helper.make_model(
+        onnx.helper.make_graph(
+            graph.nodes,
+            "glassnet",
+            [onnx.helper.make_tensor_value_info(input_name, elem_type, ["batch", sizes[0]])],
+            [onnx.helper.make_tensor_value_info(output_name, elem_type, ["batch", sizes[-1]])],
+            graph.initializers,
+        ),
+        opset_imports=opsets,
+        # The oldest IR version that holds this opset, so that older runtimes read it.
+        ir_version=onnx.helper.find_min_ir_version_for(opsets),
+        producer_name="glassnet",
+        producer_version=__version__,
+        doc_string=doc,
+    )
+    onnx.helper.set_model_props(
+        model,
+        {
+            "glassnet_version": __version__,
+            "loss": network.loss.name,
+            "layer_sizes": json.dumps(sizes),
+            "activations": json.dumps(activations),
+            "dtype": dtype.name,
+            "batch_norm": "folded into Gemm" if folded else "none",
+        },
+    )
+    return model
+
+
+def _dense(graph: _Graph, layer: Dense, index: int, A_prev: str, output: str | None) -> str:
+    """``A^[l] = f(A^[l−1] Wᵀ + b)`` (batch norm folded into ``W``, ``b``) for ``l = index``;
+    returns ``A^[l]``'s name, ``output`` when given."""
+    activation = layer.activation
+    if ACTIVATIONS.get(activation.name) is not type(activation):
+        raise NotImplementedError(
+            f"Dense layer {index} ({layer!r}) cannot be exported to ONNX: its activation "
+            f"{type(activation).__name__} ({activation.name!r}) is not one of glassnet's "
+            f"own ({', '.join(sorted(ACTIVATIONS))})"
+        )
+    A = output or f"dense{index}.A"
+    Z = A if activation.name == "identity" else f"dense{index}.Z"
+    W, b = _folded_parameters(layer)
+    W_name, b_name = graph.constant(f"dense{index}.W", W), graph.constant(f"dense{index}.b", b)
+    graph.node("Gemm", [A_prev, W_name, b_name], Z, transB=1)
+    if activation.name != "identity":
+        _activation(graph, activation, Z, A)
+    return A
+
+
+def _folded_parameters(layer: Dense) -> tuple[np.ndarray, np.ndarray]:
+    """``W' = diag(s) W`` and ``b' = s ⊙ (b − μ) + β`` with ``s = γ / √(σ² + ε)``, in
+    float64; ``W`` and ``b`` themselves when the layer has no batch norm."""
+    W, b = np.asarray(layer.W, dtype=np.float64), np.asarray(layer.b, dtype=np.float64)
+    norm = layer.norm
+    if norm is None:
+        return W, b
+    gamma, beta, mean, var = (
+        np.asarray(array, dtype=np.float64)
+        for array in (norm.gamma, norm.beta, norm.running_mean, norm.running_var)
+    )
+    s = gamma / np.sqrt(var + norm.epsilon)
+    return W * s[:, None], s * (b - mean) + beta
+
+
+def _activation(graph: _Graph, activation: Activation, Z: str, A: str) -> None:
+    """The nodes of ``A = f(Z)``."""
+    name = activation.name
+    alpha = getattr(activation, "alpha", None)
+    attributes = {} if alpha is None else {"alpha": float(alpha)}
+    written_out = name in _WRITTEN_OUT_IN_FLOAT64 and graph.dtype == np.float64
+    if name == "softmax":
+        graph.node("Softmax", [Z], A, axis=-1)
+    elif name == "gelu":
+        if graph.opset >= GELU_OPSET and not written_out:
+            graph.node("Gelu", [Z], A, approximate="tanh")
+        else:
+            _gelu(graph, Z, A)
+    elif written_out:
+        _written_out(graph, name, attributes.get("alpha", 0.0), Z, A)
+    else:
+        graph.node(_ONE_TO_ONE[name], [Z], A, **attributes)
+
+
+def _gelu(graph: _Graph, Z: str, A: str) -> None:
+    """``A = ½ Z (1 + tanh(u))``, ``u = √(2/π)(Z + 0.044715 Z³)``, as glassnet's GELU."""
+    from ..activations import GELU
+
+    Z2 = graph.node("Mul", [Z, Z], f"{A}.z2")
+    Z3 = graph.node("Mul", [Z2, Z], f"{A}.z3")
+    kZ3 = graph.node("Mul", [Z3, graph.scalar(GELU._K)], f"{A}.kz3")
+    u = graph.node(
+        "Mul", [graph.node("Add", [Z, kZ3], f"{A}.z+kz3"), graph.scalar(GELU._C)], f"{A}.u"
+    )
+    one_plus_T = graph.node(
+        "Add", [graph.node("Tanh", [u], f"{A}.tanh"), graph.scalar(1.0)], f"{A}.1+tanh"
+    )
+    half_Z = graph.node("Mul", [Z, graph.scalar(0.5)], f"{A}.z/2")
+    graph.node("Mul", [half_Z, one_plus_T], A)
+
+
+def _written_out(graph: _Graph, name: str, alpha: float, Z: str, A: str) -> None:
+    """Leaky ReLU, ELU and softplus with elementwise operators that have double kernels."""
+    zero = graph.scalar(0.0)
+    if name == "softplus":
+        # log(1 + e^z) = max(z, 0) + log(1 + e^{−|z|}): no overflow for large |z|.
+        negative_abs = graph.node("Neg", [graph.node("Abs", [Z], f"{A}.|z|")], f"{A}.-|z|")
+        one_plus = graph.node(
+            "Add", [graph.node("Exp", [negative_abs], f"{A}.exp"), graph.scalar(1.0)], f"{A}.1+exp"
+        )
+        log = graph.node("Log", [one_plus], f"{A}.log")
+        graph.node("Add", [graph.node("Max", [Z, zero], f"{A}.max"), log], A)
+        return
+    if name == "leaky_relu":
+        negative = graph.node("Mul", [Z, graph.scalar(alpha)], f"{A}.negative")
+    else:  # elu: α(e^{min(z, 0)} − 1), as glassnet computes it
+        exp = graph.node("Exp", [graph.node("Min", [Z, zero], f"{A}.min")], f"{A}.exp")
+        negative = graph.node(
+            "Mul",
+            [graph.node("Sub", [exp, graph.scalar(1.0)], f"{A}.exp-1"), graph.scalar(alpha)],
+            f"{A}.negative",
+        )
+    positive = graph.node("Greater", [Z, zero], f"{A}.z>0")
+    graph.node("Where", [positive, Z, negative], A)
