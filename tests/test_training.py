@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -166,7 +167,7 @@ def test_verbose_prints_one_line_per_epoch(capsys) -> None:
     gn.Network.build([4, 3], seed=0).fit(X, y, epochs=3, verbose=True)
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
-    assert all("loss" in line and "accuracy" in line for line in lines)
+    assert all(re.search(r"loss \d\.\d{4}  acc \d\.\d{4} │ lr 0.01  \d+\.\d\ds$", line) for line in lines)
 
 
 def test_a_diverging_run_stops_with_the_epoch_and_step() -> None:

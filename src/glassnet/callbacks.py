@@ -261,16 +261,27 @@ class ReduceLROnPlateau(Callback):
             self._cooling = self.cooldown
 
 
+SHORT_NAMES = {"accuracy": "acc", "learning_rate": "lr", "f1_macro": "f1"}
+
+
 def format_logs(logs: Mapping[str, float]) -> str:
-    """``loss 0.1234  accuracy 0.9876  …  1.23s``: one epoch's logs on one line."""
-    parts = [
-        f"{key} {value:.4g}" if key == "learning_rate" else f"{key} {value:.4f}"
-        for key, value in logs.items()
-        if key != "seconds"
+    """``loss 0.1234  acc 0.9876 │ val loss 0.2345  acc 0.9712 │ lr 0.001  1.23s``."""
+
+    def item(key: str, value: float) -> str:
+        name = SHORT_NAMES.get(key, key)
+        return f"{name} {value:.4g}" if key == "learning_rate" else f"{name} {value:.4f}"
+
+    train = [
+        item(k, v)
+        for k, v in logs.items()
+        if not k.startswith("val_") and k not in ("learning_rate", "seconds")
     ]
+    val = [item(k[4:], v) for k, v in logs.items() if k.startswith("val_")]
+    rest = [item("learning_rate", logs["learning_rate"])] if "learning_rate" in logs else []
     if "seconds" in logs:
-        parts.append(f"{logs['seconds']:.2f}s")
-    return "  ".join(parts)
+        rest.append(f"{logs['seconds']:.2f}s")
+    groups = ["  ".join(train), ("val " + "  ".join(val)) if val else "", "  ".join(rest)]
+    return " │ ".join(group for group in groups if group)
 
 
 class EpochPrinter(Callback):
