@@ -26,6 +26,7 @@ from .losses import Loss, get_loss
 from .validation import check_features, check_non_negative_number, check_targets
 
 if TYPE_CHECKING:
+    from .inspect.trace import Trace
     from .training import History
 
 PREDICT_CHUNK = 4096
@@ -316,6 +317,15 @@ class Network:
         from .training import fit
 
         return fit(self, X, y, **options)
+
+    def trace(self, X: Any, y: Any, *, steps: int = 1, **options: Any) -> Trace:
+        """Train ``steps`` full-batch steps on ``(X, y)`` and return every number of each
+        (:func:`glassnet.inspect.trace`): ``Z^[l]``, ``A^[l]``, the loss, ``δ^[l]``,
+        ``∂L/∂W^[l]``, ``∂L/∂b^[l]`` and the updated parameters, in the documents'
+        orientation. Updates this network as training would."""
+        from .inspect.trace import trace
+
+        return trace(self, X, y, steps=steps, **options)
 
     def check_X(self, X: Any, name: str = "X") -> Array:
         return check_features(X, self.n_features, self.dtype, name=name)

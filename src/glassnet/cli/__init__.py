@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import __version__
+from . import glassbox, use
 from . import train as train_command
-from . import use
 from .options import add_train_options
 
 EXIT_ERROR = 1
@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = command("report", "write a run folder's HTML report and figures", use.report)
     report.add_argument("run", help="a run folder written by glassnet train")
+
+    glassbox.add_commands(command)
     return parser
 
 

@@ -1,5 +1,27 @@
-"""The glass box: look inside backpropagation (gradient checks; traces and diagnosis later)."""
+"""The glass box: look inside backpropagation.
+
+- :func:`trace`: every ``Z^[l]``, ``A^[l]``, ``δ^[l]``, ``∂L/∂W^[l]`` and update of a few
+  training steps, rendered as text, Markdown, LaTeX or JSON (:func:`render`);
+- :func:`gradient_check`: backpropagation against central finite differences;
+- specs: networks with explicit weights, typed in from a textbook (:func:`load_spec`,
+  :func:`load_example`, :func:`list_examples`).
+"""
 
 from .gradcheck import GradientCheck, gradient_check
+from .render import render
+from .spec import SpecError, TraceSpec, list_examples, load_example, load_spec, parse_spec
+from .trace import Trace, trace
 
-__all__ = ["GradientCheck", "gradient_check"]
+__all__ = [
+    "GradientCheck",
+    "SpecError",
+    "Trace",
+    "TraceSpec",
+    "gradient_check",
+    "list_examples",
+    "load_example",
+    "load_spec",
+    "parse_spec",
+    "render",
+    "trace",
+]
