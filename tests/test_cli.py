@@ -351,6 +351,52 @@ def test_model_files_that_are_truncated_corrupted_or_newer(
     )
 
 
+@needs_housing
+def test_divergence_is_one_line_naming_the_first_non_finite_quantity(tmp_path) -> None:
+    result = glassnet(
+        "train",
+        HOUSING,
+        "--target",
+        "median_house_value",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "10",
+        "--epochs",
+        "5",
+        "--out",
+        tmp_path / "run",
+        "-q",
+    )
+    line = one_line_error(result)
+    assert re.search(
+        r"the cost became (inf|nan) at epoch \d+, step \d+ \(.* is the first non-finite quantity",
+        line,
+    )
+    assert "smaller learning rate" in line
+
+
+def test_watch_names_vanishing_gradients_in_a_deep_sigmoid_network(small_csv, tmp_path) -> None:
+    result = glassnet(
+        "train",
+        small_csv,
+        "--target",
+        "species",
+        "--activation",
+        "sigmoid",
+        "--layers",
+        ",".join(["16"] * 10),
+        "--epochs",
+        "1",
+        "--watch",
+        "--out",
+        tmp_path / "run",
+        "-q",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "vanishing gradients" in result.stdout and "activation='relu'" in result.stdout
+
+
 def test_debug_shows_the_traceback(tmp_path) -> None:
     result = glassnet("train", tmp_path / "nope.csv", "--debug")
     assert result.returncode != 0 and "Traceback" in result.stderr

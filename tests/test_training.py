@@ -167,7 +167,9 @@ def test_verbose_prints_one_line_per_epoch(capsys) -> None:
     gn.Network.build([4, 3], seed=0).fit(X, y, epochs=3, verbose=True)
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
-    assert all(re.search(r"loss \d\.\d{4}  acc \d\.\d{4} │ lr 0.01  \d+\.\d\ds$", line) for line in lines)
+    assert all(
+        re.search(r"loss \d\.\d{4}  acc \d\.\d{4} │ lr 0.01  \d+\.\d\ds$", line) for line in lines
+    )
 
 
 def test_a_diverging_run_stops_with_the_epoch_and_step() -> None:
@@ -178,7 +180,8 @@ def test_a_diverging_run_stops_with_the_epoch_and_step() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the overflow that the error reports
         with pytest.raises(
-            gn.TrainingDivergedError, match=r"epoch 1, step \d+.*smaller learning rate"
+            gn.TrainingDivergedError,
+            match=r"epoch 1, step \d+ \(.* is the first non-finite quantity.*\); try a smaller learning rate",
         ):
             net.fit(X, y, epochs=5, batch_size=8, learning_rate=10.0, seed=0)
 

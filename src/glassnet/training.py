@@ -217,51 +217,58 @@ def fit(
         restore_snapshot(state, callbacks, resume)
     for cb in callbacks:
         cb.on_train_begin(state)
-    for epoch in range(state.epoch + 1, epochs + 1):
-        state.epoch = epoch
-        for cb in callbacks:
-            cb.on_epoch_begin(state)
-        started = time.perf_counter()
-        order = state.rng.permutation(m) if shuffle else None
-        total_cost = 0.0
-        tally = _MetricTally(network.loss.name)
-        for step, start in enumerate(range(0, m, batch), start=1):
-            if order is None:
-                Xb, Yb = X[start : start + batch], Y[start : start + batch]
-                wb = None if weights is None else weights[start : start + batch]
-            else:
-                rows = order[start : start + batch]
-                Xb = xp.take(X, rows, axis=0, out=X_batch[: rows.size], mode="clip")
-                Yb = Y[rows]
-                wb = None if weights is None else weights[rows]
-            A = network.forward(Xb, training=True)
-            cost = network.cost(Yb, wb)
-            if not math.isfinite(cost):
-                raise TrainingDivergedError(
-                    f"the cost became {cost} at epoch {epoch}, step {step}; try a smaller "
-                    f"learning rate (now {optimizer.learning_rate:g}), standardized inputs, "
-                    "or gradient clipping (clip_norm)"
-                )
-            network.backward(Yb, wb)
-            if clip_norm is not None or clip_value is not None:
-                clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
-            optimizer.step(params, grads)
-            state.step += 1
-            total_cost += cost * Xb.shape[0]
-            tally.add(A, Yb)
+    # Overflow and 0/0 show up as a non-finite cost, which is caught each step and reported
+    # with the first non-finite quantity; NumPy's own warnings would only repeat it.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(state.epoch + 1, epochs + 1):
+            state.epoch = epoch
             for cb in callbacks:
-                cb.on_batch_end(state, {"loss": cost, "size": Xb.shape[0]})
-        logs = {"loss": total_cost / m, state.history.metric: tally.result()}
-        if validation is not None:
-            scores = evaluate(network, *validation, metrics=extra_metrics)
-            logs.update({f"val_{key}": value for key, value in scores.items()})
-        logs["learning_rate"] = optimizer.learning_rate
-        logs["seconds"] = time.perf_counter() - started
-        state.history.record(epoch, logs)
-        for cb in callbacks:
-            cb.on_epoch_end(state, logs)
-        if state.stop_training:
-            break
+                cb.on_epoch_begin(state)
+            started = time.perf_counter()
+            order = state.rng.permutation(m) if shuffle else None
+            total_cost = 0.0
+            tally = _MetricTally(network.loss.name)
+            for step, start in enumerate(range(0, m, batch), start=1):
+                if order is None:
+                    Xb, Yb = X[start : start + batch], Y[start : start + batch]
+                    wb = None if weights is None else weights[start : start + batch]
+                else:
+                    rows = order[start : start + batch]
+                    Xb = xp.take(X, rows, axis=0, out=X_batch[: rows.size], mode="clip")
+                    Yb = Y[rows]
+                    wb = None if weights is None else weights[rows]
+                A = network.forward(Xb, training=True)
+                cost = network.cost(Yb, wb)
+                if not math.isfinite(cost):
+                    from .inspect.diagnose import non_finite_report
+
+                    where = non_finite_report(network, cost)
+                    raise TrainingDivergedError(
+                        f"the cost became {cost} at epoch {epoch}, step {step}"
+                        + (f" ({where})" if where else "")
+                        + f"; try a smaller learning rate (now {optimizer.learning_rate:g}), "
+                        "standardized inputs, or gradient clipping (clip_norm)"
+                    )
+                network.backward(Yb, wb)
+                if clip_norm is not None or clip_value is not None:
+                    clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
+                optimizer.step(params, grads)
+                state.step += 1
+                total_cost += cost * Xb.shape[0]
+                tally.add(A, Yb)
+                for cb in callbacks:
+                    cb.on_batch_end(state, {"loss": cost, "size": Xb.shape[0]})
+            logs = {"loss": total_cost / m, state.history.metric: tally.result()}
+            if validation is not None:
+                scores = evaluate(network, *validation, metrics=extra_metrics)
+                logs.update({f"val_{key}": value for key, value in scores.items()})
+            logs["learning_rate"] = optimizer.learning_rate
+            logs["seconds"] = time.perf_counter() - started
+            state.history.record(epoch, logs)
+            for cb in callbacks:
+                cb.on_epoch_end(state, logs)
+            if state.stop_training:
+                break
     for cb in callbacks:
         cb.on_train_end(state)
     return state.history

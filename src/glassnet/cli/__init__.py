@@ -47,6 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="the run folder (default: runs/<data>-<time>)")
     train.add_argument("--config", help="a TOML file of options (keys as the flags)")
     train.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
+    train.add_argument(
+        "--watch",
+        type=int,
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="N",
+        help="diagnose the layers every N epochs (default 1) and report problems",
+    )
     add_train_options(train)
 
     predict = command("predict", "predict for each row of a CSV", use.predict)

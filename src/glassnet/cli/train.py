@@ -116,8 +116,15 @@ def run(args: argparse.Namespace, say: Any) -> int:
 
     checkpoint = Checkpoint(save_checkpoint, every=settings["checkpoint_every"])
     callbacks = [*training_callbacks(settings), checkpoint]
+    use_bar = not args.quiet and sys.stderr.isatty() and _has_tqdm()
+    if args.watch:
+        from ..inspect.diagnose import DiagnosisWatch
+
+        printer = _tqdm_write() if use_bar else print
+        callbacks.append(
+            DiagnosisWatch(data.X_train, data.y_train, every=args.watch, printer=printer)
+        )
     if not args.quiet:
-        use_bar = sys.stderr.isatty() and _has_tqdm()
         callbacks.append(ProgressBar() if use_bar else EpochPrinter())
     validation = None if data.X_val is None else (data.X_val, data.y_val)
     started = time.perf_counter()
@@ -432,6 +439,12 @@ def _try_report(out: Path, say: Any) -> Path | None:
     except ImportError:
         say('no report: it needs matplotlib (pip install "glassnet[cli]")', 1)
         return None
+
+
+def _tqdm_write() -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm.write
 
 
 def _has_tqdm() -> bool:

@@ -1,0 +1,348 @@
+"""The diagnosis: per-layer numbers re-derived by hand, and deliberately broken set-ups named."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.inspect.diagnose import (
+    SIGMOID_SATURATION,
+    VANISHING_RATIO,
+    DiagnosisWatch,
+    diagnose,
+    non_finite_report,
+)
+from glassnet.training import History, TrainingState
+
+
+def _classification(m: int = 256, n: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n))
+    return X, (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+
+
+def _regression(m: int = 200, n: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n))
+    return X, X @ rng.normal(size=n) + 0.1 * rng.normal(size=m)
+
+
+def _gradient_norms(net: gn.Network, X: np.ndarray, y: np.ndarray) -> list[float]:
+    """‖∂J/∂W^[l]‖ from the network's own forward and backward pass (no batch norm)."""
+    Xc = net.check_X(X)
+    net.forward(Xc, training=True)
+    net.backward(net.check_y(y, Xc.shape[0]))
+    return [float(np.linalg.norm(layer.dW)) for layer in net.dense_layers]
+
+
+# -- the broken set-ups ---------------------------------------------------------------------
+
+
+def test_deep_sigmoid_network_with_large_weights_is_saturated() -> None:
+    X, y = _classification()
+    net = gn.Network.build([16] + [32] * 7 + [1], activation="sigmoid", seed=0)
+    rng = np.random.default_rng(1)
+    for layer in net.dense_layers:
+        layer.W[...] = 4 * rng.standard_normal(layer.W.shape)  # |z| of order 10
+    diagnosis = diagnose(net, X, y, learning_rate=0.1)
+
+    finding = diagnosis.finding("saturation")
+    assert finding is not None
+    assert finding.layers == (1, 2, 3, 4, 5, 6, 7)  # every hidden layer; the fused output is fine
+    assert "layers 1–7" in finding.message
+    assert "init='xavier_normal'" in finding.advice and "activation='relu'" in finding.advice
+    activations = _forward_activations(net, X)
+    for stats, A in zip(diagnosis.layers[:-1], activations, strict=False):
+        hand = np.mean((A < SIGMOID_SATURATION) | (A > 1 - SIGMOID_SATURATION))
+        assert stats.saturated_fraction == pytest.approx(hand, abs=2e-3) and hand > 0.5
+
+
+def _forward_activations(net: gn.Network, X: np.ndarray) -> list[np.ndarray]:
+    """A^[1] … A^[L] computed from W and b directly (no glassnet forward pass)."""
+    A, out = X, []
+    for layer in net.dense_layers:
+        Z = A @ layer.W.T.astype(np.float64) + layer.b
+        A = 1 / (1 + np.exp(-Z))
+        out.append(A)
+    return out
+
+
+def test_deep_sigmoid_network_has_vanishing_gradients_toward_the_input() -> None:
+    X, y = _classification()
+    net = gn.Network.build([16] + [32] * 9 + [1], activation="sigmoid", seed=0, dtype="float64")
+    diagnosis = diagnose(net, X, y, learning_rate=0.1)
+
+    norms = _gradient_norms(net, X, y)
+    ratios = [g / norms[-1] for g in norms]
+    expected = tuple(l for l, r in enumerate(ratios, start=1) if r < VANISHING_RATIO)
+    finding = diagnosis.finding("vanishing_gradients")
+    assert finding is not None
+    assert expected[0] == 1 and len(expected) >= 3  # σ' ≤ 1/4 at every layer down
+    assert finding.layers == expected and finding.layer == 1
+    assert ratios[0] < 1e-4
+    assert "activation='relu'" in finding.advice and "batch_norm=True" in finding.advice
+    tiny = diagnosis.finding("tiny_updates")  # 0.1 · ‖∂J/∂W^[1]‖ is far below 1e-6 ‖W^[1]‖
+    assert tiny is not None and 1 in tiny.layers and "vanishing" in tiny.advice
+    assert "saturation" not in diagnosis.kinds  # small weights: no saturation, σ' ≤ 1/4 does it
+
+
+def test_relu_layer_with_a_large_negative_bias_is_dead() -> None:
+    X, y = _classification()
+    net = gn.Network.build([16, 32, 32, 32, 1], activation="relu", seed=0)
+    net.dense_layers[1].b[:] = -10.0
+    diagnosis = diagnose(net, X, y, learning_rate=0.1)
+
+    finding = diagnosis.finding("dead_relu")
+    assert finding is not None
+    assert finding.layer == 2
+    # Layer 3 dies with it: its input A^[2] is all zero and its biases start at 0.
+    assert finding.layers == (2, 3)
+    assert "32 of 32 (mean bias -10)" in finding.message
+    assert "its input is all 0" in finding.message
+    assert "leaky_relu" in finding.advice and "he_normal" in finding.advice
+    first = diagnosis.layers[0]
+    assert first.dead_fraction == 0.0 and diagnosis.layers[1].dead_fraction == 1.0
+    assert all(s.grad_norm == 0.0 for s in diagnosis.layers)  # no gradient gets through
+
+
+def test_a_learning_rate_of_10_is_named_before_and_after_it_diverges() -> None:
+    X, y = _regression()
+    net = gn.Network.build([8, 32, 32, 1], loss="mse", seed=0)
+    before = diagnose(net, X, y, learning_rate=10)
+    large = before.finding("large_updates")
+    assert large is not None and large.layers == (1, 2, 3)
+    norms = _gradient_norms(net.astype("float64"), X, y)
+    for stats, norm in zip(before.layers, norms, strict=True):
+        assert stats.update_ratio == pytest.approx(10 * norm / stats.weight_norm, rel=1e-4)
+        assert stats.update_ratio > 0.1
+    assert "lower the learning rate" in large.advice
+
+    with pytest.raises(gn.TrainingDivergedError), np.errstate(all="ignore"):
+        net.fit(X, y, learning_rate=10, epochs=5, batch_size=32, seed=0)
+    after = diagnose(net, X, y)
+    assert {"non_finite", "exploding_gradients"} <= after.kinds
+    non_finite = after.finding("non_finite")
+    assert non_finite is not None and non_finite.message == after.non_finite
+    assert "is the first non-finite quantity" in non_finite.message
+    assert "clip_norm=1.0" in non_finite.advice
+    json.dumps(after.to_dict(), allow_nan=False)  # NaN and inf become null
+
+
+def test_exploding_gradients_in_a_deep_network_with_large_weights() -> None:
+    X, y = _regression()
+    net = gn.Network.build([8] + [32] * 8 + [1], activation="relu", loss="mse", seed=0)
+    for layer in net.dense_layers:
+        layer.W *= 3  # each ReLU layer multiplies the backward signal by about 3
+    diagnosis = diagnose(net, X, y)
+    finding = diagnosis.finding("exploding_gradients")
+    assert finding is not None and 1 in finding.layers
+    assert diagnosis.layers[0].grad_norm > 1e3
+    assert "clip_norm=1.0" in finding.advice
+
+
+# -- a healthy network ----------------------------------------------------------------------
+
+
+def test_a_he_initialized_relu_network_on_mnist_has_no_findings() -> None:
+    data = gn.datasets.load_mnist_small()
+    net = gn.Network.build([784, 128, 64, 10], activation="relu", seed=0)
+    diagnosis = diagnose(net, data.X_train[:512], data.y_train[:512], learning_rate=0.1)
+    assert diagnosis.findings == [] and diagnosis.healthy
+    assert [s.activation for s in diagnosis.layers] == ["relu", "relu", "softmax"]
+    assert all(1e-4 < (s.update_ratio or 0) < 1e-1 for s in diagnosis.layers)
+    assert "no problems found" in str(diagnosis)
+
+
+# -- the numbers, recomputed ----------------------------------------------------------------
+
+
+def test_per_layer_numbers_match_independent_computations() -> None:
+    X, y = _classification(m=64, n=6)
+    net = gn.Network.build([6, 20, 12, 1], activation="relu", seed=3, dtype="float64", l2=0.1)
+    net.dense_layers[0].b[:5] = -100.0  # exactly 5 of 20 units dead
+    diagnosis = diagnose(net, X, y, learning_rate=0.05)
+
+    net.forward(X, training=True)
+    cost = net.cost(net.check_y(y, 64))
+    net.backward(net.check_y(y, 64))
+    assert diagnosis.cost == pytest.approx(cost, rel=1e-12)
+    last = float(np.linalg.norm(net.dense_layers[-1].dW))
+    for stats, layer in zip(diagnosis.layers, net.dense_layers, strict=True):
+        W, dW = layer.W, layer.dW
+        assert stats.weight_norm == pytest.approx(np.sqrt(np.sum(W * W)), rel=1e-12)
+        assert stats.grad_norm == pytest.approx(np.linalg.norm(dW), rel=1e-12)
+        assert stats.bias_grad_norm == pytest.approx(np.linalg.norm(layer.db), rel=1e-12)
+        assert stats.grad_to_last == pytest.approx(np.linalg.norm(dW) / last, rel=1e-12)
+        assert stats.update_norm == pytest.approx(0.05 * np.linalg.norm(dW), rel=1e-12)
+        assert stats.update_ratio == pytest.approx(
+            0.05 * np.linalg.norm(dW) / np.linalg.norm(W), rel=1e-12
+        )
+        assert stats.mean_abs_activation == pytest.approx(np.abs(layer.A).mean(), rel=1e-12)
+    first = diagnosis.layers[0]
+    Z1 = X @ net.dense_layers[0].W.T + net.dense_layers[0].b
+    assert first.dead_fraction == np.mean(np.all(Z1 <= 0, axis=0)) == 5 / 20
+    assert first.zero_fraction == pytest.approx(np.mean(np.maximum(Z1, 0) == 0))
+    assert first.saturated_fraction is None and diagnosis.layers[-1].dead_fraction is None
+
+
+def test_update_ratios_follow_the_optimizers_next_step() -> None:
+    X, y = _classification(m=64, n=6)
+    net = gn.Network.build([6, 10, 1], seed=0, dtype="float64")
+    diagnosis = diagnose(net, X, y, optimizer=gn.Adam(1e-3))
+    _gradient_norms(net, X, y)
+    for stats, layer in zip(diagnosis.layers, net.dense_layers, strict=True):
+        g = layer.dW  # Adam's first step: α m̂/(√v̂ + ε) = α g/(|g| + ε)
+        assert stats.update_norm == pytest.approx(np.linalg.norm(1e-3 * g / (np.abs(g) + 1e-8)))
+    assert diagnosis.update_rule == "adam (lr 0.001)"
+    with pytest.raises(ValueError, match="not both"):
+        diagnose(net, X, y, learning_rate=0.1, optimizer=gn.SGD(0.1))
+
+
+def test_diagnose_leaves_network_and_optimizer_unchanged() -> None:
+    X, y = _classification(m=128, n=6)
+    net = gn.Network.build([6, 16, 8, 1], batch_norm=True, dropout=0.3, seed=0)
+    optimizer = gn.Adam(1e-2)
+    net.fit(X, y, epochs=1, batch_size=32, optimizer=optimizer, seed=0)
+    saved = [(n, a.copy()) for n, a in net.parameters() + net.buffers()]
+    moments = {i: {k: a.copy() for k, a in s.items()} for i, s in optimizer.state.items()}
+    iterations = optimizer.iterations
+    rng_state = [layer.rng.bit_generator.state for layer in net.layers if hasattr(layer, "rng")]
+    Z_before = net.dense_layers[0].Z.copy()
+
+    first = diagnose(net, X, y, optimizer=optimizer)
+    second = diagnose(net, X, y, optimizer=optimizer)
+
+    assert first.to_dict() == second.to_dict()  # dropout off: the same every time
+    for (name, before), (_, now) in zip(saved, net.parameters() + net.buffers(), strict=True):
+        assert np.array_equal(before, now), name  # running_mean, running_var included
+    assert optimizer.iterations == iterations
+    for i, state in optimizer.state.items():
+        for key in ("m", "v"):
+            assert np.array_equal(state[key], moments[i][key])
+    assert rng_state == [l.rng.bit_generator.state for l in net.layers if hasattr(l, "rng")]
+    assert np.array_equal(net.dense_layers[0].Z, Z_before)
+
+
+def test_to_dict_is_json_and_str_is_a_table() -> None:
+    X, y = _classification()
+    net = gn.Network.build([16, 8, 1], seed=0)
+    net.dense_layers[0].b[:] = -10.0
+    diagnosis = diagnose(net, X, y, learning_rate=0.1)
+    data = json.loads(json.dumps(diagnosis.to_dict(), allow_nan=False))
+    assert data["n_samples"] == 256 and len(data["layers"]) == 2
+    assert data["layers"][0]["dead_fraction"] == 1.0
+    assert data["findings"][0]["kind"] == "dead_relu" and data["findings"][0]["layers"] == [1]
+    text = str(diagnosis).splitlines()
+    assert text[0].startswith("diagnosis on 256 samples") and "sgd (lr 0.1)" in text[0]
+    assert text[2].split()[:3] == ["1", "16→8", "relu"] and text[2].split()[-3] == "100%"
+    assert "findings:" in text and any(line.startswith("  dead relu") for line in text)
+
+
+# -- the first NaN or inf -------------------------------------------------------------------
+
+
+def test_non_finite_report_names_z2_when_a_huge_weight_overflows_float32() -> None:
+    net = gn.Network.from_parameters(
+        [
+            {"W": [[1.0, 0.0], [0.0, 1.0]], "b": [1.0, 1.0], "activation": "relu"},
+            {"W": [[1e38, 1e38], [0.1, 0.1]], "b": [0.0, 0.0], "activation": "relu"},
+            {"W": [[1.0, 1.0]], "b": [0.0], "activation": "identity"},
+        ],
+        loss="mse",
+        dtype="float32",
+    )
+    X = np.array([[1.0, 1.0], [2.0, 0.5], [1.0, 0.5], [-2.0, -2.0]], dtype=np.float32)
+    y = np.zeros(4)
+    with np.errstate(all="ignore"):
+        net.forward(X, training=True)
+        cost = net.cost(net.check_y(y, 4))
+    report = non_finite_report(net, cost)
+    assert report is not None
+    # Rows 1–3 have a1 + a2 ≥ 3.5, so z = 1e38 (a1 + a2) > 3.4e38; row 4 has A^[1] = 0.
+    assert report.startswith("Z^[2] (layer 2, dense) is the first non-finite quantity")
+    assert "3 of 8 entries are inf" in report
+    assert "overflowed float32" in report and "largest |W^[2]| = 1e+38" in report
+    assert non_finite_report(gn.Network.build([2, 2], seed=0)) is None  # never run
+
+    finding = diagnose(net, X, y).finding("non_finite")
+    assert finding is not None and finding.layer == 2 and finding.message.startswith("Z^[2]")
+
+
+def test_non_finite_report_prefers_the_parameters_and_then_the_cost() -> None:
+    net = gn.Network.build([3, 4, 2], seed=0)
+    X = np.ones((5, 3), dtype=np.float32)
+    net.forward(X, training=True)
+    assert non_finite_report(net, float("nan")).startswith("the cost J = nan (loss)")
+    net.dense_layers[1].b[1] = np.inf
+    assert non_finite_report(net).startswith("b^[2] (layer 2, dense)")
+    assert "1 of 2 entries are inf" in non_finite_report(net)
+
+
+def test_non_finite_report_reads_the_backward_pass() -> None:
+    net = gn.Network.build([3, 4, 2], seed=0)
+    X = np.ones((5, 3), dtype=np.float32)
+    net.forward(X, training=True)
+    net.backward(net.check_y([0, 1, 0, 1, 1], 5))
+    assert non_finite_report(net) is None
+    net.dense_layers[0].dW[0, 0] = np.nan
+    assert non_finite_report(net) == (
+        "∂J/∂W^[1] (layer 1, backward pass) is the first non-finite quantity: "
+        "1 of 12 entries are NaN"
+    )
+
+
+# -- during training ------------------------------------------------------------------------
+
+
+def test_watch_records_every_epoch_and_prints_a_finding_once() -> None:
+    X, y = _classification(m=128)
+    net = gn.Network.build([16, 8, 1], seed=0)
+    net.dense_layers[0].b[:] = -10.0
+    stream = io.StringIO()
+    watch = DiagnosisWatch(X, y, stream=stream, max_samples=100)
+    net.fit(X, y, epochs=3, batch_size=32, learning_rate=0.1, seed=0, callbacks=[watch])
+
+    assert [entry["epoch"] for entry in watch.history] == [0, 1, 2, 3]
+    assert watch.history[0]["n_samples"] == 100
+    assert watch.history[0]["layers"][0]["epoch_change_ratio"] is None
+    # Dead hidden units: A^[1] = 0, so neither ∂J/∂W^[1] nor ∂J/∂W^[2] = δ^[2] A^[1]ᵀ moves.
+    assert [entry["layers"][1]["epoch_change_ratio"] for entry in watch.history[1:]] == [0, 0, 0]
+    assert all(entry["layers"][0]["dead_fraction"] == 1.0 for entry in watch.history)
+    printed = stream.getvalue()
+    assert printed.count("dead relu") == 1  # named once, before training, not every epoch
+    assert printed.startswith("before training  diagnosis: dead relu: layer 1")
+    assert watch.last is not None and "dead_relu" in watch.last.kinds
+
+
+def test_watch_does_not_change_training() -> None:
+    X, y = _classification(m=96)
+    watch = DiagnosisWatch(X, y, every=2, stream=io.StringIO())
+    runs = []
+    for callbacks in ([], [watch]):
+        net = gn.Network.build([16, 8, 1], dropout=0.2, seed=0)
+        net.fit(X, y, epochs=4, batch_size=32, optimizer=gn.Adam(1e-2), seed=0, callbacks=callbacks)
+        runs.append([a.copy() for _, a in net.parameters()])
+    for a, b in zip(*runs, strict=True):
+        assert np.array_equal(a, b)
+    assert [entry["epoch"] for entry in watch.history] == [0, 2, 4]
+    changes = [entry["layers"][0]["epoch_change_ratio"] for entry in watch.history]
+    assert changes[0] is None and 1e-4 < changes[1] < 1 and 1e-4 < changes[2] < 1
+    assert watch.history[1]["update_rule"] == "adam (lr 0.01)"
+
+
+def test_watch_says_when_a_problem_goes_away() -> None:
+    X, y = _regression()
+    net = gn.Network.build([8, 16, 1], loss="mse", seed=0)
+    state = TrainingState(net, gn.SGD(10.0), History("rmse"), epochs=1)
+    lines: list[str] = []
+    watch = DiagnosisWatch(X, y, printer=lines.append)
+    watch.on_train_begin(state)
+    state.optimizer.learning_rate, state.epoch = 1e-3, 1  # as a schedule would
+    watch.on_epoch_begin(state)
+    watch.on_epoch_end(state, {})
+    assert lines[0].startswith("before training  diagnosis: large updates: layers 1–2")
+    assert lines[1:] == ["epoch 1  diagnosis: large updates no longer seen"]
