@@ -178,6 +178,15 @@ def test_export_onnx_matches_glassnet(trained_run, tmp_path) -> None:
     np.testing.assert_allclose(onnx_out, network.predict_output(X), rtol=1e-5, atol=1e-5)
 
 
+def test_diagnose_reports_each_layer_of_a_saved_model(trained_run, small_csv, tmp_path) -> None:
+    result = glassnet("diagnose", trained_run / "model.glassnet", small_csv, "--lr", "0.01",
+                      "--histograms", tmp_path / "histograms.png")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"diagnosis on 300 samples", result.stdout)
+    assert re.search(r"^\s+1\s+5→16\s+relu", result.stdout, re.MULTILINE)  # 2 numeric + 3 one-hot inputs
+    assert (tmp_path / "histograms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_report_rewrites_the_report(trained_run) -> None:
     (trained_run / "report.html").unlink()
     result = glassnet("report", trained_run)
