@@ -66,7 +66,9 @@ def test_train_with_no_arguments_trains_on_the_shipped_sample(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "network: 784-64-32-10" in out and "task: multiclass" in out
-    assert re.search(r"^epoch 2/2 .*val_accuracy", out, re.MULTILINE)
+    assert re.search(
+        r"^epoch 2/2  loss \d\.\d{4}  acc \d\.\d{4} │ val loss \d\.\d{4}  acc", out, re.MULTILINE
+    )
     accuracy = float(re.search(r"validation: .*accuracy (\d\.\d+)", out).group(1))
     assert accuracy > 0.9  # 2 epochs of Adam on 10k digits: about 0.92
     run = Path(re.search(r"^model: (.*)model.glassnet$", out, re.MULTILINE).group(1))
@@ -179,11 +181,20 @@ def test_export_onnx_matches_glassnet(trained_run, tmp_path) -> None:
 
 
 def test_diagnose_reports_each_layer_of_a_saved_model(trained_run, small_csv, tmp_path) -> None:
-    result = glassnet("diagnose", trained_run / "model.glassnet", small_csv, "--lr", "0.01",
-                      "--histograms", tmp_path / "histograms.png")
+    result = glassnet(
+        "diagnose",
+        trained_run / "model.glassnet",
+        small_csv,
+        "--lr",
+        "0.01",
+        "--histograms",
+        tmp_path / "histograms.png",
+    )
     assert result.returncode == 0, result.stderr
     assert re.search(r"diagnosis on 300 samples", result.stdout)
-    assert re.search(r"^\s+1\s+5→16\s+relu", result.stdout, re.MULTILINE)  # 2 numeric + 3 one-hot inputs
+    assert re.search(
+        r"^\s+1\s+5→16\s+relu", result.stdout, re.MULTILINE
+    )  # 2 numeric + 3 one-hot inputs
     assert (tmp_path / "histograms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

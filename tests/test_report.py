@@ -222,6 +222,26 @@ def test_without_validation_npz_the_last_figure_is_skipped_with_a_note(
     assert len(_embedded_pngs(page)) == 2
 
 
+def test_with_model_glassnet_the_network_is_drawn_as_a_graph(tmp_path: Path) -> None:
+    from glassnet import Network
+    from glassnet.io import save_model
+
+    folder = _make_run(tmp_path / "run", "multiclass")
+    save_model(folder / "model.glassnet", Network.build([4, 8, 3], seed=0))
+    page = write_report(folder).read_text(encoding="utf-8")
+    _assert_png(folder / "network.png")
+    assert (folder / "network.png").read_bytes() in _embedded_pngs(page)
+    assert len(_embedded_pngs(page)) == 4
+    assert re.search(r"<h2>Network</h2>\n<figure>.*Figure 4\. The 4-8-3 network as a graph", page)
+
+
+def test_a_damaged_model_glassnet_is_named(tmp_path: Path) -> None:
+    folder = _make_run(tmp_path / "run", "binary")
+    (folder / "model.glassnet").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match=r"model\.glassnet"):
+        write_report(folder)
+
+
 def test_history_alone_is_enough(tmp_path: Path) -> None:
     folder = tmp_path / "run"
     folder.mkdir()

@@ -7,7 +7,9 @@ A run folder is what ``glassnet train`` writes:
   "seconds": […]}``, one value per epoch for each log;
 - ``summary.json`` (optional): what was trained and how, and the ``final`` metrics;
 - ``validation.npz`` (optional): ``y_true`` and ``y_pred`` on the validation data, class
-  indices for classification (``summary["classes"]`` names them), values for regression.
+  indices for classification (``summary["classes"]`` names them), values for regression;
+- ``model.glassnet`` (optional): the trained model, drawn as a graph of its weights by
+  :func:`glassnet.inspect.pictures.draw_network`.
 
 :func:`write_report` draws the figures with matplotlib (``pip install "glassnet[cli]"``),
 writes them as PNG files next to ``report.html``, and embeds the same bytes in the page as
@@ -77,8 +79,9 @@ def write_report(run_dir: str | os.PathLike[str]) -> Path:
     The figures are ``loss.png`` (training and validation loss per epoch), ``metric.png``
     (accuracy or RMSE, and every other logged metric, per epoch) and, when the folder has
     ``validation.npz``, ``confusion_matrix.png`` (classification) or
-    ``predicted_vs_true.png`` (regression). Every file is written to a temporary name and
-    then renamed, so a reader never sees half a file.
+    ``predicted_vs_true.png`` (regression), and, when it has ``model.glassnet``,
+    ``network.png`` (the network as a graph of its weights). Every file is written to a
+    temporary name and then renamed, so a reader never sees half a file.
 
     Raises FileNotFoundError if ``run_dir`` or its ``history.json`` does not exist,
     ValueError if a file in it is malformed, ImportError if matplotlib is not installed.
@@ -94,9 +97,9 @@ def write_report(run_dir: str | os.PathLike[str]) -> Path:
     metric = _metric_png(run)
     if metric is not None:
         figures.append(metric)
-    validation = _validation_png(run)
-    if validation is not None:
-        figures.append(validation)
+    for extra in (_validation_png(run), _network_png(run)):
+        if extra is not None:
+            figures.append(extra)
     for figure in figures:
         atomic_write_bytes(run.folder / figure.filename, figure.png)
     return atomic_write_bytes(run.folder / "report.html", _render_html(run, figures).encode())
@@ -432,6 +435,17 @@ def _scatter_png(run: _Run) -> _Figure:
     return _Figure("predicted_vs_true.png", _png(fig), caption)
 
 
+def _network_png(run: _Run) -> _Figure | None:
+    path = run.folder / "model.glassnet"
+    if not path.is_file():
+        return None
+    from .inspect.pictures import draw_network, network_caption, png_bytes
+    from .io import load_model
+
+    network = load_model(path).network
+    return _Figure("network.png", png_bytes(draw_network(network)), network_caption(network))
+
+
 # -- the page --------------------------------------------------------------------------------
 
 _LABELS = {
@@ -614,6 +628,8 @@ def _render_html(run: _Run, figures: list[_Figure]) -> str:
         else '<p class="note">This run folder has no <code>summary.json</code>; '
         "what follows comes from <code>history.json</code> alone.</p>"
     )
+    network = numbered.get("network.png")
+    network_section = f"<h2>Network</h2>\n{network}\n" if network else ""
     trained_with = summary.get("glassnet_version")
     footer = f"Report written by glassnet {html.escape(__version__)}"
     if trained_with:
@@ -639,7 +655,7 @@ def _render_html(run: _Run, figures: list[_Figure]) -> str:
 {curves}
 <h2>Validation</h2>
 {validation}
-<footer>{footer}.</footer>
+{network_section}<footer>{footer}.</footer>
 </body>
 </html>
 """
