@@ -56,6 +56,7 @@ versions and a Markdown table go to stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.util
 import itertools
@@ -314,7 +315,6 @@ def run_torch(task: Task, recipe: Recipe, seed: int) -> np.ndarray:
         from torch import nn
     except ImportError as exc:
         raise PeerUnavailable("not installed") from exc
-    torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(seed)
     sizes = [task.X_train.shape[1], *recipe.hidden]
     layers: list[nn.Module] = []
@@ -472,6 +472,26 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
+def limit_threads(threads: int) -> contextlib.AbstractContextManager[object]:
+    """Give every peer ``threads`` threads (0: each library's default, every core).
+
+    NumPy's BLAS (glassnet's and scikit-learn's matrix products) through threadpoolctl,
+    PyTorch through ``torch.set_num_threads``.
+    """
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(threads or os.cpu_count() or 1)
+    if threads == 0:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        log("note: threadpoolctl is not installed; NumPy's BLAS keeps its default threads")
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads)
+
+
 def versions() -> list[str]:
     """Versions of Python, NumPy and each peer's library, and the cores."""
     lines = [
@@ -558,9 +578,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     override.add_argument("--dropout", type=float)
     override.add_argument("--batch-norm", action=argparse.BooleanOptionalAction)
     override.add_argument("--l2", type=float)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads of every peer's BLAS and of PyTorch; 0 for each library's default",
+    )
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
+    if args.threads < 0:
+        parser.error("--threads must be 0 (the libraries' defaults) or more")
     return args
 
 
@@ -572,6 +600,27 @@ def recipe_for(dataset: str, args: argparse.Namespace) -> Recipe:
     return replace(recipe, **changes)
 
 
+def run_dataset(
+    dataset: str, args: argparse.Namespace, peers: Sequence[str], seeds: Sequence[int]
+) -> tuple[Task, Recipe, dict[str, Result]]:
+    """Load one dataset and benchmark every installed peer on it."""
+    folder, loader = LOADERS[dataset]
+    loading = time.perf_counter()
+    task = loader(args.data / folder, args.validation)
+    recipe = recipe_for(dataset, args)
+    n_in = task.X_train.shape[1]
+    log(
+        f"{task.name}: {task.split}; {n_in} features, "
+        f"loaded in {time.perf_counter() - loading:.1f} s"
+    )
+    log(f"  {recipe.describe(n_in, task.n_outputs)}")
+    say(f"{task.name}: {task.split}")
+    results = {peer: benchmark(task, recipe, peer, seeds) for peer in peers}
+    for peer in set(args.peers) - set(peers):
+        results[peer] = Result({}, [], missing="not installed")
+    return task, recipe, results
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
@@ -580,6 +629,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     for line in versions():
         say(line)
     say(f"data: {args.data}")
+    say(
+        f"threads: {args.threads} per peer (BLAS and PyTorch)"
+        if args.threads
+        else f"threads: each library's default (PyTorch {os.cpu_count()})"
+    )
     if not args.data.is_dir():
         raise SystemExit(f"no datasets folder {args.data}; pass --data DIR")
     peers = []
@@ -589,23 +643,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             peers.append(peer)
     seeds = range(args.seeds)
-    rows = []
-    for dataset in args.datasets:
-        folder, loader = LOADERS[dataset]
-        loading = time.perf_counter()
-        task = loader(args.data / folder, args.validation)
-        recipe = recipe_for(dataset, args)
-        n_in = task.X_train.shape[1]
-        log(
-            f"{task.name}: {task.split}; {n_in} features, "
-            f"loaded in {time.perf_counter() - loading:.1f} s"
-        )
-        log(f"  {recipe.describe(n_in, task.n_outputs)}")
-        say(f"{task.name}: {task.split}")
-        results = {peer: benchmark(task, recipe, peer, seeds) for peer in peers}
-        for peer in set(args.peers) - set(peers):
-            results[peer] = Result({}, [], missing="not installed")
-        rows.append((task, recipe, results))
+    with limit_threads(args.threads):
+        rows = [run_dataset(dataset, args, peers, seeds) for dataset in args.datasets]
     say()
     say(table(rows, args.peers))
     say()

@@ -170,3 +170,20 @@ def test_progress_bar_reports_each_epoch() -> None:
     assert "100%" in err.getvalue() and "50.0/50.0" in err.getvalue()  # every sample counted
     lines = out.getvalue().strip().splitlines()
     assert [line.split()[1] for line in lines] == ["1/2", "2/2"]
+
+
+@pytest.mark.parametrize(
+    ("monitor", "mode"),
+    [
+        ("val_precision_macro", "max"),
+        ("val_recall_macro", "max"),
+        ("val_r2", "max"),
+        ("val_mae", "min"),
+        ("val_log_loss", "min"),
+        ("val_accuracy", "max"),
+        ("val_rmse", "min"),
+        ("loss", "min"),
+    ],
+)
+def test_auto_mode_follows_each_metrics_direction(monitor, mode) -> None:
+    assert gn.EarlyStopping(monitor).tracker.mode == mode

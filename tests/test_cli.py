@@ -417,6 +417,27 @@ def test_watch_names_vanishing_gradients_in_a_deep_sigmoid_network(small_csv, tm
     assert "vanishing gradients" in result.stdout and "activation='relu'" in result.stdout
 
 
+def test_a_target_with_one_class(tmp_path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("x,label\n" + "".join(f"{i},yes\n" for i in range(30)))
+    line = one_line_error(glassnet("train", path, "--task", "multiclass"))
+    assert "has only the class 'yes'; a classifier needs at least 2" in line
+
+
+def test_resume_from_a_checkpoint_not_written_by_the_cli(tmp_path) -> None:
+    import glassnet as gn
+    from glassnet.checkpoint import Checkpoint
+    from glassnet.io import save_model
+
+    checkpoint = Checkpoint()
+    net = gn.Network.build([2, 3], seed=0)
+    net.fit(np.ones((8, 2)), np.arange(8) % 3, epochs=1, callbacks=[checkpoint])
+    path = save_model(tmp_path / "api.glassnet", net, training=checkpoint.last)
+    assert "was not written by glassnet train" in one_line_error(
+        glassnet("train", "--resume", path)
+    )
+
+
 def test_debug_shows_the_traceback(tmp_path) -> None:
     result = glassnet("train", tmp_path / "nope.csv", "--debug")
     assert result.returncode != 0 and "Traceback" in result.stderr

@@ -155,3 +155,13 @@ def test_validation_data_is_checked_under_its_own_name(net) -> None:
         ValueError, match=r"X and y_val must have the same number of samples: X has 3, y_val has 2"
     ):
         net.fit(X, y, validation_data=(np.ones((3, 4)), [0, 1]))
+
+
+def test_output_activation_aliases_pair_with_their_loss() -> None:
+    assert gn.Network.build([4, 1], output_activation="logistic").loss.name == "bce"
+    assert gn.Network.build([4, 3], output_activation="Softmax").fused_output
+
+
+def test_a_one_unit_softmax_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"a softmax output needs at least 2 units"):
+        gn.Network.build([4, 1], loss="cce")

@@ -196,3 +196,20 @@ def test_a_file_that_is_not_a_model(tmp_path) -> None:
     text.write_text("hello")
     with pytest.raises(ModelFileError, match=r"truncated or corrupted"):
         load_model(text)
+
+
+def test_a_missing_array_is_refused_not_filled_with_defaults(tmp_path, trained) -> None:
+    from glassnet.io import model_file
+
+    path = save_model(tmp_path / "m.glassnet", trained[0])
+
+    def drop(entries):
+        entries.pop("layers.0.running_var")
+        entries.pop("checksum")
+        entries["checksum"] = np.frombuffer(model_file._checksum(entries).encode(), dtype=np.uint8)
+
+    _rewrite(path, drop)
+    with pytest.raises(
+        ModelFileError, match=r"layer 0 \(dense\): missing array\(s\) \['running_var'\]"
+    ):
+        load_model(path)

@@ -267,3 +267,29 @@ def test_every_optimizer_reduces_the_loss_on_a_real_problem(digits, name) -> Non
     assert history.loss[-1] < 0.4 * history.loss[0], history.loss
     assert history.val_metric[-1] > 0.7
     assert math.isfinite(history.val_loss[-1])
+
+
+# -- batch norm's limits, found in review ----------------------------------------------------
+
+
+def test_batch_norm_is_refused_on_the_output_layer_and_with_batches_of_one() -> None:
+    with pytest.raises(ValueError, match=r"the output layer cannot have batch norm"):
+        gn.Network([gn.Dense(4, 3, "softmax", batch_norm=True)], "cce")
+    X, y = _small(12, m=9)
+    net = gn.Network.build([4, 5, 3], batch_norm=True, seed=0)
+    with pytest.raises(ValueError, match=r"batch_size must be ≥ 2 with batch norm"):
+        net.fit(X, y, batch_size=1)
+
+
+def test_a_trailing_batch_of_one_joins_the_previous_batch_under_batch_norm() -> None:
+    from glassnet.training import batch_bounds
+
+    assert batch_bounds(9, 4, merge_single=True) == [(0, 4), (4, 9)]
+    assert batch_bounds(9, 4) == [(0, 4), (4, 8), (8, 9)]
+    assert batch_bounds(10, 4, merge_single=True) == [(0, 4), (4, 8), (8, 10)]
+    X, y = _small(13, m=9)
+    opt = gn.SGD(0.1)
+    gn.Network.build([4, 5, 3], batch_norm=True, seed=0).fit(
+        X, y, epochs=2, batch_size=4, optimizer=opt
+    )
+    assert opt.iterations == 4  # two steps an epoch, the second on 5 samples

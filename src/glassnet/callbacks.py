@@ -65,12 +65,22 @@ def _monitored(logs: Mapping[str, float], monitor: str) -> float:
     return float(logs[monitor])
 
 
+def _greater_is_better(monitor: str) -> bool:
+    """Whether ``monitor`` (``"val_f1_macro"``, ``"loss"``, …) improves as it rises."""
+    from .metrics import METRICS
+
+    name = monitor.removeprefix("val_")
+    if name in ("accuracy", "rmse"):  # the metrics that fit always logs
+        return name == "accuracy"
+    return name in METRICS and METRICS[name].greater_is_better
+
+
 class _Monitor:
     """Tracks the best value of one log entry (greater or smaller is better)."""
 
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
         if mode == "auto":
-            mode = "max" if any(k in monitor for k in ("accuracy", "f1", "r2")) else "min"
+            mode = "max" if _greater_is_better(monitor) else "min"
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
         self.monitor, self.mode = monitor, mode

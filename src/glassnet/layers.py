@@ -270,6 +270,11 @@ class BatchNorm(Layer):
 
     def forward(self, Z: Array, training: bool = False) -> Array:
         if training:
+            if Z.shape[0] < 2:
+                raise ValueError(
+                    "batch norm needs at least 2 samples per training batch: with 1 every "
+                    "normalized value is 0 and nothing below it learns"
+                )
             mean = Z.mean(axis=0)
             centered = Z - mean
             var = (centered * centered).mean(axis=0)

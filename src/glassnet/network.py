@@ -14,19 +14,23 @@ same idea with absolute values, whose gradient is ``(λ₁/m) sign(W)``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .activations import get_activation
 from .backend import Array, resolve_dtype, xp
 from .layers import Dense, Dropout, Layer, layer_from_config
 from .losses import Loss, get_loss
+from .optimizers import clip_gradients
 from .validation import check_features, check_non_negative_number, check_targets
 
 if TYPE_CHECKING:
     from .inspect.trace import Trace
+    from .optimizers import Optimizer
     from .training import History
 
 PREDICT_CHUNK = 4096
@@ -63,6 +67,16 @@ class Network:
             raise ValueError("layers must hold at least one layer, got none")
         if not isinstance(layers[-1], Dense):
             raise TypeError(f"the last layer must be Dense, got {type(layers[-1]).__name__}")
+        if layers[-1].norm is not None:
+            raise ValueError(
+                "the output layer cannot have batch norm: the loss and its fused delta are "
+                "defined on its Z; normalize hidden layers only"
+            )
+        if layers[-1].activation.name == "softmax" and layers[-1].n_out < 2:
+            raise ValueError(
+                "a softmax output needs at least 2 units (with 1 it is always 1 and learns "
+                "nothing); use a sigmoid output with loss='bce' for two classes"
+            )
         self.layers = list(layers)
         self.loss = get_loss(loss)
         self.l2 = check_non_negative_number("l2", l2)
@@ -306,6 +320,36 @@ class Network:
             if self.l1:
                 dense.dW += (self.l1 / m) * xp.sign(dense.W)
 
+    def train_step(
+        self,
+        X: Array,
+        Y: Array,
+        optimizer: Optimizer,
+        *,
+        sample_weight: Array | None = None,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
+        stop_if_non_finite: bool = False,
+    ) -> float:
+        """One step of gradient descent on a batch; returns its cost ``J``.
+
+        Forward propagation, the cost, backpropagation, optional clipping, then the
+        optimizer's update: the step of document 003's training loop, shared by
+        :func:`~glassnet.training.fit` and :func:`~glassnet.inspect.trace`. ``X`` and ``Y``
+        must be checked arrays of the network's dtype. With ``stop_if_non_finite``, a NaN
+        or inf cost is returned before the backward pass and the update.
+        """
+        self.forward(X, training=True)
+        cost = self.cost(Y, sample_weight)
+        if stop_if_non_finite and not math.isfinite(cost):
+            return cost
+        self.backward(Y, sample_weight)
+        grads = [grad for _, grad in self.gradients()]
+        if clip_norm is not None or clip_value is not None:
+            clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
+        optimizer.step([theta for _, theta in self.parameters()], grads)
+        return cost
+
     # -- the public API -----------------------------------------------------------------
 
     def fit(self, X: Any, y: Any, **options: Any) -> History:
@@ -371,6 +415,8 @@ def decide(A: Array, loss_name: str) -> Array:
 def _pair_output(n_out: int, activation: str | None, loss: str | None) -> tuple[str, str]:
     """Fill in the output activation or loss from the other (softmax↔cce, sigmoid↔bce)."""
     partner = {"cce": "softmax", "bce": "sigmoid", "mse": "identity"}
+    if activation is not None:
+        activation = get_activation(activation).name  # "logistic" → "sigmoid", "Softmax" → …
     if loss is None and activation is None:
         return ("softmax", "cce") if n_out > 1 else ("sigmoid", "bce")
     if activation is None:

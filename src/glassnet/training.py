@@ -23,7 +23,7 @@ import numpy as np
 from .backend import Array, xp
 from .callbacks import Callback, EpochPrinter
 from .metrics import Metric, correct_count, get_metric, metric_name
-from .optimizers import SGD, Optimizer, clip_gradients
+from .optimizers import SGD, Optimizer
 from .validation import check_positive_number, check_sample_weight
 
 if TYPE_CHECKING:
@@ -180,6 +180,12 @@ def fit(
         else min(check_positive_number("batch_size", batch_size, integer=True), m)
     )
     weights = _combined_weights(network, Y, sample_weight, class_weight)
+    has_batch_norm = any(layer.norm is not None for layer in network.dense_layers)
+    if has_batch_norm and batch < 2:
+        raise ValueError(
+            "batch_size must be ≥ 2 with batch norm (it normalizes over the batch); got "
+            f"{batch_size}" + (f" with {m} sample(s)" if batch_size is None else "")
+        )
     if clip_norm is not None:
         clip_norm = check_positive_number("clip_norm", clip_norm)
     if clip_value is not None:
@@ -197,11 +203,10 @@ def fit(
     extra_metrics = [get_metric(name) for name in metrics]
     callbacks = list(callbacks) + ([EpochPrinter()] if verbose else [])
 
+    bounds = batch_bounds(m, batch, merge_single=has_batch_norm)
     # Mini-batches are gathered into one reused buffer: no copy of the whole dataset per
     # epoch, and no fresh allocation per step.
-    X_batch = xp.empty((batch, X.shape[1]), dtype=X.dtype)
-    params = [theta for _, theta in network.parameters()]
-    grads = [grad for _, grad in network.gradients()]
+    X_batch = xp.empty((max(end - start for start, end in bounds), X.shape[1]), dtype=X.dtype)
     state = TrainingState(
         network,
         optimizer,
@@ -228,17 +233,26 @@ def fit(
             order = state.rng.permutation(m) if shuffle else None
             total_cost = 0.0
             tally = _MetricTally(network.loss.name)
-            for step, start in enumerate(range(0, m, batch), start=1):
+            for step, (start, end) in enumerate(bounds, start=1):
                 if order is None:
-                    Xb, Yb = X[start : start + batch], Y[start : start + batch]
-                    wb = None if weights is None else weights[start : start + batch]
+                    Xb, Yb = X[start:end], Y[start:end]
+                    wb = None if weights is None else weights[start:end]
                 else:
-                    rows = order[start : start + batch]
+                    rows = order[start:end]
                     Xb = xp.take(X, rows, axis=0, out=X_batch[: rows.size], mode="clip")
                     Yb = Y[rows]
                     wb = None if weights is None else weights[rows]
-                A = network.forward(Xb, training=True)
-                cost = network.cost(Yb, wb)
+                cost = network.train_step(
+                    Xb,
+                    Yb,
+                    optimizer,
+                    sample_weight=wb,
+                    clip_norm=clip_norm,
+                    clip_value=clip_value,
+                    stop_if_non_finite=True,
+                )
+                A = network.output_layer.A
+                assert A is not None
                 if not math.isfinite(cost):
                     from .inspect.diagnose import non_finite_report
 
@@ -249,10 +263,6 @@ def fit(
                         + f"; try a smaller learning rate (now {optimizer.learning_rate:g}), "
                         "standardized inputs, or gradient clipping (clip_norm)"
                     )
-                network.backward(Yb, wb)
-                if clip_norm is not None or clip_value is not None:
-                    clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
-                optimizer.step(params, grads)
                 state.step += 1
                 total_cost += cost * Xb.shape[0]
                 tally.add(A, Yb)
@@ -272,6 +282,18 @@ def fit(
     for cb in callbacks:
         cb.on_train_end(state)
     return state.history
+
+
+def batch_bounds(m: int, batch: int, merge_single: bool = False) -> list[tuple[int, int]]:
+    """``(start, end)`` of each mini-batch of an epoch of ``m`` samples.
+
+    With ``merge_single`` (batch norm, which cannot normalize one sample), a last batch of a
+    single sample joins the batch before it.
+    """
+    bounds = [(start, min(start + batch, m)) for start in range(0, m, batch)]
+    if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], m)]
+    return bounds
 
 
 def evaluate(

@@ -115,3 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"glassnet: error: {message}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as exc:  # a bug of glassnet's, not bad input: still one line, and a way on
+        if args.debug:
+            raise
+        print(
+            f"glassnet: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR

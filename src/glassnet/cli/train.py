@@ -31,7 +31,7 @@ from ..callbacks import (
 from ..checkpoint import Checkpoint, Snapshot
 from ..data import LabelEncoder, Preprocessor, Table, load_csv, split_indices
 from ..datasets import load_mnist_small
-from ..io import atomic_write_text
+from ..io import atomic_savez, atomic_write_text
 from ..model import OUTPUTS, Model, Task, infer_task
 from ..network import Network
 from ..optimizers import Optimizer, get_optimizer
@@ -65,6 +65,11 @@ def run(args: argparse.Namespace, say: Any) -> int:
         if resume_training is None:
             raise ValueError(
                 f"{args.resume} is a model file, not a checkpoint: it has no training state"
+            )
+        if "settings" not in saved.metadata:
+            raise ValueError(
+                f"{args.resume} was not written by glassnet train (it has no settings to "
+                "resume with); resume it from Python with fit(resume=...)"
             )
         settings = saved.metadata["settings"]
         data_path = saved.metadata.get("data")
@@ -212,6 +217,11 @@ def prepare_data(path: str | None, settings: dict[str, Any]) -> Prepared:
         encoder = LabelEncoder().fit(target)
         classes = encoder.classes_
         assert classes is not None
+        if len(classes) < 2:
+            raise ValueError(
+                f"{path}: the target {table.target_name!r} has only the class {classes[0]!r}; "
+                "a classifier needs at least 2"
+            )
         if task == "binary" and len(classes) != 2:
             raise ValueError(
                 f"--task binary needs 2 classes; {table.target_name!r} has {len(classes)}"
@@ -423,10 +433,9 @@ def write_run_files(
         if data.task == "regression" and data.target_scale is not None:
             mean, std = data.target_scale
             predicted, y_true = predicted * std + mean, y_true * std + mean
-        path = out / "validation.npz"
-        temporary = path.with_suffix(".tmp.npz")
-        np.savez(temporary, y_true=np.asarray(y_true), y_pred=np.asarray(predicted))
-        temporary.replace(path)
+        atomic_savez(
+            out / "validation.npz", y_true=np.asarray(y_true), y_pred=np.asarray(predicted)
+        )
 
 
 def _try_report(out: Path, say: Any) -> Path | None:

@@ -97,15 +97,13 @@ def trace(
     X = network.check_X(X)
     Y = network.check_y(Y, X.shape[0])
     optimizer = optimizer if optimizer is not None else SGD(learning_rate)
-    params = [theta for _, theta in network.parameters()]
-    grads = [grad for _, grad in network.gradients()]
     dense = network.dense_layers
     initial = _params(network)
     record = []
     for step in range(1, steps + 1):
-        network.forward(X, training=True)
-        loss = network.cost(Y)
-        network.backward(Y)
+        # The step of fit; the record is read from the layers after it (the update changes
+        # W and b, not the Z, A, δ, ∂L/∂W and ∂L/∂b that the step stored).
+        loss = network.train_step(X, Y, optimizer)
         forward = [
             {"layer": l, "Z": _matrix(d.Z.T), "A": _matrix(d.A.T)} for l, d in _numbered(dense)
         ]
@@ -113,7 +111,6 @@ def trace(
             {"layer": l, "delta": _matrix(d.delta.T), "dW": _matrix(d.dW), "db": _column(d.db)}
             for l, d in reversed(_numbered(dense))
         ]
-        optimizer.step(params, grads)
         record.append(TraceStep(step, forward, loss, backward, _params(network)))
     return Trace(
         steps=record,

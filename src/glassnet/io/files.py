@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | memoryview) -> Path:
@@ -34,3 +38,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | memoryview) -
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_savez(path: str | os.PathLike[str], **arrays: Any) -> Path:
+    """``numpy.savez`` of ``arrays`` to ``path`` (no ``.npz`` appended), atomically."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return atomic_write_bytes(path, buffer.getbuffer())

@@ -21,7 +21,6 @@ is renamed over the target, so a crash never leaves a half-written model.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import zipfile
@@ -33,7 +32,7 @@ import numpy as np
 
 from ..layers import layer_from_config
 from ..network import Network
-from .files import atomic_write_bytes
+from .files import atomic_savez
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
@@ -174,6 +173,9 @@ def _rebuild_network(spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> Net
         except ValueError as exc:
             raise ModelFileError(f"layer {index} ({config.get('type')}): {exc}") from None
         expected = {**layer.params, **layer.buffers}
+        absent = sorted(set(expected) - set(own))
+        if absent:  # layer_from_config would fill in defaults: a different model
+            raise ModelFileError(f"layer {index} ({config.get('type')}): missing array(s) {absent}")
         for name, array in own.items():
             if name not in expected:
                 raise ModelFileError(f"layer {index} ({config.get('type')}) has no array {name!r}")
@@ -237,9 +239,7 @@ def _checksum(entries: dict[str, np.ndarray]) -> str:
 
 
 def _write_atomically(path: Path, entries: dict[str, np.ndarray]) -> None:
-    buffer = io.BytesIO()
-    np.savez(buffer, **entries)  # type: ignore[arg-type]
-    atomic_write_bytes(path, buffer.getbuffer())
+    atomic_savez(path, **entries)
 
 
 def _json_default(value: Any) -> Any:
