@@ -14,6 +14,7 @@ import numpy as np
 
 from .backend import Array
 from .data import LabelEncoder, Preprocessor, Table
+from .data.table import missing_mask
 from .io import load_model, save_model
 from .network import Network, decide
 
@@ -36,7 +37,7 @@ def infer_task(target: Array, kind: str) -> Task:
     Text labels: binary for two classes, multiclass for more. Numbers: binary for two
     distinct values, multiclass for 3 … 20 distinct integers, regression otherwise.
     """
-    present = target[~_missing(target)]
+    present = target[~missing_mask(target)]
     distinct = np.unique(present.astype(str) if kind == "categorical" else present)
     if distinct.size < 2:
         raise ValueError(f"the target has {distinct.size} distinct value(s); nothing to learn")
@@ -47,12 +48,6 @@ def infer_task(target: Array, kind: str) -> Task:
     if distinct.size <= MAX_CLASSES_FOR_NUMBERS and np.all(distinct == np.round(distinct)):
         return "multiclass"
     return "regression"
-
-
-def _missing(values: Array) -> Array:
-    if values.dtype.kind == "f":
-        return np.isnan(values)
-    return np.array([v is None for v in values], dtype=bool)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from ..callbacks import (
 )
 from ..checkpoint import Checkpoint, Snapshot
 from ..data import LabelEncoder, Preprocessor, Table, load_csv, split_indices
+from ..data.table import missing_mask
 from ..datasets import load_mnist_small
 from ..io import atomic_savez, atomic_write_text
 from ..model import OUTPUTS, Model, Task, infer_task
@@ -195,7 +196,7 @@ def prepare_data(path: str | None, settings: dict[str, Any]) -> Prepared:
         )
     table = _read_table(Path(path), settings)
     assert table.target is not None and table.target_kind is not None
-    keep = ~_missing(table.target)
+    keep = ~missing_mask(table.target)
     dropped = int((~keep).sum())
     if not keep.any():
         raise ValueError(
@@ -277,12 +278,6 @@ def _last_column(path: Path, delimiter: str) -> str:
     if not header:
         raise ValueError(f"{path} is empty: no header row")
     return header[-1]
-
-
-def _missing(values: np.ndarray) -> np.ndarray:
-    if values.dtype.kind == "f":
-        return np.isnan(values)
-    return np.array([v is None for v in values], dtype=bool)
 
 
 # -- the network, optimizer and callbacks ---------------------------------------------------

@@ -102,6 +102,13 @@ class Table:
         )
 
 
+def missing_mask(values: Array) -> Array:
+    """Where a column read by :func:`load_csv` is missing: NaN (numeric) or None (categorical)."""
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    return np.array([v is None for v in values], dtype=bool)
+
+
 def _is_missing_object(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
