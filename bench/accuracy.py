@@ -35,11 +35,18 @@ torch
     ``BatchNorm1d`` where glassnet has batch norm, ``ReLU``, ``Dropout``, and a
     Xavier-uniform output layer; ``CrossEntropyLoss``, ``BCEWithLogitsLoss`` or half the
     ``MSELoss`` (glassnet's ``½(ŷ − y)²``); ``torch.optim.Adam`` with glassnet's cosine
-    learning rate set at the start of every epoch, on the CPU with every core.
+    learning rate set at the start of every epoch, on the CPU.
+
+Every peer runs with ``--threads`` threads (BLAS through threadpoolctl, PyTorch through
+``torch.set_num_threads``), one by default: on a shared two-core machine, two-thread
+matrix products stall whenever another process takes a core (20 epochs of MNIST took
+61 s or 231 s; 5 epochs of a 13-256-256-1 network 0.9 s with one thread, 13–48 s with
+two), while one thread is nearly as fast as two on an idle machine. ``--threads 0``
+leaves each library its default.
 
 Run it from the repository root::
 
-    python bench/accuracy.py                          # everything, 3 seeds (~40 min on 2 cores)
+    python bench/accuracy.py                          # everything, 3 seeds (~30 min, 2 cores)
     python bench/accuracy.py --quick                  # a smoke test, under a minute
     python bench/accuracy.py --datasets mnist --peers glassnet --seeds 1
     python bench/accuracy.py --datasets fashion --validation --epochs 30 --dropout 0.3
@@ -127,12 +134,15 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "mnist": Recipe(hidden=(512, 512), epochs=20, dropout=0.2),
-    "fashion": Recipe(hidden=(512, 512), epochs=30, dropout=0.3),
-    "housing": Recipe(hidden=(256, 256), epochs=100, batch_size=64),
+    "mnist": Recipe(hidden=(512, 512), epochs=20, dropout=0.3, batch_norm=True),
+    "fashion": Recipe(hidden=(512, 512), epochs=20, dropout=0.3, batch_norm=True),
+    "housing": Recipe(hidden=(128, 128), epochs=50, batch_size=64),
     "adult": Recipe(hidden=(128, 128), epochs=10, dropout=0.3),
 }
-"""The recipes of a full run."""
+"""The recipes of a full run, chosen with ``--validation`` (glassnet alone, one or two
+seeds) among a few variants: for MNIST and Fashion-MNIST dropout 0.2/0.3/0.4, with and
+without batch norm, 15–30 epochs; for housing and Adult a few widths, batch sizes and
+epoch counts (see bench/README.md)."""
 QUICK_RECIPES: dict[str, Recipe] = {
     "mnist": Recipe(hidden=(64,), epochs=2, train_samples=5000),
     "fashion": Recipe(hidden=(64,), epochs=2, train_samples=5000),
