@@ -151,6 +151,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    default_weight_decay = 0.0
 
     def __init__(
         self,
@@ -158,13 +159,14 @@ class Adam(Optimizer):
         beta1: float = 0.9,
         beta2: float = 0.999,
         epsilon: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float | None = None,
     ) -> None:
         super().__init__(learning_rate)
         self.beta1 = _check_unit_interval("beta1", beta1)
         self.beta2 = _check_unit_interval("beta2", beta2)
         self.epsilon = check_positive_number("epsilon", epsilon)
-        self.weight_decay = check_non_negative_number("weight_decay", weight_decay)
+        decay = self.default_weight_decay if weight_decay is None else weight_decay
+        self.weight_decay = check_non_negative_number("weight_decay", decay)
 
     def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
         m, v, step = self._zeros(state, "m"), self._zeros(state, "v"), state["scratch"]
@@ -191,16 +193,7 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, 2019); ``λ = 0.01`` by default."""
 
     name = "adamw"
-
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        epsilon: float = 1e-8,
-        weight_decay: float = 0.01,
-    ) -> None:
-        super().__init__(learning_rate, beta1, beta2, epsilon, weight_decay)
+    default_weight_decay = 0.01
 
 
 def _moving_average(
