@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, overload
+from typing import Literal, NamedTuple, Protocol, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -260,96 +260,54 @@ def _precision_recall_f1(
     return Scores(float(precision.mean()), float(recall.mean()), float(f1.mean()), support)
 
 
-@overload
-def precision_score(
-    y_true: npt.ArrayLike,
-    y_pred: npt.ArrayLike,
-    *,
-    labels: npt.ArrayLike | None = None,
-    average: Average = "macro",
-    pos_label: object = 1,
-) -> float: ...
-@overload
-def precision_score(
-    y_true: npt.ArrayLike,
-    y_pred: npt.ArrayLike,
-    *,
-    labels: npt.ArrayLike | None = None,
-    average: None,
-    pos_label: object = 1,
-) -> Array: ...
-def precision_score(
-    y_true: npt.ArrayLike,
-    y_pred: npt.ArrayLike,
-    *,
-    labels: npt.ArrayLike | None = None,
-    average: Average | None = "macro",
-    pos_label: object = 1,
-) -> float | Array:
-    """``P = TP / (TP + FP)``, 0 for a class never predicted; see :func:`precision_recall_f1`."""
-    return _precision_recall_f1(y_true, y_pred, labels, average, pos_label).precision
+class ScoreFunction(Protocol):
+    """The signature of :func:`precision_score`, :func:`recall_score` and :func:`f1_score`:
+    a float when averaged, one value per class with ``average=None``."""
+
+    @overload
+    def __call__(
+        self,
+        y_true: npt.ArrayLike,
+        y_pred: npt.ArrayLike,
+        *,
+        labels: npt.ArrayLike | None = None,
+        average: Average = "macro",
+        pos_label: object = 1,
+    ) -> float: ...
+    @overload
+    def __call__(
+        self,
+        y_true: npt.ArrayLike,
+        y_pred: npt.ArrayLike,
+        *,
+        labels: npt.ArrayLike | None = None,
+        average: None,
+        pos_label: object = 1,
+    ) -> Array: ...
 
 
-@overload
-def recall_score(
-    y_true: npt.ArrayLike,
-    y_pred: npt.ArrayLike,
-    *,
-    labels: npt.ArrayLike | None = None,
-    average: Average = "macro",
-    pos_label: object = 1,
-) -> float: ...
-@overload
-def recall_score(
-    y_true: npt.ArrayLike,
-    y_pred: npt.ArrayLike,
-    *,
-    labels: npt.ArrayLike | None = None,
-    average: None,
-    pos_label: object = 1,
-) -> Array: ...
-def recall_score(
-    y_true: npt.ArrayLike,
-    y_pred: npt.ArrayLike,
-    *,
-    labels: npt.ArrayLike | None = None,
-    average: Average | None = "macro",
-    pos_label: object = 1,
-) -> float | Array:
-    """``R = TP / (TP + FN)``, 0 for a class absent from ``y_true``; see
-    :func:`precision_recall_f1`."""
-    return _precision_recall_f1(y_true, y_pred, labels, average, pos_label).recall
+def _score(field: str, doc: str) -> ScoreFunction:
+    """One field of :func:`precision_recall_f1` as a function of its own."""
+
+    def score(
+        y_true: npt.ArrayLike,
+        y_pred: npt.ArrayLike,
+        *,
+        labels: npt.ArrayLike | None = None,
+        average: Average | None = "macro",
+        pos_label: object = 1,
+    ) -> float | Array:
+        scores = _precision_recall_f1(y_true, y_pred, labels, average, pos_label)
+        return getattr(scores, field)
+
+    score.__name__ = score.__qualname__ = f"{field}_score"
+    score.__doc__ = doc + "; see :func:`precision_recall_f1`."
+    return cast(ScoreFunction, score)
 
 
-@overload
-def f1_score(
-    y_true: npt.ArrayLike,
-    y_pred: npt.ArrayLike,
-    *,
-    labels: npt.ArrayLike | None = None,
-    average: Average = "macro",
-    pos_label: object = 1,
-) -> float: ...
-@overload
-def f1_score(
-    y_true: npt.ArrayLike,
-    y_pred: npt.ArrayLike,
-    *,
-    labels: npt.ArrayLike | None = None,
-    average: None,
-    pos_label: object = 1,
-) -> Array: ...
-def f1_score(
-    y_true: npt.ArrayLike,
-    y_pred: npt.ArrayLike,
-    *,
-    labels: npt.ArrayLike | None = None,
-    average: Average | None = "macro",
-    pos_label: object = 1,
-) -> float | Array:
-    """``F1 = 2PR / (P + R) = 2TP / (2TP + FP + FN)``, 0 when ``TP = 0``; see
-    :func:`precision_recall_f1`."""
-    return _precision_recall_f1(y_true, y_pred, labels, average, pos_label).f1
+precision_score = _score("precision", "``P = TP / (TP + FP)``, 0 for a class never predicted")
+recall_score = _score("recall", "``R = TP / (TP + FN)``, 0 for a class absent from ``y_true``")
+f1_score = _score("f1", "``F1 = 2PR / (P + R) = 2TP / (2TP + FP + FN)``, 0 when ``TP = 0``")
 
 
 def log_loss(y_true: npt.ArrayLike, proba: npt.ArrayLike) -> float:
