@@ -449,3 +449,12 @@ def test_no_half_written_files_after_a_failed_run(small_csv, tmp_path) -> None:
     leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert leftovers == []
     assert os.listdir(tmp_path) in ([], ["run"])
+
+
+def test_a_csv_of_the_wrong_width_for_a_model_of_arrays(tmp_path) -> None:
+    run = tmp_path / "demo"
+    assert glassnet("train", "--epochs", "1", "--out", run, "-q").returncode == 0
+    data = tmp_path / "three.csv"
+    data.write_text("a,b,y\n1,2,0\n3,,1\n")
+    line = one_line_error(glassnet("predict", run / "model.glassnet", data))
+    assert "three.csv has 3 feature column(s), but the model takes 784 numbers per row" in line

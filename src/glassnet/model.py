@@ -89,16 +89,27 @@ class Model:
 
     # -- data out -----------------------------------------------------------------------
 
+    def output(self, data: Table | Any) -> Array:
+        """The network's output ``A^[L]`` for ``data``: one forward pass, which
+        :meth:`proba_from` and :meth:`predictions_from` read without running it again."""
+        return self.network.predict_output(self.features(data))
+
     def predict_proba(self, data: Table | Any) -> Array:
         """Class probabilities ``(m, K)`` (for binary: ``[P(class 0), P(class 1)]``)."""
-        if self.task == "regression":
-            raise ValueError("predict_proba is for classifiers; this model does regression")
-        A = self.network.predict_output(self.features(data))
-        return np.hstack([1 - A, A]) if self.task == "binary" else A
+        return self.proba_from(self.output(data))
 
     def predict(self, data: Table | Any) -> Array:
         """Class labels (as the training data named them) or values in the target's units."""
-        A = self.network.predict_output(self.features(data))
+        return self.predictions_from(self.output(data))
+
+    def proba_from(self, A: Array) -> Array:
+        """Class probabilities from the network's output ``A`` (see :meth:`predict_proba`)."""
+        if self.task == "regression":
+            raise ValueError("predict_proba is for classifiers; this model does regression")
+        return np.hstack([1 - A, A]) if self.task == "binary" else A
+
+    def predictions_from(self, A: Array) -> Array:
+        """Labels or target-unit values from the network's output ``A`` (see :meth:`predict`)."""
         if self.task == "regression":
             mean, std = self.target_scale or (0.0, 1.0)
             values = A.astype(np.float64) * std + mean

@@ -41,6 +41,12 @@ def _inputs(
     if model.preprocessor is None:  # a model of numeric arrays: every column but the target
         target = model.target if model.target in header else None
         table = load_csv(path, target, delimiter=delimiter)
+        width = model.network.n_features
+        if len(table.feature_names) != width:
+            raise ValueError(
+                f"{path} has {len(table.feature_names)} feature column(s), but the model takes "
+                f"{width} numbers per row (it was trained on arrays, not on a CSV's columns)"
+            )
         return np.column_stack([table.values[name] for name in table.feature_names]), table.target
     target = model.target if model.target in header else None
     expected = model.preprocessor.numeric_columns + model.preprocessor.categorical_columns
@@ -67,13 +73,14 @@ def _inputs(
 def predict(args: argparse.Namespace, say: Any) -> int:
     model = _model(args.model)
     inputs, _ = _inputs(model, args.data, args.delimiter)
-    predictions = model.predict(inputs)
+    output = model.output(inputs)
+    predictions = model.predictions_from(output)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     header = [f"predicted_{model.target or 'label'}"]
     rows: list[list[Any]] = [[_cell(p)] for p in predictions]
     if args.proba:
-        proba = model.predict_proba(inputs)
+        proba = model.proba_from(output)
         header += [f"p({label})" for label in model.classes or []]
         rows = [row + [f"{p:.6g}" for p in probs] for row, probs in zip(rows, proba, strict=True)]
     writer.writerow(header)
@@ -98,7 +105,8 @@ def evaluate(args: argparse.Namespace, say: Any) -> int:
     keep = np.array([v is not None and v == v for v in truth])
     inputs = inputs.take(np.flatnonzero(keep)) if isinstance(inputs, Table) else inputs[keep]
     truth = truth[keep]
-    predicted = model.predict(inputs)
+    output = model.output(inputs)
+    predicted = model.predictions_from(output)
     say(f"{args.data}: {truth.size:,} rows with a target", 0)
     if model.task == "regression":
         y = truth.astype(np.float64)
@@ -116,7 +124,7 @@ def evaluate(args: argparse.Namespace, say: Any) -> int:
     accuracy = float(np.mean(y_true == y_pred))
     say(f"accuracy        {accuracy:.4f}", 0)
     say(f"macro F1        {scores.f1:.4f}", 0)
-    proba = model.predict_proba(inputs)
+    proba = model.proba_from(output)
     index = {label: i for i, label in enumerate(labels)}
     if all(label in index for label in y_true):
         say(f"log-loss        {log_loss([index[v] for v in y_true], proba):.4f}", 0)
