@@ -72,6 +72,7 @@ def test_early_stopping_restores_the_best_weights_in_real_training() -> None:
         y,
         epochs=100,
         batch_size=10,
+        optimizer="sgd",
         learning_rate=0.5,
         seed=0,
         validation_data=(X_val, y_val),
@@ -136,6 +137,7 @@ def test_learning_rate_scheduler_sets_the_rate_each_epoch() -> None:
         X,
         y,
         epochs=5,
+        optimizer="sgd",
         learning_rate=0.4,
         seed=0,
         callbacks=[gn.LearningRateScheduler(gn.StepDecay(2, gamma=0.1))],
@@ -165,7 +167,7 @@ def test_progress_bar_reports_each_epoch() -> None:
     X, y = rng.normal(size=(50, 3)), rng.integers(0, 2, 50)
     out, err = io.StringIO(), io.StringIO()
     bar = gn.ProgressBar(stream=err, leave=True)
-    bar_lines = gn.callbacks.EpochPrinter(stream=out)
+    bar_lines = gn.training.EpochPrinter(stream=out)
     gn.Network.build([3, 2], seed=0).fit(X, y, epochs=2, batch_size=10, callbacks=[bar, bar_lines])
     assert "100%" in err.getvalue() and "50.0/50.0" in err.getvalue()  # every sample counted
     lines = out.getvalue().strip().splitlines()

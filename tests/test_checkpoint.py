@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.checkpoint import Checkpoint
 from glassnet.io import load_model, save_model
+from glassnet.training import Checkpoint
 
 
 def _data():
@@ -80,6 +80,7 @@ def test_resume_refuses_a_different_optimizer_or_callbacks() -> None:
             X,
             y,
             epochs=2,
+            optimizer="sgd",
             resume=checkpoint.last,
             callbacks=[gn.LearningRateScheduler(gn.CosineDecay(2)), gn.EarlyStopping(patience=50)],
         )

@@ -339,7 +339,7 @@ def test_a_non_numeric_value_in_a_numeric_column(small_csv, tmp_path) -> None:
     [
         ("--optimizer", "lbfgs", "--optimizer must be one of"),
         ("--activation", "relu6", "--activation must be one of"),
-        ("--epochs", "0", "--epochs must be ≥ 1"),
+        ("--epochs", "0", "--epochs must be an integer > 0, got 0"),
         ("--lr", "-1", "learning_rate must be a number > 0"),
         ("--layers", "12,x", "--layers must be comma-separated integers"),
         ("--dropout", "1.5", "--dropout: must be in [0, 1)"),
@@ -426,8 +426,8 @@ def test_a_target_with_one_class(tmp_path) -> None:
 
 def test_resume_from_a_checkpoint_not_written_by_the_cli(tmp_path) -> None:
     import glassnet as gn
-    from glassnet.checkpoint import Checkpoint
     from glassnet.io import save_model
+    from glassnet.training import Checkpoint
 
     checkpoint = Checkpoint()
     net = gn.Network.build([2, 3], seed=0)

@@ -36,7 +36,7 @@ def _gradient_norms(net: gn.Network, X: np.ndarray, y: np.ndarray) -> list[float
     Xc = net.check_X(X)
     net.forward(Xc, training=True)
     net.backward(net.check_y(y, Xc.shape[0]))
-    return [float(np.linalg.norm(layer.dW)) for layer in net.dense_layers]
+    return [float(np.linalg.norm(layer.dW)) for layer in net.parametric_layers()]
 
 
 # -- the broken set-ups ---------------------------------------------------------------------
@@ -46,7 +46,7 @@ def test_deep_sigmoid_network_with_large_weights_is_saturated() -> None:
     X, y = _classification()
     net = gn.Network.build([16] + [32] * 7 + [1], activation="sigmoid", seed=0)
     rng = np.random.default_rng(1)
-    for layer in net.dense_layers:
+    for layer in net.parametric_layers():
         layer.W[...] = 4 * rng.standard_normal(layer.W.shape)  # |z| of order 10
     diagnosis = diagnose(net, X, y, learning_rate=0.1)
 
@@ -64,7 +64,7 @@ def test_deep_sigmoid_network_with_large_weights_is_saturated() -> None:
 def _forward_activations(net: gn.Network, X: np.ndarray) -> list[np.ndarray]:
     """A^[1] … A^[L] computed from W and b directly (no glassnet forward pass)."""
     A, out = X, []
-    for layer in net.dense_layers:
+    for layer in net.parametric_layers():
         Z = A @ layer.W.T.astype(np.float64) + layer.b
         A = 1 / (1 + np.exp(-Z))
         out.append(A)
@@ -93,7 +93,7 @@ def test_deep_sigmoid_network_has_vanishing_gradients_toward_the_input() -> None
 def test_relu_layer_with_a_large_negative_bias_is_dead() -> None:
     X, y = _classification()
     net = gn.Network.build([16, 32, 32, 32, 1], activation="relu", seed=0)
-    net.dense_layers[1].b[:] = -10.0
+    net.parametric_layers()[1].b[:] = -10.0
     diagnosis = diagnose(net, X, y, learning_rate=0.1)
 
     finding = diagnosis.finding("dead_relu")
@@ -122,7 +122,7 @@ def test_a_learning_rate_of_10_is_named_before_and_after_it_diverges() -> None:
     assert "lower the learning rate" in large.advice
 
     with pytest.raises(gn.TrainingDivergedError), np.errstate(all="ignore"):
-        net.fit(X, y, learning_rate=10, epochs=5, batch_size=32, seed=0)
+        net.fit(X, y, optimizer="sgd", learning_rate=10, epochs=5, batch_size=32, seed=0)
     after = diagnose(net, X, y)
     assert {"non_finite", "exploding_gradients"} <= after.kinds
     non_finite = after.finding("non_finite")
@@ -135,7 +135,7 @@ def test_a_learning_rate_of_10_is_named_before_and_after_it_diverges() -> None:
 def test_exploding_gradients_in_a_deep_network_with_large_weights() -> None:
     X, y = _regression()
     net = gn.Network.build([8] + [32] * 8 + [1], activation="relu", loss="mse", seed=0)
-    for layer in net.dense_layers:
+    for layer in net.parametric_layers():
         layer.W *= 3  # each ReLU layer multiplies the backward signal by about 3
     diagnosis = diagnose(net, X, y)
     finding = diagnosis.finding("exploding_gradients")
@@ -163,15 +163,15 @@ def test_a_he_initialized_relu_network_on_mnist_has_no_findings() -> None:
 def test_per_layer_numbers_match_independent_computations() -> None:
     X, y = _classification(m=64, n=6)
     net = gn.Network.build([6, 20, 12, 1], activation="relu", seed=3, dtype="float64", l2=0.1)
-    net.dense_layers[0].b[:5] = -100.0  # exactly 5 of 20 units dead
+    net.parametric_layers()[0].b[:5] = -100.0  # exactly 5 of 20 units dead
     diagnosis = diagnose(net, X, y, learning_rate=0.05)
 
     net.forward(X, training=True)
     cost = net.cost(net.check_y(y, 64))
     net.backward(net.check_y(y, 64))
     assert diagnosis.cost == pytest.approx(cost, rel=1e-12)
-    last = float(np.linalg.norm(net.dense_layers[-1].dW))
-    for stats, layer in zip(diagnosis.layers, net.dense_layers, strict=True):
+    last = float(np.linalg.norm(net.parametric_layers()[-1].dW))
+    for stats, layer in zip(diagnosis.layers, net.parametric_layers(), strict=True):
         W, dW = layer.W, layer.dW
         assert stats.weight_norm == pytest.approx(np.sqrt(np.sum(W * W)), rel=1e-12)
         assert stats.grad_norm == pytest.approx(np.linalg.norm(dW), rel=1e-12)
@@ -183,7 +183,7 @@ def test_per_layer_numbers_match_independent_computations() -> None:
         )
         assert stats.mean_abs_activation == pytest.approx(np.abs(layer.A).mean(), rel=1e-12)
     first = diagnosis.layers[0]
-    Z1 = X @ net.dense_layers[0].W.T + net.dense_layers[0].b
+    Z1 = X @ net.parametric_layers()[0].W.T + net.parametric_layers()[0].b
     assert first.dead_fraction == np.mean(np.all(Z1 <= 0, axis=0)) == 5 / 20
     assert first.zero_fraction == pytest.approx(np.mean(np.maximum(Z1, 0) == 0))
     assert first.saturated_fraction is None and diagnosis.layers[-1].dead_fraction is None
@@ -194,7 +194,7 @@ def test_update_ratios_follow_the_optimizers_next_step() -> None:
     net = gn.Network.build([6, 10, 1], seed=0, dtype="float64")
     diagnosis = diagnose(net, X, y, optimizer=gn.Adam(1e-3))
     _gradient_norms(net, X, y)
-    for stats, layer in zip(diagnosis.layers, net.dense_layers, strict=True):
+    for stats, layer in zip(diagnosis.layers, net.parametric_layers(), strict=True):
         g = layer.dW  # Adam's first step: α m̂/(√v̂ + ε) = α g/(|g| + ε)
         assert stats.update_norm == pytest.approx(np.linalg.norm(1e-3 * g / (np.abs(g) + 1e-8)))
     assert diagnosis.update_rule == "adam (lr 0.001)"
@@ -210,8 +210,8 @@ def test_diagnose_leaves_network_and_optimizer_unchanged() -> None:
     saved = [(n, a.copy()) for n, a in net.parameters() + net.buffers()]
     moments = {i: {k: a.copy() for k, a in s.items()} for i, s in optimizer.state.items()}
     iterations = optimizer.iterations
-    rng_state = [layer.rng.bit_generator.state for layer in net.layers if hasattr(layer, "rng")]
-    Z_before = net.dense_layers[0].Z.copy()
+    rng_state = [layer.rng.bit_generator.state for layer in net.layers if layer.rng is not None]
+    Z_before = net.parametric_layers()[0].Z.copy()
 
     first = diagnose(net, X, y, optimizer=optimizer)
     second = diagnose(net, X, y, optimizer=optimizer)
@@ -223,14 +223,14 @@ def test_diagnose_leaves_network_and_optimizer_unchanged() -> None:
     for i, state in optimizer.state.items():
         for key in ("m", "v"):
             assert np.array_equal(state[key], moments[i][key])
-    assert rng_state == [l.rng.bit_generator.state for l in net.layers if hasattr(l, "rng")]
-    assert np.array_equal(net.dense_layers[0].Z, Z_before)
+    assert rng_state == [l.rng.bit_generator.state for l in net.layers if l.rng is not None]
+    assert np.array_equal(net.parametric_layers()[0].Z, Z_before)
 
 
 def test_to_dict_is_json_and_str_is_a_table() -> None:
     X, y = _classification()
     net = gn.Network.build([16, 8, 1], seed=0)
-    net.dense_layers[0].b[:] = -10.0
+    net.parametric_layers()[0].b[:] = -10.0
     diagnosis = diagnose(net, X, y, learning_rate=0.1)
     data = json.loads(json.dumps(diagnosis.to_dict(), allow_nan=False))
     assert data["n_samples"] == 256 and len(data["layers"]) == 2
@@ -277,7 +277,7 @@ def test_non_finite_report_prefers_the_parameters_and_then_the_cost() -> None:
     X = np.ones((5, 3), dtype=np.float32)
     net.forward(X, training=True)
     assert non_finite_report(net, float("nan")).startswith("the cost J = nan (loss)")
-    net.dense_layers[1].b[1] = np.inf
+    net.parametric_layers()[1].b[1] = np.inf
     assert non_finite_report(net).startswith("b^[2] (layer 2, dense)")
     assert "1 of 2 entries are inf" in non_finite_report(net)
 
@@ -288,7 +288,7 @@ def test_non_finite_report_reads_the_backward_pass() -> None:
     net.forward(X, training=True)
     net.backward(net.check_y([0, 1, 0, 1, 1], 5))
     assert non_finite_report(net) is None
-    net.dense_layers[0].dW[0, 0] = np.nan
+    net.parametric_layers()[0].dW[0, 0] = np.nan
     assert non_finite_report(net) == (
         "∂J/∂W^[1] (layer 1, backward pass) is the first non-finite quantity: "
         "1 of 12 entries are NaN"
@@ -301,10 +301,12 @@ def test_non_finite_report_reads_the_backward_pass() -> None:
 def test_watch_records_every_epoch_and_prints_a_finding_once() -> None:
     X, y = _classification(m=128)
     net = gn.Network.build([16, 8, 1], seed=0)
-    net.dense_layers[0].b[:] = -10.0
+    net.parametric_layers()[0].b[:] = -10.0
     stream = io.StringIO()
     watch = DiagnosisWatch(X, y, stream=stream, max_samples=100)
-    net.fit(X, y, epochs=3, batch_size=32, learning_rate=0.1, seed=0, callbacks=[watch])
+    net.fit(
+        X, y, epochs=3, batch_size=32, optimizer="sgd", learning_rate=0.1, seed=0, callbacks=[watch]
+    )
 
     assert [entry["epoch"] for entry in watch.history] == [0, 1, 2, 3]
     assert watch.history[0]["n_samples"] == 100

@@ -33,7 +33,7 @@ def test_doc003_forward_2_1_1() -> None:
         loss="mse",
     )
     y_hat = net.forward(np.array([[0.5, 1.0]]))
-    hidden, output = net.dense_layers
+    hidden, output = net.parametric_layers()
     assert hidden.Z[0, 0] == pytest.approx(0.4, abs=1e-12)  # 0.05 + 0.3 + 0.05
     assert hidden.A[0, 0] == pytest.approx(0.5987, abs=5e-5)  # printed to 4 digits
     assert output.Z[0, 0] == pytest.approx(0.12974, abs=5e-6)  # 0.11974 + 0.01
@@ -62,7 +62,7 @@ def walkthrough() -> tuple[gn.Network, np.ndarray, np.ndarray]:
 def test_doc003_walkthrough_forward_and_loss(walkthrough) -> None:
     net, X, Y = walkthrough
     y_hat = net.forward(X)
-    l1, l2, l3 = net.dense_layers
+    l1, l2, l3 = net.parametric_layers()
     np.testing.assert_allclose(l1.Z.T, [[0.30], [0.60]], atol=1e-12)
     np.testing.assert_allclose(l1.A.T, [[0.30], [0.60]], atol=1e-12)
     np.testing.assert_allclose(l2.Z.T, [[0.61], [0.79]], atol=1e-12)
@@ -77,7 +77,7 @@ def test_doc003_walkthrough_backward(walkthrough) -> None:
     net, X, Y = walkthrough
     net.forward(X)
     net.backward(Y)
-    l1, l2, l3 = net.dense_layers
+    l1, l2, l3 = net.parametric_layers()
     assert net.fused_output  # "For BCE loss with Sigmoid output, this simplifies to ŷ − y"
     np.testing.assert_allclose(l3.delta.T, [[-0.184]], atol=DOC_TOL)
     np.testing.assert_allclose(l3.dW, [[-0.11224, -0.14536]], atol=DOC_TOL)
@@ -95,7 +95,7 @@ def test_doc003_walkthrough_exact_values_without_the_documents_rounding(walkthro
     net, X, Y = walkthrough
     net.forward(X)
     net.backward(Y)
-    l1, l2, l3 = net.dense_layers
+    l1, l2, l3 = net.parametric_layers()
     d3 = 1 / (1 + math.exp(-1.489)) - 1.0  # −0.18407…
     d2 = np.array([0.9, 1.0]) * d3  # W^[3]ᵀ δ^[3], ReLU' = 1
     d1 = np.array([[0.5, 0.7], [0.6, 0.8]]) @ d2  # W^[2]ᵀ δ^[2]
@@ -112,7 +112,7 @@ def test_doc003_walkthrough_update(walkthrough) -> None:
     gn.SGD(learning_rate=0.1).step(
         [p for _, p in net.parameters()], [g for _, g in net.gradients()]
     )
-    l1, l2, l3 = net.dense_layers
+    l1, l2, l3 = net.parametric_layers()
     np.testing.assert_allclose(l3.W, [[0.911224, 1.014536]], atol=DOC_TOL)
     np.testing.assert_allclose(l3.b, [0.1684], atol=DOC_TOL)
     np.testing.assert_allclose(l2.W, [[0.504968, 0.609936], [0.705520, 0.811040]], atol=DOC_TOL)
@@ -124,19 +124,19 @@ def test_doc003_walkthrough_update(walkthrough) -> None:
 def test_doc003_one_fit_step_equals_the_walkthrough(walkthrough) -> None:
     """``fit`` with one sample and one epoch is the document's single iteration."""
     net, X, Y = walkthrough
-    history = net.fit(X, Y, epochs=1, batch_size=1, learning_rate=0.1, seed=0)
+    history = net.fit(X, Y, epochs=1, batch_size=1, optimizer="sgd", learning_rate=0.1, seed=0)
     assert history.loss == [pytest.approx(0.203, abs=5e-4)]
-    np.testing.assert_allclose(net.dense_layers[0].b, [0.07116, 0.074656], atol=DOC_TOL)
+    np.testing.assert_allclose(net.parametric_layers()[0].b, [0.07116, 0.074656], atol=DOC_TOL)
 
 
 def test_doc003_second_iteration_lowers_the_loss_and_uses_the_updated_weights(walkthrough) -> None:
     """The second step backpropagates through the *updated* W (seeds/README.md)."""
     net, X, Y = walkthrough
-    history = net.fit(X, Y, epochs=2, batch_size=1, learning_rate=0.1, seed=0)
+    history = net.fit(X, Y, epochs=2, batch_size=1, optimizer="sgd", learning_rate=0.1, seed=0)
     assert history.loss[1] < history.loss[0]
     net.forward(X)
     net.backward(Y)
-    l2, l3 = net.dense_layers[1:]
+    l2, l3 = net.parametric_layers()[1:]
     np.testing.assert_allclose(l2.delta, l3.delta @ l3.W, rtol=1e-12)  # ReLU' = 1 here
 
 
@@ -157,7 +157,7 @@ def test_doc000_shapes_and_mse_delta() -> None:
     x, y = rng.normal(size=(1, 3)), rng.uniform(size=(1, 2))
     a3 = net.forward(x)
     net.backward(y)
-    hidden, output = net.dense_layers
+    hidden, output = net.parametric_layers()
     assert not net.fused_output  # MSE + sigmoid takes the general path
     # δ^(3) = (a^(3) − y) ⊙ σ'(z^(3)), δ^(2) = (W^(3)ᵀ δ^(3)) ⊙ σ'(z^(2))
     d3 = (a3 - y) * a3 * (1 - a3)
@@ -183,7 +183,7 @@ def test_doc002_gradient_shapes_of_the_3_4_2_network() -> None:
     net.forward(a0)
     assert net.cost(t) == pytest.approx(0.5 * np.sum((net.output_layer.A - t) ** 2), rel=1e-14)
     net.backward(t)
-    layer1, layer2 = net.dense_layers
+    layer1, layer2 = net.parametric_layers()
     assert layer1.W.shape == (4, 3) and layer2.W.shape == (2, 4)
     assert layer1.dW.shape == (4, 3) and layer2.dW.shape == (2, 4)
     assert layer1.delta.T.shape == (4, 1) and layer2.delta.T.shape == (2, 1)
@@ -206,10 +206,10 @@ def test_doc001_regularized_cost_and_gradient() -> None:
     H = reg.forward(X)
     plain.forward(X)
     expected = np.mean(np.sum(-Y * np.log(H) - (1 - Y) * np.log(1 - H), axis=1))
-    expected += lam / (2 * m) * sum(np.sum(layer.W**2) for layer in reg.dense_layers)
+    expected += lam / (2 * m) * sum(np.sum(layer.W**2) for layer in reg.parametric_layers())
     assert reg.cost(Y) == pytest.approx(expected, rel=1e-12)
     reg.backward(Y)
     plain.backward(Y)
-    for r, p in zip(reg.dense_layers, plain.dense_layers, strict=True):
+    for r, p in zip(reg.parametric_layers(), plain.parametric_layers(), strict=True):
         np.testing.assert_allclose(r.dW, p.dW + lam / m * p.W, rtol=1e-12)
         np.testing.assert_allclose(r.db, p.db, rtol=1e-12)  # biases are not regularized

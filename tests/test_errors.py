@@ -99,7 +99,7 @@ def test_empty_dataset(net) -> None:
 @pytest.mark.parametrize("lr", [0, -0.1, float("nan")])
 def test_learning_rate_must_be_positive(net, lr) -> None:
     with pytest.raises(ValueError, match=r"learning_rate must be a number > 0, got"):
-        net.fit(X, y, learning_rate=lr)
+        net.fit(X, y, optimizer="sgd", learning_rate=lr)
 
 
 @pytest.mark.parametrize(

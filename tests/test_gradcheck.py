@@ -66,7 +66,7 @@ def _away_from_kinks(net: Network, X: np.ndarray) -> bool:
     net.forward(np.ascontiguousarray(X, dtype=np.float64))
     return all(
         np.min(np.abs(layer.Z)) > KINK_MARGIN
-        for layer in net.dense_layers
+        for layer in net.parametric_layers()
         if layer.activation.name in KINKED
     )
 
@@ -178,11 +178,11 @@ def test_own_finite_differences_agree_with_network_gradients() -> None:
     def J() -> float:
         # J = (1/m) Σ_i −Σ_k [y log a + (1−y) log(1−a)] + λ/(2m) Σ ‖W‖², written out here.
         A = X
-        for layer in net.dense_layers:
+        for layer in net.parametric_layers():
             Z = A @ layer.W.T + layer.b
             A = np.tanh(Z) if layer.activation.name == "tanh" else 1 / (1 + np.exp(-Z))
         data = -(Y * np.log(A) + (1 - Y) * np.log(1 - A)).sum() / m
-        reg = 0.5 / (2 * m) * sum(float((d.W**2).sum()) for d in net.dense_layers)
+        reg = 0.5 / (2 * m) * sum(float((d.W**2).sum()) for d in net.parametric_layers())
         return data + reg
 
     net.forward(X)
@@ -212,7 +212,7 @@ def test_detects_a_wrong_activation_derivative(monkeypatch: pytest.MonkeyPatch) 
     For g' = (1+c) g the relative error is ‖c g‖ / ((2+c)‖g‖) = c/(2+c)."""
     net, X, y = _make_case(["sigmoid", "tanh", "identity"], "mse", batch=4, l2=0.0, seed=5)
     # gradient_check rebuilds the network in float64, so patch the class: only layer 2 is tanh.
-    tanh = type(net.dense_layers[1].activation)
+    tanh = type(net.parametric_layers()[1].activation)
     original = tanh.backward
     monkeypatch.setattr(tanh, "backward", lambda self, dA, Z, A: original(self, dA, Z, A) * 1.01)
 
@@ -234,7 +234,7 @@ def test_detects_and_localises_one_wrong_array(monkeypatch: pytest.MonkeyPatch) 
 
     def bad_backward(self: Network, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
         original(self, Y, sample_weight)
-        self.dense_layers[1].db *= 1.5
+        self.parametric_layers()[1].db *= 1.5
 
     monkeypatch.setattr(Network, "backward", bad_backward)
     net, X, y = _make_case(["sigmoid", "softmax"], "cce", batch=5, l2=0.3, seed=11)
@@ -321,7 +321,7 @@ def test_max_entries_sample_catches_a_bug_in_the_sampled_array(
 
     def bad_backward(self: Network, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> None:
         original(self, Y, sample_weight)
-        self.dense_layers[0].dW *= 2.0
+        self.parametric_layers()[0].dW *= 2.0
 
     monkeypatch.setattr(Network, "backward", bad_backward)
     net = gn.Network.build([6, 5, 2], activation="tanh", loss="mse", seed=2, dtype="float64")

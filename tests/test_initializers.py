@@ -37,23 +37,26 @@ def test_normal_initializers_have_their_variance(name, sigma) -> None:
 
 def test_defaults_he_for_relu_and_xavier_for_tanh_and_zero_biases() -> None:
     net = gn.Network.build([N_IN, N_OUT, 3], activation="relu", seed=0)
-    hidden = net.dense_layers[0]
+    hidden = net.parametric_layers()[0]
     assert hidden.init == "he_normal"
     assert hidden.W.std() == pytest.approx(math.sqrt(2 / N_IN), rel=0.01)
     assert not hidden.b.any()
-    assert gn.Network.build([4, 5, 3], activation="tanh").dense_layers[0].init == "xavier_uniform"
+    assert (
+        gn.Network.build([4, 5, 3], activation="tanh").parametric_layers()[0].init
+        == "xavier_uniform"
+    )
 
 
 def test_seeded_initialization_is_reproducible() -> None:
     a = gn.Network.build([5, 4, 2], seed=7)
     b = gn.Network.build([5, 4, 2], seed=7)
     c = gn.Network.build([5, 4, 2], seed=8)
-    np.testing.assert_array_equal(a.dense_layers[0].W, b.dense_layers[0].W)
-    assert not np.array_equal(a.dense_layers[0].W, c.dense_layers[0].W)
+    np.testing.assert_array_equal(a.parametric_layers()[0].W, b.parametric_layers()[0].W)
+    assert not np.array_equal(a.parametric_layers()[0].W, c.parametric_layers()[0].W)
 
 
 def test_aliases_name_the_same_rule() -> None:
     net = gn.Network.build([5, 4, 2], init="glorot_uniform", seed=0)
-    assert {layer.init for layer in net.dense_layers} == {"xavier_uniform"}
+    assert {layer.init for layer in net.parametric_layers()} == {"xavier_uniform"}
     reference = gn.Network.build([5, 4, 2], init="xavier_uniform", seed=0)
-    np.testing.assert_array_equal(net.dense_layers[1].W, reference.dense_layers[1].W)
+    np.testing.assert_array_equal(net.parametric_layers()[1].W, reference.parametric_layers()[1].W)

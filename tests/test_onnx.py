@@ -48,7 +48,7 @@ def _data(net: gn.Network, m: int = 96, seed: int = 0) -> tuple[np.ndarray, np.n
 
 def _trained(net: gn.Network) -> tuple[gn.Network, np.ndarray]:
     X, y = _data(net)
-    net.fit(X, y, epochs=3, batch_size=16, learning_rate=0.05, seed=0)
+    net.fit(X, y, epochs=3, batch_size=16, optimizer="sgd", learning_rate=0.05, seed=0)
     return net, X
 
 
@@ -75,7 +75,7 @@ def test_hidden_activation_matches_predict_output(tmp_path, activation, regulari
     )
     net, X = _trained(net)
     if regularized:
-        norm = net.dense_layers[0].norm
+        norm = net.parametric_layers()[0].norm
         assert norm is not None  # running statistics far from their initial (0, 1):
         assert np.abs(norm.running_mean).max() > 0.1 and np.abs(norm.running_var - 1).max() > 0.1
     _assert_matches(net, export_onnx(net, tmp_path / "net.onnx"), X)
@@ -147,7 +147,14 @@ def test_mnist_784_64_10_matches_predict_output(tmp_path, mnist, regularized):
     net = gn.Network.build(
         [784, 64, 10], batch_norm=regularized, dropout=0.2 if regularized else 0.0, seed=0
     )
-    net.fit(mnist.X_train[:2000], mnist.y_train[:2000], epochs=1, learning_rate=0.1, seed=0)
+    net.fit(
+        mnist.X_train[:2000],
+        mnist.y_train[:2000],
+        epochs=1,
+        optimizer="sgd",
+        learning_rate=0.1,
+        seed=0,
+    )
     X = mnist.X_test[:500]
     expected = net.predict_output(X)
     actual = _run(export_onnx(net, tmp_path / "mnist.onnx"), X)
@@ -186,7 +193,7 @@ def test_graph_is_gemm_and_activation_per_layer_and_passes_the_checker(tmp_path)
 
 def test_batch_norm_is_folded_into_w_and_b(tmp_path):
     net, _ = _trained(gn.Network.build([3, 4, 2], batch_norm=True, seed=0))
-    layer = net.dense_layers[0]
+    layer = net.parametric_layers()[0]
     norm = layer.norm
     assert norm is not None
     model = onnx.load(export_onnx(net, tmp_path / "net.onnx"))
@@ -196,7 +203,7 @@ def test_batch_norm_is_folded_into_w_and_b(tmp_path):
     np.testing.assert_allclose(
         arrays["dense1.b"], s * (layer.b - norm.running_mean) + norm.beta, rtol=1e-6, atol=1e-7
     )
-    np.testing.assert_array_equal(arrays["dense2.W"], net.dense_layers[1].W)
+    np.testing.assert_array_equal(arrays["dense2.W"], net.parametric_layers()[1].W)
 
 
 @pytest.mark.parametrize("batch", [1, 37])
@@ -273,7 +280,7 @@ class Scale(Layer):
     kind = "scale"
 
     def __init__(self, n: int) -> None:
-        self.n_in = self.n_out = n
+        self.input_shape = self.output_shape = (n,)
 
     def forward(self, A_prev, training=False):
         return 2 * A_prev

@@ -100,7 +100,7 @@ def test_edges_follow_the_weights_in_width_and_colour() -> None:
         columns.setdefault(round(x, 6), []).append(y)
     xs = sorted(columns)
     unit = [{y: k for k, y in enumerate(sorted(ys, reverse=True))} for ys in map(columns.get, xs)]
-    for l, layer in enumerate(net.dense_layers, start=1):
+    for l, layer in enumerate(net.parametric_layers(), start=1):
         lines = _edges(fig)[f"W^[{l}]"]
         widths, colours = lines.get_linewidths(), lines.get_colors()
         weights = []
@@ -143,7 +143,7 @@ def test_beyond_the_edge_limit_a_layer_draws_its_largest_weights() -> None:
     assert f"{MAX_EDGES_PER_LAYER} of 1,600 drawn (largest |W|)" in _texts(fig)
     # the widths drawn are an affine function of the largest |W|: no other weight got in
     widths = np.sort(np.asarray(_edges(fig)["W^[1]"].get_linewidths()))
-    magnitudes = np.sort(np.abs(net.dense_layers[0].W.ravel()))[-MAX_EDGES_PER_LAYER:]
+    magnitudes = np.sort(np.abs(net.parametric_layers()[0].W.ravel()))[-MAX_EDGES_PER_LAYER:]
     slope, intercept = np.polyfit(magnitudes, widths, 1)
     np.testing.assert_allclose(intercept + slope * magnitudes, widths, rtol=1e-9)
 
@@ -214,9 +214,9 @@ def test_the_network_is_left_exactly_as_it_was() -> None:
 
     def state() -> list[bytes]:
         arrays = [a for _, a in net.parameters() + net.gradients() + net.buffers()]
-        for layer in net.dense_layers:
+        for layer in net.parametric_layers():
             arrays += [a for a in (layer.A_prev, layer.Z, layer.A, layer.dZ) if a is not None]
-        rngs = [str(layer.rng.bit_generator.state) for layer in net.layers if hasattr(layer, "rng")]
+        rngs = [str(layer.rng.bit_generator.state) for layer in net.layers if layer.rng is not None]
         return [a.tobytes() for a in arrays] + [s.encode() for s in rngs]
 
     before = state()

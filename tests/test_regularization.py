@@ -54,10 +54,10 @@ def test_dropout_mask_really_changes_the_gradient() -> None:
     Y = net.check_y(y, 6)
     net.forward(X, training=True)
     net.backward(Y)
-    with_dropout = net.dense_layers[0].dW.copy()
+    with_dropout = net.parametric_layers()[0].dW.copy()
     net.forward(X, training=False)
     net.backward(Y)
-    assert not np.allclose(with_dropout, net.dense_layers[0].dW)
+    assert not np.allclose(with_dropout, net.parametric_layers()[0].dW)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_gradient_check_each_loss_with_sample_weights(loss, output, targets) -> 
 @pytest.mark.parametrize(("loss", "n_out"), [("cce", 3), ("bce", 1)])
 def test_gradient_check_with_class_weights(loss, n_out) -> None:
     """Class weights become per-sample weights; the weighted cost's gradient is checked."""
-    from glassnet.training import _combined_weights
+    from glassnet.training.loop import _combined_weights
 
     rng = np.random.default_rng(5)
     X, y = rng.normal(size=(8, 4)), rng.integers(0, max(n_out, 2), 8)
@@ -109,20 +109,20 @@ def test_unit_sample_weights_change_nothing_and_zero_weight_drops_a_sample() -> 
     plain = net.cost(Y)
     assert net.cost(Y, np.ones(5)) == plain
     net.backward(Y)
-    g_plain = net.dense_layers[0].dW.copy()
+    g_plain = net.parametric_layers()[0].dW.copy()
     net.backward(Y, np.array([1.0, 1, 1, 1, 0]))
-    g_dropped = net.dense_layers[0].dW.copy()
+    g_dropped = net.parametric_layers()[0].dW.copy()
     net.forward(X[:4])
     net.backward(Y[:4])
     # (1/5) Σ_{i<4} g_i = (4/5) · (1/4) Σ_{i<4} g_i
-    np.testing.assert_allclose(g_dropped, 0.8 * net.dense_layers[0].dW, rtol=1e-12)
+    np.testing.assert_allclose(g_dropped, 0.8 * net.parametric_layers()[0].dW, rtol=1e-12)
     assert not np.allclose(g_plain, g_dropped)
 
 
 def test_balanced_class_weights_match_scikit_learn() -> None:
     from sklearn.utils.class_weight import compute_class_weight
 
-    from glassnet.training import _combined_weights
+    from glassnet.training.loop import _combined_weights
 
     y = np.array([0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 0])
     net = gn.Network.build([2, 3], seed=0)
@@ -180,7 +180,7 @@ def test_fit_with_clip_norm_bounds_every_sgd_step() -> None:
     X, y = rng.normal(size=(16, 4)) * 100, rng.normal(size=16) * 100
     net = gn.Network.build([4, 8, 1], loss="mse", seed=9, dtype="float64")
     before = np.concatenate([p.ravel() for _, p in net.parameters()])
-    net.fit(X, y, epochs=1, batch_size=None, learning_rate=0.1, clip_norm=0.5)
+    net.fit(X, y, epochs=1, batch_size=None, optimizer="sgd", learning_rate=0.1, clip_norm=0.5)
     after = np.concatenate([p.ravel() for _, p in net.parameters()])
     assert np.linalg.norm(after - before) == pytest.approx(0.1 * 0.5, rel=1e-9)
 
@@ -224,7 +224,14 @@ def test_regularized_networks_learn_a_real_problem(digits, options) -> None:
     X, y, X_test, y_test = digits
     net = gn.Network.build([784, 64, 10], seed=0, **options)
     history = net.fit(
-        X, y, epochs=5, batch_size=32, learning_rate=0.1, validation_data=(X_test, y_test), seed=0
+        X,
+        y,
+        epochs=5,
+        batch_size=32,
+        optimizer="sgd",
+        learning_rate=0.1,
+        validation_data=(X_test, y_test),
+        seed=0,
     )
     # Measured: every variant halves its loss at least and reaches 0.77-0.83 on 500 test
     # digits after 5 epochs on 1,000; chance is 0.1.
@@ -237,8 +244,8 @@ def test_l1_drives_weights_to_zero_where_l2_only_shrinks_them() -> None:
 
     def near_zero(**penalty: float) -> float:
         net = gn.Network.build([4, 10, 3], activation="tanh", seed=11, dtype="float64", **penalty)
-        net.fit(X, y, epochs=300, batch_size=None, learning_rate=0.05, seed=0)
-        return float(np.mean(np.abs(net.dense_layers[0].W) < 1e-2))
+        net.fit(X, y, epochs=300, batch_size=None, optimizer="sgd", learning_rate=0.05, seed=0)
+        return float(np.mean(np.abs(net.parametric_layers()[0].W) < 1e-2))
 
     # Measured: 0.95 of W^[1] within 1e-2 of zero with λ₁ = 2, none with λ₂ = 2 or without.
     assert near_zero(l1=2.0) > 0.8

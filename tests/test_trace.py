@@ -143,10 +143,12 @@ def test_markdown_and_latex_render_the_equations() -> None:
 def test_the_trace_is_the_record_that_training_computes() -> None:
     spec = load_example("xor-2-2-1")
     twin = spec.network.astype("float64")
-    record = spec.network.trace(spec.X, spec.Y, steps=3, optimizer=spec.optimizer)
-    history = twin.fit(spec.X, spec.Y, epochs=3, batch_size=None, learning_rate=0.5, shuffle=False)
+    record = trace(spec.network, spec.X, spec.Y, steps=3, optimizer=spec.optimizer)
+    history = twin.fit(
+        spec.X, spec.Y, epochs=3, batch_size=None, optimizer="sgd", learning_rate=0.5, shuffle=False
+    )
     assert [s.loss for s in record.steps] == history.loss
-    for entry, layer in zip(record.steps[-1].params, twin.dense_layers, strict=True):
+    for entry, layer in zip(record.steps[-1].params, twin.parametric_layers(), strict=True):
         np.testing.assert_array_equal(entry["W"], layer.W)
         np.testing.assert_array_equal(np.ravel(entry["b"]), layer.b)
 
@@ -201,7 +203,7 @@ def _random_spec(case: int) -> dict:
         net.forward(np.asarray(X))
         if all(
             np.abs(layer.Z).min() > 1e-3
-            for layer in net.dense_layers
+            for layer in net.parametric_layers()
             if layer.activation.name in KINKED
         ):
             return spec
@@ -221,7 +223,7 @@ def test_json_trace_agrees_with_finite_differences(case) -> None:
         return probe.network.cost(probe.Y)
 
     for layer, entry, after in zip(
-        probe.network.dense_layers, reversed(data["backward"]), data["params"], strict=True
+        probe.network.parametric_layers(), reversed(data["backward"]), data["params"], strict=True
     ):
         for array, key, shaped in (
             (layer.W, "dW", lambda g: g),

@@ -40,6 +40,7 @@ def test_training_on_the_shipped_mnist_sample_reaches_a_sensible_accuracy(mnist_
         d.y_train,
         epochs=3,
         batch_size=32,
+        optimizer="sgd",
         learning_rate=0.1,
         validation_data=(d.X_test, d.y_test),
         seed=0,
@@ -57,13 +58,15 @@ def test_same_seed_gives_bitwise_identical_training_and_another_seed_does_not() 
 
     def train(seed: int) -> tuple[gn.Network, gn.History]:
         net = gn.Network.build([4, 8, 3], seed=seed)
-        return net, net.fit(X, y, epochs=3, batch_size=7, learning_rate=0.05, seed=seed)
+        return net, net.fit(
+            X, y, epochs=3, batch_size=7, optimizer="sgd", learning_rate=0.05, seed=seed
+        )
 
     (a, ha), (b, hb), (c, _) = train(1), train(1), train(2)
     for (_, p), (_, q) in zip(a.parameters(), b.parameters(), strict=True):
         np.testing.assert_array_equal(p, q)
     assert ha.loss == hb.loss
-    assert not np.array_equal(a.dense_layers[0].W, c.dense_layers[0].W)
+    assert not np.array_equal(a.parametric_layers()[0].W, c.parametric_layers()[0].W)
 
 
 @pytest.mark.parametrize(("batch_size", "steps_per_epoch"), [(None, 1), (1, 60), (16, 4), (100, 1)])
@@ -82,7 +85,7 @@ def test_batch_gradient_descent_is_one_step_on_all_samples() -> None:
     X, y = _blobs(30)
     net = gn.Network.build([4, 5, 3], activation="tanh", l2=0.1, seed=0, dtype="float64")
     by_hand = net.astype("float64")
-    net.fit(X, y, epochs=1, batch_size=None, learning_rate=0.5, shuffle=False)
+    net.fit(X, y, epochs=1, batch_size=None, optimizer="sgd", learning_rate=0.5, shuffle=False)
     by_hand.forward(X.astype(np.float64))
     by_hand.backward(np.eye(3)[y])
     for (_, theta), (_, grad) in zip(by_hand.parameters(), by_hand.gradients(), strict=True):
@@ -95,7 +98,7 @@ def test_unshuffled_mini_batches_are_consecutive_slices() -> None:
     X, y = _blobs(10)
     net = gn.Network.build([4, 3], loss="cce", seed=0, dtype="float64")
     by_hand = net.astype("float64")
-    net.fit(X, y, epochs=1, batch_size=4, learning_rate=0.3, shuffle=False)
+    net.fit(X, y, epochs=1, batch_size=4, optimizer="sgd", learning_rate=0.3, shuffle=False)
     Y = np.eye(3)[y]
     for start in (0, 4, 8):  # the last batch has 2 samples and is averaged over 2
         by_hand.forward(X[start : start + 4])
@@ -111,7 +114,7 @@ def test_training_stays_in_its_dtype(dtype) -> None:
     X, y = _blobs()
     net = gn.Network.build([4, 6, 3], seed=0, dtype=dtype, l2=0.01)
     net.fit(X.astype(np.float64), y, epochs=1, batch_size=8, seed=0)  # float64 input is cast once
-    for layer in net.dense_layers:
+    for layer in net.parametric_layers():
         for array in (layer.W, layer.b, layer.dW, layer.db, layer.Z, layer.A, layer.delta):
             assert array.dtype == np.dtype(dtype)
     assert net.predict_output(X).dtype == np.dtype(dtype)
@@ -125,6 +128,7 @@ def test_history_records_training_and_validation_per_epoch() -> None:
         y[:60],
         epochs=4,
         batch_size=10,
+        optimizer="sgd",
         learning_rate=0.1,
         validation_data=(X[60:], y[60:]),
         seed=0,
@@ -140,7 +144,7 @@ def test_regression_with_mse_learns_a_linear_map() -> None:
     X = rng.normal(size=(200, 3))
     y = X @ np.array([1.5, -2.0, 0.5]) + 0.3
     net = gn.Network.build([3, 16, 1], activation="tanh", loss="mse", seed=0, dtype="float64")
-    history = net.fit(X, y, epochs=60, batch_size=20, learning_rate=0.05, seed=0)
+    history = net.fit(X, y, epochs=60, batch_size=20, optimizer="sgd", learning_rate=0.05, seed=0)
     assert history.metric == "rmse"
     residual = net.predict(X) - y
     assert math.sqrt(np.mean(residual**2)) < 0.1 * y.std()  # R² > 0.99
@@ -168,7 +172,7 @@ def test_verbose_prints_one_line_per_epoch(capsys) -> None:
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
     assert all(
-        re.search(r"loss \d\.\d{4}  acc \d\.\d{4} │ lr 0.01  \d+\.\d\ds$", line) for line in lines
+        re.search(r"loss \d\.\d{4}  acc \d\.\d{4} │ lr 0.001  \d+\.\d\ds$", line) for line in lines
     )
 
 
@@ -183,7 +187,7 @@ def test_a_diverging_run_stops_with_the_epoch_and_step() -> None:
             gn.TrainingDivergedError,
             match=r"epoch 1, step \d+ \(.* is the first non-finite quantity.*\); try a smaller learning rate",
         ):
-            net.fit(X, y, epochs=5, batch_size=8, learning_rate=10.0, seed=0)
+            net.fit(X, y, epochs=5, batch_size=8, optimizer="sgd", learning_rate=10.0, seed=0)
 
 
 def test_one_step_matches_scikit_learns_mlp() -> None:
@@ -204,12 +208,12 @@ def test_one_step_matches_scikit_learns_mlp() -> None:
         shuffle=False,
     )
     clf.partial_fit(X, y, classes=[0, 1, 2])  # builds sklearn's arrays; replaced below
-    clf.coefs_ = [layer.W.T.copy() for layer in net.dense_layers]
-    clf.intercepts_ = [layer.b.copy() for layer in net.dense_layers]
+    clf.coefs_ = [layer.W.T.copy() for layer in net.parametric_layers()]
+    clf.intercepts_ = [layer.b.copy() for layer in net.parametric_layers()]
     np.testing.assert_allclose(net.predict_output(X), clf.predict_proba(X), rtol=1e-12)
     clf.partial_fit(X, y)
-    net.fit(X, y, epochs=1, batch_size=None, learning_rate=0.3, shuffle=False)
-    for layer, W, b in zip(net.dense_layers, clf.coefs_, clf.intercepts_, strict=True):
+    net.fit(X, y, epochs=1, batch_size=None, optimizer="sgd", learning_rate=0.3, shuffle=False)
+    for layer, W, b in zip(net.parametric_layers(), clf.coefs_, clf.intercepts_, strict=True):
         np.testing.assert_allclose(layer.W, W.T, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(layer.b, b, rtol=1e-12, atol=1e-14)
 
@@ -223,6 +227,7 @@ def test_named_metrics_on_validation_data_match_scikit_learn() -> None:
         X[:60],
         y[:60],
         epochs=3,
+        optimizer="sgd",
         learning_rate=0.1,
         seed=0,
         validation_data=(X[60:], y[60:]),

@@ -4,27 +4,30 @@ written out, fast to train and open to inspect.
 >>> import glassnet as gn
 >>> data = gn.datasets.load_mnist_small()
 >>> net = gn.Network.build([784, 128, 10], seed=0)        # ReLU, softmax, cross-entropy
->>> history = net.fit(data.X_train, data.y_train, epochs=5, learning_rate=0.1, seed=0)
+>>> history = net.fit(data.X_train, data.y_train, epochs=5, seed=0)  # Adam, batch 32
 """
 
 from . import data, datasets
 from .activations import get_activation
-from .callbacks import (
+from .inspect import GradientCheck, gradient_check, trace
+from .layers import BatchNorm, Dense, Dropout, Flatten, Layer
+from .losses import get_loss
+from .network import Network
+from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, get_optimizer
+from .training import (
     Callback,
     CosineDecay,
     EarlyStopping,
     ExponentialDecay,
+    History,
     LearningRateScheduler,
     ProgressBar,
     ReduceLROnPlateau,
     StepDecay,
+    TrainingDivergedError,
+    TrainingState,
+    fit,
 )
-from .inspect import GradientCheck, gradient_check
-from .layers import BatchNorm, Dense, Dropout, Layer
-from .losses import get_loss
-from .network import Network
-from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, get_optimizer
-from .training import History, TrainingDivergedError, TrainingState, fit
 
 __version__ = "0.1.0"
 
@@ -40,6 +43,7 @@ __all__ = [
     "Dropout",
     "EarlyStopping",
     "ExponentialDecay",
+    "Flatten",
     "GradientCheck",
     "History",
     "Layer",
@@ -60,4 +64,5 @@ __all__ = [
     "get_loss",
     "get_optimizer",
     "gradient_check",
+    "trace",
 ]

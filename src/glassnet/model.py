@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -16,19 +16,11 @@ from .backend import Array
 from .data import LabelEncoder, Preprocessor, Table
 from .data.table import missing_mask
 from .io import load_model, save_model
-from .network import Network, decide
+from .losses import TASKS, Task
+from .network import Network
 
-Task = Literal["regression", "binary", "multiclass"]
-TASKS: tuple[Task, ...] = ("regression", "binary", "multiclass")
 MAX_CLASSES_FOR_NUMBERS = 20
 """A numeric target with at most this many distinct integer values is taken as classes."""
-
-OUTPUTS: dict[Task, tuple[str, str]] = {
-    "regression": ("identity", "mse"),
-    "binary": ("sigmoid", "bce"),
-    "multiclass": ("softmax", "cce"),
-}
-"""The output activation and loss that go with each task."""
 
 
 def infer_task(target: Array, kind: str) -> Task:
@@ -114,7 +106,7 @@ class Model:
             mean, std = self.target_scale or (0.0, 1.0)
             values = A.astype(np.float64) * std + mean
             return values[:, 0] if values.shape[1] == 1 else values
-        indices = decide(A, self.network.loss.name)
+        indices = self.network.loss.decide(A)
         assert self.classes is not None
         return np.asarray(self.classes, dtype=object)[indices]
 
@@ -144,7 +136,7 @@ class Model:
         metadata = dict(saved.metadata)
         task = metadata.pop("task", None)
         if task not in TASKS:
-            task = {"mse": "regression", "bce": "binary"}.get(saved.network.loss.name, "multiclass")
+            task = saved.network.loss.task
         scale = metadata.pop("target_scale", None)
         model = cls(
             network=saved.network,

@@ -24,14 +24,15 @@ import numpy as np
 from .activations import get_activation
 from .backend import Array, resolve_dtype, xp
 from .layers import Dense, Dropout, Layer, layer_from_config
-from .losses import Loss, get_loss
+from .losses import Loss, get_loss, pair_output
 from .optimizers import clip_gradients
+from .training import History
+from .training import evaluate as evaluate_arrays
+from .training import fit as fit_network
 from .validation import check_features, check_non_negative_number, check_targets
 
 if TYPE_CHECKING:
-    from .inspect.trace import Trace
     from .optimizers import Optimizer
-    from .training import History
 
 PREDICT_CHUNK = 4096
 """Samples per forward pass at inference: bounds memory on large inputs."""
@@ -65,9 +66,12 @@ class Network:
     ) -> None:
         if not layers:
             raise ValueError("layers must hold at least one layer, got none")
-        if not isinstance(layers[-1], Dense):
-            raise TypeError(f"the last layer must be Dense, got {type(layers[-1]).__name__}")
-        if layers[-1].norm is not None:
+        if layers[-1].activation is None:
+            raise TypeError(
+                f"the last layer must compute Z and A = f(Z) (a Dense layer), got "
+                f"{type(layers[-1]).__name__}"
+            )
+        if getattr(layers[-1], "norm", None) is not None:
             raise ValueError(
                 "the output layer cannot have batch norm: the loss and its fused delta are "
                 "defined on its Z; normalize hidden layers only"
@@ -82,19 +86,30 @@ class Network:
         self.l2 = check_non_negative_number("l2", l2)
         self.l1 = check_non_negative_number("l1", l1)
         for lower, upper in pairwise(self.layers):
-            if upper.n_in != lower.n_out:
+            if upper.input_shape != lower.output_shape:
                 shape = f" (W has shape {upper.W.shape})" if isinstance(upper, Dense) else ""
+                if len(upper.input_shape) == len(lower.output_shape) == 1:
+                    raise ValueError(
+                        f"layer sizes do not chain: a layer with {lower.n_out} outputs is "
+                        f"followed by one that expects {upper.n_in} inputs{shape}"
+                    )
                 raise ValueError(
-                    f"layer sizes do not chain: a layer with {lower.n_out} outputs is followed "
-                    f"by one that expects {upper.n_in} inputs{shape}"
+                    f"layer shapes do not chain: a {lower.kind} layer with outputs of shape "
+                    f"{lower.output_shape} is followed by a {upper.kind} layer that expects "
+                    f"{upper.input_shape}{shape}"
                 )
-        dense = self.dense_layers
-        dtypes = {layer.W.dtype for layer in dense}
+        dtypes = {layer.dtype for layer in self.layers if layer.dtype is not None}
         if len(dtypes) != 1:
             raise ValueError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
         self.dtype: np.dtype[Any] = dtypes.pop()
-        dense[0].propagate_input_grad = False  # nothing below it has parameters
+        # Below the first layer with parameters nothing is left to learn: skipping ∂L/∂A_prev
+        # there saves the widest of the backward pass's matrix multiplications.
+        for layer in self.layers:
+            layer.propagate_input_grad = False
+            if layer.params:
+                break
         self._last_m = 0
+        self.last_input: Array | None = None
 
     # -- construction -------------------------------------------------------------------
 
@@ -129,7 +144,9 @@ class Network:
             raise ValueError(f"sizes must list at least [n_inputs, n_outputs], got {sizes}")
         if min(sizes) < 1:
             raise ValueError(f"every layer size must be ≥ 1, got {sizes}")
-        output_activation, loss = _pair_output(sizes[-1], output_activation, loss)
+        if output_activation is not None:  # "logistic" → "sigmoid", "Softmax" → …
+            output_activation = get_activation(output_activation).name
+        output_activation, chosen_loss = pair_output(sizes[-1], output_activation, loss)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         resolved = resolve_dtype(dtype)
         layers: list[Layer] = []
@@ -150,7 +167,7 @@ class Network:
             )
             if dropout and not is_output:
                 layers.append(Dropout(n_out, dropout, rng=rng))
-        return cls(layers, loss, l2=l2, l1=l1)
+        return cls(layers, chosen_loss, l2=l2, l1=l1)
 
     @classmethod
     def from_parameters(
@@ -196,28 +213,51 @@ class Network:
     # -- structure ----------------------------------------------------------------------
 
     @property
-    def dense_layers(self) -> list[Dense]:
-        """The layers that carry ``W^[l]`` and ``b^[l]``, numbered 1 … L in the documents."""
-        return [layer for layer in self.layers if isinstance(layer, Dense)]
+    def input_shape(self) -> tuple[int, ...]:
+        """One sample's shape, ``(n_0,)`` for a network that starts with a dense layer."""
+        return self.layers[0].input_shape
 
     @property
     def n_features(self) -> int:
-        return self.dense_layers[0].n_in
+        """``n_0``: the number of input values per sample."""
+        return self.layers[0].n_in
 
     @property
     def n_outputs(self) -> int:
-        return self.dense_layers[-1].n_out
+        return self.layers[-1].n_out
 
     @property
-    def output_layer(self) -> Dense:
-        layer = self.layers[-1]
-        assert isinstance(layer, Dense)
-        return layer
+    def output_layer(self) -> Layer:
+        """Layer ``L``: the one whose ``A`` is the network's output ``ŷ``."""
+        return self.layers[-1]
 
     @property
     def fused_output(self) -> bool:
         """Whether ``δ^[L] = A^[L] − Y`` (sigmoid + BCE, softmax + CCE)."""
-        return self.loss.fused_activation == self.output_layer.activation.name
+        activation = self.output_layer.activation
+        assert activation is not None
+        return self.loss.fused_activation == activation.name
+
+    def numbered_layers(self) -> list[tuple[int, Layer]]:
+        """Each layer with the documents' number ``l``: the layers with parameters count
+        1 … L; a layer without any (dropout, flatten) carries the number of the layer
+        below it, whose ``A^[l]`` it acts on (0 for the input)."""
+        numbered, l = [], 0
+        for layer in self.layers:
+            if layer.params:
+                l += 1
+            numbered.append((l, layer))
+        return numbered
+
+    def parametric_layers(self) -> list[Layer]:
+        """The layers that carry parameters, numbered 1 … L in the documents."""
+        return [layer for layer in self.layers if layer.params]
+
+    def fix_randomness(self, rng: np.random.Generator | None) -> None:
+        """Make every layer draw nothing more at random (see :meth:`Layer.fix_randomness`):
+        with ``rng``, each dropout layer keeps one mask; with ``None``, dropout is off."""
+        for layer in self.layers:
+            layer.fix_randomness(rng)
 
     def parameters(self) -> list[tuple[str, Array]]:
         """``[("W1", W^[1]), ("b1", b^[1]), …]``: the arrays training updates, in place."""
@@ -232,10 +272,11 @@ class Network:
         return self._named("buffers")
 
     def _named(self, group: str) -> list[tuple[str, Array]]:
-        # Arrays are numbered by the documents' layer index l, which counts Dense layers.
+        # Arrays are numbered by the documents' layer index l, which counts the layers
+        # with parameters.
         return [
             (f"{name}{index}", array)
-            for index, layer in enumerate(self.dense_layers, start=1)
+            for index, layer in enumerate(self.parametric_layers(), start=1)
             for name, array in getattr(layer, group).items()
         ]
 
@@ -263,6 +304,7 @@ class Network:
         for layer in self.layers:
             A = layer.forward(A, training)
         self._last_m = X.shape[0]
+        self.last_input = X  # A^[0] of the record the glass box reads
         return A
 
     def cost(self, Y: Array, sample_weight: Array | None = None) -> float:
@@ -276,30 +318,43 @@ class Network:
 
     def per_sample_loss(self, Y: Array) -> Array:
         """``ℓ(ŷ_i, y_i)`` of the last forward pass; from ``Z^[L]`` for a fused pairing."""
-        out = self.output_layer
-        assert out.Z is not None and out.A is not None, "cost before forward"
+        record = self.output_layer.forward_record()
+        Z, A = record["Z"], record["A"]
+        assert Z is not None and A is not None, "cost before forward"
         if self.fused_output:
-            return self.loss.per_sample_from_logits(out.Z, Y)
-        return self.loss.per_sample(out.A, Y)
+            return self.loss.per_sample_from_logits(Z, Y)
+        return self.loss.per_sample(A, Y)
 
     def penalty(self, m: int) -> float:
         """The regularization terms ``λ/(2m) Σ‖W‖² + λ₁/m Σ|W|`` for a batch of ``m``."""
         total = 0.0
-        for layer in self.dense_layers:
+        for W in self._regularized():
             if self.l2:
-                total += self.l2 / (2 * m) * float(xp.vdot(layer.W, layer.W))
+                total += self.l2 / (2 * m) * float(xp.vdot(W, W))
             if self.l1:
-                total += self.l1 / m * float(xp.abs(layer.W).sum())
+                total += self.l1 / m * float(xp.abs(W).sum())
         return total
+
+    def _regularized(self) -> list[Array]:
+        return [layer.params[name] for layer in self.layers for name in layer.regularized]
+
+    def _regularized_grads(self) -> list[tuple[Array, Array]]:
+        return [
+            (layer.params[name], layer.grads[name])
+            for layer in self.layers
+            for name in layer.regularized
+        ]
 
     def output_delta(self, Y: Array) -> Array:
         """BP step 2: ``δ^[L] = A − Y`` (fused) or ``∂L/∂A ⊙ f'(Z)`` (document 003, case 1)."""
         out = self.output_layer
-        assert out.Z is not None and out.A is not None, "backward before forward"
+        record = out.forward_record()
+        Z, A = record["Z"], record["A"]
+        assert Z is not None and A is not None and out.activation is not None, "backward first"
         if self.fused_output:
             # Sigmoid + BCE and softmax + CCE: the f'(Z) factor cancels ∂L/∂A's denominator.
-            return self.loss.fused_delta(out.A, Y)
-        return out.activation.backward(self.loss.gradient(out.A, Y), out.Z, out.A)
+            return self.loss.fused_delta(A, Y)
+        return out.activation.backward(self.loss.gradient(A, Y), Z, A)
 
     def backward(self, Y: Array, sample_weight: Array | None = None) -> None:
         """BP steps 2–4 for the last forward pass; fills each layer's gradients."""
@@ -311,14 +366,14 @@ class Network:
             dZ *= (sample_weight * (1.0 / m))[:, None]
         grad = self.output_layer.backward_dZ(dZ)
         for layer in reversed(self.layers[:-1]):
-            if grad is None:  # below the first Dense layer: nothing left to learn
+            if grad is None:  # below the first layer with parameters: nothing left to learn
                 break
             grad = layer.backward(grad)
-        for dense in self.dense_layers:
+        for W, dW in self._regularized_grads():
             if self.l2:
-                dense.dW += (self.l2 / m) * dense.W
+                dW += (self.l2 / m) * W
             if self.l1:
-                dense.dW += (self.l1 / m) * xp.sign(dense.W)
+                dW += (self.l1 / m) * xp.sign(W)
 
     def train_step(
         self,
@@ -358,24 +413,16 @@ class Network:
         >>> history = net.fit(X, y, epochs=20, batch_size=64, optimizer=gn.Adam(1e-3),
         ...                   validation_data=(X_val, y_val), seed=0)
         """
-        from .training import fit
-
-        return fit(self, X, y, **options)
-
-    def trace(self, X: Any, y: Any, *, steps: int = 1, **options: Any) -> Trace:
-        """Train ``steps`` full-batch steps on ``(X, y)`` and return every number of each
-        (:func:`glassnet.inspect.trace`): ``Z^[l]``, ``A^[l]``, the loss, ``δ^[l]``,
-        ``∂L/∂W^[l]``, ``∂L/∂b^[l]`` and the updated parameters, in the documents'
-        orientation. Updates this network as training would."""
-        from .inspect.trace import trace
-
-        return trace(self, X, y, steps=steps, **options)
+        return fit_network(self, X, y, **options)
 
     def check_X(self, X: Any, name: str = "X") -> Array:
-        return check_features(X, self.n_features, self.dtype, name=name)
+        """``X`` checked and converted to an ``(m, *input_shape)`` array of the dtype."""
+        return check_features(X, self.input_shape, self.dtype, name=name)
 
     def check_y(self, y: Any, n_samples: int, name: str = "y") -> Array:
-        return check_targets(y, n_samples, self.n_outputs, self.loss.name, self.dtype, name=name)
+        """``y`` checked and converted to the ``(m, n_L)`` targets the loss compares with."""
+        array = check_targets(y, n_samples, self.n_outputs, name=name)
+        return self.loss.targets(array, self.n_outputs, self.dtype, name)
 
     def predict_output(self, X: Any) -> Array:
         """``A^[L]`` for each row of ``X``: probabilities for classifiers, values for regression."""
@@ -386,43 +433,14 @@ class Network:
 
     def predict(self, X: Any) -> Array:
         """Class indices for ``cce``, 0/1 labels for ``bce``, the outputs for ``mse``."""
-        A = self.predict_output(X)
-        return decide(A, self.loss.name)
+        return self.loss.decide(self.predict_output(X))
 
     def evaluate(self, X: Any, y: Any, metrics: Sequence[str] = ()) -> dict[str, float]:
         """``{"loss": L, metric: value, …}`` on ``(X, y)``: the loss without regularization,
         accuracy or RMSE, and any named ``metrics`` (``"f1_macro"``, ``"r2"``, …)."""
-        from .training import evaluate
-
         X = self.check_X(X)
-        return evaluate(self, X, self.check_y(y, X.shape[0]), metrics=metrics)
+        return evaluate_arrays(self, X, self.check_y(y, X.shape[0]), metrics=metrics)
 
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         return f"Network([\n  {inner}\n], loss={self.loss.name!r}, l2={self.l2}, l1={self.l1})"
-
-
-def decide(A: Array, loss_name: str) -> Array:
-    """Turn network outputs into predictions: argmax, a 0.5 threshold, or the values."""
-    if loss_name == "cce":
-        return A.argmax(axis=1)
-    if loss_name == "bce":
-        labels = (A >= 0.5).astype(np.int64)
-        return labels[:, 0] if labels.shape[1] == 1 else labels
-    return A[:, 0] if A.shape[1] == 1 else A
-
-
-def _pair_output(n_out: int, activation: str | None, loss: str | None) -> tuple[str, str]:
-    """Fill in the output activation or loss from the other (softmax↔cce, sigmoid↔bce)."""
-    partner = {"cce": "softmax", "bce": "sigmoid", "mse": "identity"}
-    if activation is not None:
-        activation = get_activation(activation).name  # "logistic" → "sigmoid", "Softmax" → …
-    if loss is None and activation is None:
-        return ("softmax", "cce") if n_out > 1 else ("sigmoid", "bce")
-    if activation is None:
-        assert loss is not None
-        return partner.get(get_loss(loss).name, "identity"), loss
-    if loss is None:
-        by_activation = {v: k for k, v in partner.items()}
-        return activation, by_activation.get(activation, "mse")
-    return activation, loss

@@ -2,8 +2,10 @@
 
 An optimizer sees only the parameters and their gradients, ``step(params, grads)``, and
 updates the parameters in place. State a rule needs (a velocity, running averages) is kept
-per parameter and created on first use. Every rule below updates in place through a
-per-parameter scratch array, so a training step allocates nothing here.
+per parameter and created on first use; :meth:`Optimizer.state_dict` and
+:meth:`Optimizer.load_state_dict` carry it through a checkpoint. Every rule below updates
+in place through a per-parameter scratch array (work space, not state), so a training
+step allocates nothing here.
 
 The rules and defaults follow PyTorch's ``torch.optim`` (document 003 names momentum,
 Adagrad, RMSprop and Adam among the advanced topics).
@@ -27,28 +29,62 @@ class Optimizer:
     def __init__(self, learning_rate: float) -> None:
         self.learning_rate = check_positive_number("learning_rate", learning_rate)
         self.state: dict[int, dict[str, Array]] = {}
+        """Per parameter (by position), the arrays its rule keeps: ``{"m": …, "v": …}``."""
         self.iterations = 0
+        self._scratch: dict[int, Array] = {}
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         """Update every ``params[i]`` in place from ``grads[i]``."""
         self.iterations += 1
         for i, (theta, grad) in enumerate(zip(params, grads, strict=True)):
-            state = self.state.get(i)
-            if state is None:
-                state = self.state[i] = {"scratch": xp.empty_like(theta)}
-            self.update(theta, grad, state)
+            scratch = self._scratch.get(i)
+            if scratch is None:
+                scratch = self._scratch[i] = xp.empty_like(theta)
+            self.update(theta, grad, self.state.setdefault(i, {}), scratch)
 
-    def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
-        """The rule for one array; ``state`` is that array's own (``state["scratch"]`` is a
-        free array of ``theta``'s shape)."""
+    def update(self, theta: Array, grad: Array, state: dict[str, Array], scratch: Array) -> None:
+        """The rule for one array; ``state`` is that array's own, ``scratch`` a free array of
+        ``theta``'s shape."""
         raise NotImplementedError
 
     @staticmethod
-    def _zeros(state: dict[str, Array], key: str) -> Array:
-        """``state[key]``, created as zeros shaped like the scratch on first use."""
+    def _zeros(state: dict[str, Array], key: str, like: Array) -> Array:
+        """``state[key]``, created as zeros shaped like ``like`` on first use."""
         if key not in state:
-            state[key] = xp.zeros_like(state["scratch"])
+            state[key] = xp.zeros_like(like)
         return state[key]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs: the settings, the step count, the current
+        learning rate (a schedule may have changed it) and copies of the per-parameter
+        arrays under ``"arrays"`` as ``{"<index>.<name>": array}``."""
+        return {
+            **self.config(),
+            "iterations": self.iterations,
+            "current_learning_rate": self.learning_rate,
+            "arrays": {
+                f"{index}.{key}": array.copy()
+                for index, own in self.state.items()
+                for key, array in own.items()
+            },
+        }
+
+    def load_state_dict(self, state: dict[str, Any], params: Sequence[Array]) -> None:
+        """Restore what :meth:`state_dict` returned, for the parameters ``params``."""
+        if state.get("name") != self.name:
+            raise ValueError(
+                f"the checkpoint was trained with optimizer {state.get('name')!r}, "
+                f"not {self.name!r}"
+            )
+        self.iterations = int(state["iterations"])
+        self.learning_rate = float(state["current_learning_rate"])
+        self.state = {}
+        for key, array in state.get("arrays", {}).items():
+            index, name = key.split(".", 1)
+            i = int(index)
+            if not 0 <= i < len(params) or array.shape != params[i].shape:
+                raise ValueError(f"the checkpoint's optimizer state {key!r} does not fit")
+            self.state.setdefault(i, {})[name] = xp.array(array, dtype=params[i].dtype)
 
     def config(self) -> dict[str, Any]:
         """The settings that rebuild this optimizer with :func:`get_optimizer`."""
@@ -80,10 +116,10 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs a momentum > 0")
         self.nesterov = bool(nesterov)
 
-    def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
-        step = state["scratch"]
+    def update(self, theta: Array, grad: Array, state: dict[str, Array], scratch: Array) -> None:
+        step = scratch
         if self.momentum:
-            v = self._zeros(state, "velocity")
+            v = self._zeros(state, "velocity", theta)
             v *= self.momentum
             v += grad
             if self.nesterov:
@@ -109,8 +145,8 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate)
         self.epsilon = check_positive_number("epsilon", epsilon)
 
-    def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
-        G, step = self._zeros(state, "sum_squares"), state["scratch"]
+    def update(self, theta: Array, grad: Array, state: dict[str, Array], scratch: Array) -> None:
+        G, step = self._zeros(state, "sum_squares", theta), scratch
         xp.multiply(grad, grad, out=step)
         G += step
         _scaled_step(theta, grad, G, self.learning_rate, self.epsilon, step)
@@ -129,8 +165,8 @@ class RMSprop(Optimizer):
         self.rho = _check_unit_interval("rho", rho)
         self.epsilon = check_positive_number("epsilon", epsilon)
 
-    def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
-        s, step = self._zeros(state, "mean_square"), state["scratch"]
+    def update(self, theta: Array, grad: Array, state: dict[str, Array], scratch: Array) -> None:
+        s, step = self._zeros(state, "mean_square", theta), scratch
         _moving_average(s, grad, self.rho, step, square=True)
         _scaled_step(theta, grad, s, self.learning_rate, self.epsilon, step)
 
@@ -168,8 +204,9 @@ class Adam(Optimizer):
         decay = self.default_weight_decay if weight_decay is None else weight_decay
         self.weight_decay = check_non_negative_number("weight_decay", decay)
 
-    def update(self, theta: Array, grad: Array, state: dict[str, Array]) -> None:
-        m, v, step = self._zeros(state, "m"), self._zeros(state, "v"), state["scratch"]
+    def update(self, theta: Array, grad: Array, state: dict[str, Array], scratch: Array) -> None:
+        m, v = self._zeros(state, "m", theta), self._zeros(state, "v", theta)
+        step = scratch
         if self.weight_decay:
             theta *= 1 - self.learning_rate * self.weight_decay
         _moving_average(m, grad, self.beta1, step)

@@ -39,33 +39,43 @@ def _first_non_finite(array: Array) -> tuple[int, ...]:
     return tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
 
 
-def check_features(X: Any, n_features: int, dtype: np.dtype[Any], *, name: str = "X") -> Array:
-    """``X`` as a C-contiguous ``(m, n_features)`` array of ``dtype``.
+def check_features(
+    X: Any, input_shape: int | tuple[int, ...], dtype: np.dtype[Any], *, name: str = "X"
+) -> Array:
+    """``X`` as a C-contiguous ``(m, *input_shape)`` array of ``dtype`` (``(m, n_0)`` for a
+    network that starts with a dense layer).
 
     Raises a ValueError naming ``name`` for a wrong rank, an empty array, a wrong number
     of features or a NaN/inf, and a TypeError for non-numeric data.
     """
+    shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
     try:
         array = np.asarray(X)
     except ValueError as exc:  # ragged nested lists
         raise ValueError(
-            f"{name} must be a 2-D array of numbers; could not read it: {exc}"
+            f"{name} must be a {len(shape) + 1}-D array of numbers; could not read it: {exc}"
         ) from exc
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
-    if array.ndim == 1:
-        raise ValueError(
-            f"{name} must be 2-D (samples, features), got shape {array.shape}; "
-            f"use {name}.reshape(-1, 1) for one feature or {name}.reshape(1, -1) for one sample"
-        )
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (samples, features), got shape {array.shape}")
+    if len(shape) == 1:
+        if array.ndim == 1:
+            raise ValueError(
+                f"{name} must be 2-D (samples, features), got shape {array.shape}; use "
+                f"{name}.reshape(-1, 1) for one feature or {name}.reshape(1, -1) for one sample"
+            )
+        if array.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (samples, features), got shape {array.shape}")
     if array.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has 0 samples (shape {array.shape})")
-    if array.shape[1] != n_features:
+    if len(shape) == 1 and array.shape[1] != shape[0]:
         raise ValueError(
             f"{name} has {array.shape[1]} features, but the network's first layer expects "
-            f"{n_features} (W^[1] has shape (n_1, {n_features}))"
+            f"{shape[0]} (W^[1] has shape (n_1, {shape[0]}))"
+        )
+    if array.shape[1:] != shape:
+        raise ValueError(
+            f"{name} has samples of shape {array.shape[1:]}, but the network's first layer "
+            f"expects {shape} (so {name} must have shape (m, {', '.join(map(str, shape))}))"
         )
     array = xp.ascontiguousarray(array, dtype=dtype)
     # A sum is finite only if every term is (NaN and inf propagate), and it reads X once
@@ -81,15 +91,11 @@ def check_features(X: Any, n_features: int, dtype: np.dtype[Any], *, name: str =
     return array
 
 
-def check_targets(
-    y: Any, n_samples: int, n_outputs: int, loss_name: str, dtype: np.dtype[Any], *, name: str = "y"
-) -> Array:
-    """Targets as an ``(m, n_L)`` array of ``dtype`` that fits the output layer and the loss.
+def check_targets(y: Any, n_samples: int, n_outputs: int, *, name: str = "y") -> np.ndarray:
+    """``y`` as a finite numeric 1-D or 2-D array with ``n_samples`` rows.
 
-    - categorical cross-entropy: class indices ``0 … n_L−1`` of shape ``(m,)`` (one-hot
-      encoded here), or rows of shape ``(m, n_L)`` that are one-hot or probabilities;
-    - binary cross-entropy: values in ``[0, 1]``, ``(m,)`` for one output or ``(m, n_L)``;
-    - mean squared error: ``(m,)`` for one output or ``(m, n_L)``.
+    What its columns must hold depends on the loss; :meth:`glassnet.losses.Loss.targets`
+    checks that next.
     """
     try:
         array = np.asarray(y)
@@ -111,22 +117,7 @@ def check_targets(
         raise ValueError(
             f"{name} contains NaN or inf, the first at index {_first_non_finite(array)}"
         )
-    if loss_name == "cce" and array.ndim == 1:
-        return _one_hot(array, n_outputs, dtype, name)
-    if array.ndim == 1:
-        array = array.reshape(-1, 1)
-    if array.shape[1] != n_outputs:
-        raise ValueError(
-            f"{name} has {array.shape[1]} column(s), but the output layer has {n_outputs} "
-            f"unit(s); its shape must be ({n_samples}, {n_outputs})"
-            + (" or class indices of shape (m,)" if loss_name == "cce" else "")
-        )
-    if loss_name in ("bce", "cce") and (array.min() < 0 or array.max() > 1):
-        raise ValueError(
-            f"{name} must lie in [0, 1] for the {loss_name} loss, got values in "
-            f"[{array.min()}, {array.max()}]"
-        )
-    return xp.ascontiguousarray(array, dtype=dtype)
+    return array
 
 
 def check_sample_weight(weights: Any, n_samples: int, dtype: np.dtype[Any]) -> Array:
@@ -141,20 +132,3 @@ def check_sample_weight(weights: Any, n_samples: int, dtype: np.dtype[Any]) -> A
     if not array.any():
         raise ValueError("sample_weight is zero for every sample")
     return xp.ascontiguousarray(array, dtype=dtype)
-
-
-def _one_hot(labels: np.ndarray, n_classes: int, dtype: np.dtype[Any], name: str) -> Array:
-    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-        raise ValueError(
-            f"{name} must hold integer class labels 0 … {n_classes - 1}, got fractions"
-        )
-    codes = labels.astype(np.int64)
-    bad = (codes < 0) | (codes >= n_classes)
-    if bad.any():
-        raise ValueError(
-            f"{name} contains class label {codes[bad][0]}, but the output layer has "
-            f"{n_classes} units (classes 0 … {n_classes - 1})"
-        )
-    Y = xp.zeros((codes.shape[0], n_classes), dtype=dtype)
-    Y[xp.arange(codes.shape[0]), xp.asarray(codes)] = 1
-    return Y

@@ -14,7 +14,7 @@ from typing import Any
 from .. import __version__
 from . import glassbox, use
 from . import train as train_command
-from .options import add_train_options
+from .arguments import add_train_options
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130

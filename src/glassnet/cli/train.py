@@ -17,27 +17,17 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..callbacks import (
-    Callback,
-    CosineDecay,
-    EarlyStopping,
-    EpochPrinter,
-    ExponentialDecay,
-    LearningRateScheduler,
-    ProgressBar,
-    ReduceLROnPlateau,
-    StepDecay,
-)
-from ..checkpoint import Checkpoint, Snapshot
 from ..data import LabelEncoder, Preprocessor, Table, load_csv, split_indices
 from ..data.table import missing_mask
 from ..datasets import load_mnist_small
 from ..io import atomic_savez, atomic_write_text
-from ..model import OUTPUTS, Model, Task, infer_task
+from ..losses import Task, loss_for_task
+from ..model import Model, infer_task
 from ..network import Network
-from ..optimizers import Optimizer, get_optimizer
-from ..training import History
-from .options import read_config, resolve, to_toml
+from ..optimizers import Optimizer
+from ..training import Checkpoint, EpochPrinter, History, ProgressBar, Snapshot
+from ..training.checkpoint import network_at
+from ..training.options import make_callbacks, make_optimizer, read_config, resolve, to_toml
 
 DEMO = "the MNIST sample shipped with glassnet"
 
@@ -77,20 +67,20 @@ def run(args: argparse.Namespace, say: Any) -> int:
         say(f"resuming {args.resume} after epoch {resume_training['epoch']}", 1)
     else:
         config = read_config(Path(args.config)) if args.config else None
-        settings = resolve(args, config)
+        settings = resolve(vars(args), config)
         data_path = args.data
     data = prepare_data(data_path, settings)
     say(f"data: {data.description}", 1)
     network = build_network(data, settings)
     n_out = network.n_outputs
-    output, loss = OUTPUTS[data.task]
+    loss = network.loss
     say(
         f"task: {data.task} (target {data.target or 'digit'}; "
-        f"{n_out} {output} output{'s' if n_out > 1 else ''}, {loss} loss)",
+        f"{n_out} {loss.output_activation} output{'s' if n_out > 1 else ''}, {loss.name} loss)",
         1,
     )
     say(f"network: {_architecture(network)}, {network.n_parameters():,} parameters", 1)
-    optimizer = build_optimizer(settings)
+    optimizer = make_optimizer(settings["optimizer"], settings["lr"], settings["weight_decay"])
     say(
         f"training: {_describe_optimizer(optimizer)}, batch {settings['batch_size'] or 'all'}, "
         f"{settings['epochs']} epochs, seed {settings['seed']}",
@@ -108,7 +98,7 @@ def run(args: argparse.Namespace, say: Any) -> int:
         path = out / "checkpoints" / f"epoch-{snapshot['epoch']:04d}.glassnet"
         # The snapshot's parameter copies, not the live ones: they belong to its epoch.
         at_epoch = Model(
-            network.astype(network.dtype.name),
+            network_at(network, snapshot),
             data.task,
             data.preprocessor,
             data.classes,
@@ -116,12 +106,10 @@ def run(args: argparse.Namespace, say: Any) -> int:
             data.target_scale,
             metadata,
         )
-        for name, array in at_epoch.network.parameters() + at_epoch.network.buffers():
-            array[...] = snapshot["arrays"][f"network.{name}"]
         return at_epoch.save(path, training=snapshot)
 
     checkpoint = Checkpoint(save_checkpoint, every=settings["checkpoint_every"])
-    callbacks = [*training_callbacks(settings), checkpoint]
+    callbacks = [*make_callbacks(settings), checkpoint]
     use_bar = not args.quiet and sys.stderr.isatty() and _has_tqdm()
     if args.watch:
         from ..inspect.diagnose import DiagnosisWatch
@@ -284,13 +272,13 @@ def _last_column(path: Path, delimiter: str) -> str:
 
 
 def build_network(data: Prepared, settings: dict[str, Any]) -> Network:
-    output, loss = OUTPUTS[data.task]
+    loss = loss_for_task(data.task)
     n_out = 1 if data.task in ("regression", "binary") else len(data.classes or [])
     return Network.build(
         [data.X_train.shape[1], *settings["layers"], n_out],
         activation=settings["activation"],
-        output_activation=output,
-        loss=loss,
+        output_activation=loss.output_activation,
+        loss=loss.name,
         init=settings["init"],
         l1=settings["l1"],
         l2=settings["l2"],
@@ -299,45 +287,6 @@ def build_network(data: Prepared, settings: dict[str, Any]) -> Network:
         seed=settings["seed"],
         dtype=settings["dtype"],
     )
-
-
-def build_optimizer(settings: dict[str, Any]) -> Optimizer:
-    name = settings["optimizer"]
-    options: dict[str, Any] = {}
-    if settings["lr"] is not None:
-        options["learning_rate"] = settings["lr"]
-    elif name in ("momentum", "nesterov"):
-        options["learning_rate"] = 0.01
-    if settings["weight_decay"] is not None:
-        if name not in ("adam", "adamw"):
-            raise ValueError(f"--weight-decay applies to adam and adamw, not {name}")
-        options["weight_decay"] = settings["weight_decay"]
-    return get_optimizer(name, **options)
-
-
-def training_callbacks(settings: dict[str, Any]) -> list[Callback]:
-    """The schedule and early stopping that the settings ask for, in a fixed order."""
-    callbacks: list[Callback] = []
-    epochs, schedule = settings["epochs"], settings["schedule"]
-    if schedule == "step":
-        callbacks.append(LearningRateScheduler(StepDecay(max(1, epochs // 3), 0.1)))
-    elif schedule == "exponential":
-        callbacks.append(LearningRateScheduler(ExponentialDecay(0.01 ** (1 / epochs))))
-    elif schedule == "cosine":
-        callbacks.append(LearningRateScheduler(CosineDecay(epochs)))
-    elif schedule == "plateau":
-        callbacks.append(
-            ReduceLROnPlateau(settings["monitor"], min_delta=settings["min_delta"], patience=3)
-        )
-    if settings["early_stopping"]:
-        callbacks.append(
-            EarlyStopping(
-                settings["monitor"],
-                patience=settings["early_stopping"],
-                min_delta=settings["min_delta"],
-            )
-        )
-    return callbacks
 
 
 def _default_metrics(task: Task) -> list[str]:
@@ -354,13 +303,14 @@ def _describe_optimizer(optimizer: Optimizer) -> str:
 
 
 def _architecture(network: Network) -> str:
-    sizes = [network.n_features] + [layer.n_out for layer in network.dense_layers]
-    hidden = network.dense_layers[0].activation.name if len(network.dense_layers) > 1 else "no"
+    parametric = network.parametric_layers()
+    sizes = [network.n_features] + [layer.n_out for layer in parametric]
+    first = parametric[0].activation
+    hidden = first.name if len(parametric) > 1 and first is not None else "no"
     extras = []
-    if any(layer.norm is not None for layer in network.dense_layers):
+    if any(layer.min_batch_size > 1 for layer in parametric):
         extras.append("batch norm")
-    if len(network.layers) > len(network.dense_layers):
-        extras.append("dropout")
+    extras += sorted({layer.kind for layer in network.layers if not layer.params})
     return (
         "-".join(map(str, sizes))
         + f" ({hidden} hidden{', ' + ', '.join(extras) if extras else ''})"
@@ -408,9 +358,11 @@ def write_run_files(
         "task": data.task,
         "target": data.target,
         "architecture": _architecture(network)
-        + f", {OUTPUTS[data.task][0]} output, {network.loss.name} loss",
+        + f", {network.loss.output_activation} output, {network.loss.name} loss",
         "parameters": network.n_parameters(),
-        "optimizer": _describe_optimizer(build_optimizer(settings)),
+        "optimizer": _describe_optimizer(
+            make_optimizer(settings["optimizer"], settings["lr"], settings["weight_decay"])
+        ),
         "epochs": len(history.epoch),
         "batch_size": settings["batch_size"] or "all",
         "seconds_per_epoch": round(float(np.mean(history.seconds)), 4) if history.seconds else None,

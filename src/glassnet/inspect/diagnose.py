@@ -31,9 +31,11 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from ..backend import Array, xp
-from ..callbacks import Callback
-from ..layers import Dense, Dropout
+from ..layers import Dense
 from ..optimizers import SGD, Optimizer
+from ..training import Callback
+from ..training.divergence import Culprit, first_non_finite
+from ..training.divergence import non_finite_report as non_finite_report
 from ..validation import check_positive_number, check_sample_weight
 
 if TYPE_CHECKING:
@@ -272,23 +274,19 @@ def diagnose(
     # A deep copy, not astype(): a network that has diverged holds NaN or inf parameters,
     # which astype() rightly refuses, and its diagnosis is the one most wanted.
     net = copy.deepcopy(network)
-    for layer in net.layers:
-        if isinstance(layer, Dropout):
-            layer.rate = 0.0
+    net.fix_randomness(None)  # no dropout: the same diagnosis every time
     with np.errstate(all="ignore"):  # overflow is what we are here to report
         net.forward(X, training=True)
         cost = net.cost(Y, w)
         net.backward(Y, w)
-        culprit = _first_non_finite(net, cost)
+        culprit = first_non_finite(net, cost)
         updates = _next_updates(net, optimizer)
         stats = [
             _layer_stats(index, layer, update)
-            for index, (layer, update) in enumerate(
-                zip(net.dense_layers, updates, strict=True), start=1
-            )
+            for index, (layer, update) in enumerate(zip(_dense(net), updates, strict=True), start=1)
         ]
     stats = _with_ratio_to_last(stats)
-    report = None if culprit is None else _describe(culprit)
+    report = None if culprit is None else str(culprit)
     findings = _findings(stats, net, culprit, report)
     rule = None
     if optimizer is not None:
@@ -314,13 +312,13 @@ def _ratio(numerator: float | None, denominator: float) -> float | None:
 def _next_updates(net: Network, optimizer: Optimizer | None) -> list[float | None]:
     """``‖ΔW^[l]‖`` of the step ``optimizer`` would take next, from a copy of it."""
     if optimizer is None:
-        return [None] * len(net.dense_layers)
+        return [None] * len(_dense(net))
     names = [name for name, _ in net.parameters()]
     params = [theta.copy() for _, theta in net.parameters()]  # the step moves these copies
     grads = [grad for _, grad in net.gradients()]
     copy.deepcopy(optimizer).step(params, grads)  # its state (moments, velocities) untouched
     moved = dict(zip(names, params, strict=True))
-    return [_norm(moved[f"W{l}"] - layer.W) for l, layer in enumerate(net.dense_layers, 1)]
+    return [_norm(moved[f"W{l}"] - layer.W) for l, layer in enumerate(_dense(net), 1)]
 
 
 def _layer_stats(index: int, layer: Dense, update: float | None) -> LayerStats:
@@ -369,7 +367,7 @@ def _with_ratio_to_last(stats: list[LayerStats]) -> list[LayerStats]:
 def _findings(
     stats: list[LayerStats],
     net: Network,
-    culprit: _Culprit | None,
+    culprit: Culprit | None,
     report: str | None,
 ) -> list[Finding]:
     L = len(stats)
@@ -543,116 +541,15 @@ def _layers_by_index(indices: list[int]) -> str:
     return "layers " + ", ".join(map(str, indices))
 
 
-# -- the first NaN or inf -------------------------------------------------------------------
+def _network(state: TrainingState) -> Network:
+    from ..network import Network
+
+    assert isinstance(state.network, Network), "the watch diagnoses glassnet Networks"
+    return state.network
 
 
-@dataclass(frozen=True)
-class _Culprit:
-    label: str
-    where: str
-    layer: int | None
-    array: Array | None
-    cause: str = ""
-
-
-def non_finite_report(network: Network, cost: float | None = None) -> str | None:
-    """Name the first NaN or inf in the record of the network's last pass, or ``None``.
-
-    Call it right after the pass that went wrong (the layers keep only the last one). The
-    quantities are searched in the order the pass computed them: the input ``X``, then for
-    each layer ``l`` its parameters ``W^[l]``, ``b^[l]`` (and batch norm's ``γ``, ``β``),
-    ``Z^[l]``, ``BN(Z^[l])``, ``A^[l]``; then the ``cost`` when given; then backward,
-    ``δ^[L]``, ``∂J/∂W^[L]``, ``∂J/∂b^[L]``, … down to layer 1. For example::
-
-        Z^[2] (layer 2, dense) is the first non-finite quantity: 3 of 40 entries are inf
-    """
-    with np.errstate(all="ignore"):
-        culprit = _first_non_finite(network, cost)
-        return None if culprit is None else _describe(culprit)
-
-
-def _first_non_finite(network: Network, cost: float | None) -> _Culprit | None:
-    dense = network.dense_layers
-    if dense[0].A_prev is not None and not _finite(dense[0].A_prev):
-        return _Culprit("X = A^[0]", "the input", None, dense[0].A_prev)
-    previous: tuple[str, Array | None] = ("X", dense[0].A_prev)
-    for l, layer in enumerate(dense, start=1):
-        where = f"layer {l}, dense"
-        for name, theta in layer.params.items():
-            if not _finite(theta):
-                return _Culprit(f"{_symbol(name)}^[{l}]", where, l, theta)
-        steps: list[tuple[str, Array | None]] = [(f"Z^[{l}]", layer.Z)]
-        if layer.norm is not None:
-            steps.append((f"BN(Z^[{l}])", layer.norm.out))
-        steps.append((f"A^[{l}]", layer.A))
-        for label, array in steps:
-            if array is not None and not _finite(array):
-                cause = _overflow_cause(layer, l, previous) if label.startswith("Z") else ""
-                return _Culprit(label, where, l, array, cause)
-        previous = (f"A^[{l}]", layer.A)
-    if cost is not None and not math.isfinite(cost):
-        A = network.output_layer.A
-        largest = "" if A is None else f" (largest |A^[{len(dense)}]| = {_largest(A)})"
-        return _Culprit(
-            f"the cost J = {cost}",
-            "loss",
-            None,
-            None,
-            f"every Z and A is finite, so the loss itself overflowed{largest}",
-        )
-    for l in range(len(dense), 0, -1):
-        layer = dense[l - 1]
-        where = f"layer {l}, backward pass"
-        arrays = [(f"δ^[{l}]", layer.dZ)]
-        arrays += [(f"∂J/∂{_symbol(name)}^[{l}]", grad) for name, grad in layer.grads.items()]
-        for label, array in arrays:
-            if array is not None and not _finite(array):
-                return _Culprit(label, where, l, array)
-    return None
-
-
-def _describe(culprit: _Culprit) -> str:
-    text = f"{culprit.label} ({culprit.where}) is the first non-finite quantity"
-    if culprit.array is not None:
-        text += ": " + _count_non_finite(culprit.array)
-    if culprit.cause:
-        text += "; " + culprit.cause
-    return text
-
-
-def _overflow_cause(layer: Dense, l: int, previous: tuple[str, Array | None]) -> str:
-    """Why ``Z^[l]`` is not finite when its inputs are: the sums overflowed the dtype."""
-    name, A_prev = previous
-    if A_prev is None or not _finite(A_prev):
-        return ""
-    largest = float(np.finfo(layer.W.dtype).max)
-    return (
-        f"W^[{l}], b^[{l}] and {name} are finite (largest |W^[{l}]| = {_largest(layer.W)}, "
-        f"largest |{name}| = {_largest(A_prev)}), so W A + b overflowed {layer.W.dtype} "
-        f"(largest finite value {largest:.3g})"
-    )
-
-
-def _finite(array: Array) -> bool:
-    return bool(xp.isfinite(array).all())
-
-
-def _largest(array: Array) -> str:
-    finite = xp.abs(array[xp.isfinite(array)])
-    return f"{float(finite.max()):.3g}" if finite.size else "n/a"
-
-
-def _count_non_finite(array: Array) -> str:
-    nan = int(xp.isnan(array).sum())
-    inf = int(xp.isinf(array).sum())
-    total = int(array.size)
-    if nan and inf:
-        return f"{nan + inf} of {total} entries are NaN or inf ({nan} NaN, {inf} inf)"
-    return f"{nan or inf} of {total} entries are {'NaN' if nan else 'inf'}"
-
-
-def _symbol(name: str) -> str:
-    return {"gamma": "γ", "beta": "β"}.get(name, name)
+def _dense(net: Network) -> list[Dense]:
+    return [layer for layer in net.parametric_layers() if isinstance(layer, Dense)]
 
 
 # -- formatting -----------------------------------------------------------------------------
@@ -727,7 +624,7 @@ class DiagnosisWatch(Callback):
 
     def on_epoch_begin(self, state: TrainingState) -> None:
         if state.epoch % self.every == 0:
-            self._start = [layer.W.copy() for layer in state.network.dense_layers]
+            self._start = [layer.W.copy() for layer in _dense(_network(state))]
 
     def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
         if state.epoch % self.every == 0:
@@ -735,9 +632,9 @@ class DiagnosisWatch(Callback):
             self._start = None
 
     def _diagnose(self, state: TrainingState, epoch: int, start: list[Array] | None) -> None:
-        diagnosis = diagnose(state.network, self.X, self.y, optimizer=state.optimizer)
+        diagnosis = diagnose(_network(state), self.X, self.y, optimizer=state.optimizer)
         record: dict[str, Any] = {"epoch": epoch, **diagnosis.to_dict()}
-        for index, layer in enumerate(state.network.dense_layers):
+        for index, layer in enumerate(_dense(_network(state))):
             change = None
             if start is not None:
                 change = _json_float(_ratio(_norm(layer.W - start[index]), _norm(start[index])))

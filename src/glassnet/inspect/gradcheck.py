@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..backend import Array, xp
-from ..layers import Dropout
 from ..validation import check_sample_weight
 
 if TYPE_CHECKING:
@@ -105,9 +104,8 @@ def gradient_check(
     Y64 = net.check_y(y, m)
     w = None if sample_weight is None else check_sample_weight(sample_weight, m, net.dtype)
     rng = np.random.default_rng(seed)
-    for layer in net.layers:
-        if isinstance(layer, Dropout) and training:
-            layer.fixed_mask = rng.random((m, layer.n_in)) >= layer.rate
+    if training:
+        net.fix_randomness(rng)  # each dropout layer keeps one mask: J is a fixed function
 
     def cost() -> float:
         net.forward(X64, training=training)

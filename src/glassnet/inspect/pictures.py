@@ -47,6 +47,10 @@ _POSITIVE, _NEGATIVE, _ZERO = "#c0392b", "#2e6fb7", "#9e9e9e"
 _SYMBOLS = {"sigmoid": "σ", "identity": "id", "softmax": "soft\nmax", "softplus": "soft\nplus"}
 
 
+def _dense(network: Network) -> list[Dense]:
+    return [layer for layer in network.parametric_layers() if isinstance(layer, Dense)]
+
+
 def _matplotlib(function: str) -> None:
     try:
         import matplotlib.figure  # noqa: F401
@@ -79,7 +83,7 @@ def _finish(fig: Figure, path: str | os.PathLike[str] | None) -> Figure | Path:
 
 
 def _sizes(network: Network) -> str:
-    dense = network.dense_layers
+    dense = _dense(network)
     return "-".join(str(n) for n in [dense[0].n_in, *(layer.n_out for layer in dense)])
 
 
@@ -129,7 +133,7 @@ def _edges(W: Array, rows: Array, cols: Array) -> tuple[Array, Array, Array, int
 
 def network_caption(network: Network, *, max_units: int = 16) -> str:
     """What :func:`draw_network` shows, in a sentence or three (the report's caption)."""
-    dense = network.dense_layers
+    dense = _dense(network)
     sizes = [dense[0].n_in, *(layer.n_out for layer in dense)]
     text = (
         f"The {_sizes(network)} network as a graph: each edge is a weight W^[l]_ij, its colour "
@@ -183,7 +187,7 @@ def draw_network(
 
     if isinstance(max_units, bool) or not isinstance(max_units, int) or max_units < 2:
         raise ValueError(f"max_units must be an integer ≥ 2, got {max_units!r}")
-    dense = network.dense_layers
+    dense = _dense(network)
     columns = [_column(dense[0].n_in, max_units)]
     columns += [_column(layer.n_out, max_units) for layer in dense]
     edges = []
@@ -307,7 +311,7 @@ def _column_caption(network: Network, column: int, col: _Column) -> str:
         units += f"\n({col.hidden:,} hidden)"
     if column == 0:
         return f"input\n{units}"
-    dense = network.dense_layers
+    dense = _dense(network)
     layer = dense[column - 1]
     name = "output" if column == len(dense) else f"layer {column}"
     lines = [f"{name}: {layer.activation.name}", units]
@@ -390,13 +394,11 @@ def draw_histograms(
     m = X.shape[0]
     training = (y is not None) if training is None else bool(training)
     rng = np.random.default_rng(seed)
-    for layer in net.layers:
-        if isinstance(layer, Dropout):
-            layer.rng = rng
+    net.fix_randomness(rng)
     net.forward(X, training=training)
     if y is not None:
         net.backward(net.check_y(y, m))
-    dense = net.dense_layers
+    dense = _dense(net)
 
     columns: list[tuple[str, list[Array]]] = [("A", [np.asarray(layer.A) for layer in dense])]
     if y is not None:

@@ -97,7 +97,7 @@ def trace(
     X = network.check_X(X)
     Y = network.check_y(Y, X.shape[0])
     optimizer = optimizer if optimizer is not None else SGD(learning_rate)
-    dense = network.dense_layers
+    dense = network.parametric_layers()
     initial = _params(network)
     record = []
     for step in range(1, steps + 1):
@@ -117,7 +117,7 @@ def trace(
         X=_matrix(X.T),
         Y=_matrix(Y.T),
         initial=initial,
-        activations=[d.activation.name for d in dense],
+        activations=[d.activation.name if d.activation else d.kind for d in dense],
         loss_name=network.loss.name,
         l2=network.l2,
         fused=network.fused_output,
@@ -132,5 +132,5 @@ def _numbered(dense: list[Any]) -> list[tuple[int, Any]]:
 def _params(network: Network) -> list[dict[str, Any]]:
     return [
         {"layer": l, "W": _matrix(d.W), "b": _column(d.b)}
-        for l, d in _numbered(network.dense_layers)
+        for l, d in _numbered(network.parametric_layers())
     ]

@@ -51,7 +51,6 @@ MIN_OPSET = 13
 """The oldest opset exported: ``Softmax`` over one axis (not a flattened 2-D view) is 13."""
 GELU_OPSET = 20
 """The first opset with a ``Gelu`` operator."""
-OUTPUT_NAMES = {"cce": "probabilities", "bce": "probabilities", "mse": "values"}
 """The default output name for each loss."""
 INSTALL_HINT = 'pip install "glassnet[onnx]"'
 
@@ -113,7 +112,7 @@ def export_onnx(
         )
     opset = _check_opset(opset, onnx.defs.onnx_opset_version())
     if output_name is None:
-        output_name = OUTPUT_NAMES.get(network.loss.name, "output")
+        output_name = "probabilities" if network.loss.is_classification else "values"
     for name, value in (("input_name", input_name), ("output_name", output_name)):
         if not isinstance(value, str) or not value:
             raise ValueError(f"{name} must be a non-empty string, got {value!r}")
@@ -180,7 +179,7 @@ def _build_model(
     dtype = network.dtype
     graph = _Graph(dtype, opset)
     A = input_name
-    dense = network.dense_layers
+    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
     for position, layer in enumerate(network.layers, start=1):
         if isinstance(layer, Dropout):
             continue  # the identity at inference

@@ -1,11 +1,11 @@
 """Checkpoints: everything training needs to continue exactly where it stopped.
 
 A snapshot, taken at the end of an epoch, holds the epoch and step counts, the state of
-every random generator (the shuffling one and each dropout layer's), the optimizer's
-iteration count, learning rate and per-parameter arrays (velocities, moments), the
-callbacks' state, the history so far, and copies of the parameters and buffers.
-:func:`glassnet.training.fit` with ``resume=snapshot`` puts all of it back, so that a run
-interrupted and resumed ends with bitwise the same parameters as one left alone.
+every random generator (the shuffling one and each layer's that draws, such as dropout),
+the optimizer's :meth:`~glassnet.optimizers.Optimizer.state_dict`, the callbacks' state,
+the history so far, and copies of the parameters and buffers. :func:`glassnet.training.fit`
+with ``resume=snapshot`` puts all of it back, so that a run interrupted and resumed ends
+with bitwise the same parameters as one left alone.
 
 Snapshots are JSON data plus arrays under ``"arrays"``, the form that
 :func:`glassnet.io.save_model` stores in a model file's ``training`` section.
@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .backend import xp
-from .callbacks import Callback
-from .layers import Dropout
+from .state import Callback
 
 if TYPE_CHECKING:
-    from .training import TrainingState
+    from .state import TrainingState
+    from .trainable import Trainable
 
 Snapshot = dict[str, Any]
+T = TypeVar("T", bound="Trainable")
 
 
 def take_snapshot(state: TrainingState, callbacks: Sequence[Callback]) -> Snapshot:
@@ -35,10 +35,9 @@ def take_snapshot(state: TrainingState, callbacks: Sequence[Callback]) -> Snapsh
     arrays: dict[str, np.ndarray] = {}
     for name, array in network.parameters() + network.buffers():
         arrays[f"network.{name}"] = array.copy()
-    for index, per_param in optimizer.state.items():
-        for key, array in per_param.items():
-            if key != "scratch":  # a work array, not state
-                arrays[f"optimizer.{index}.{key}"] = array.copy()
+    optimizer_state = optimizer.state_dict()
+    for key, array in optimizer_state.pop("arrays").items():
+        arrays[f"optimizer.{key}"] = array
     callback_states = []
     for position, callback in enumerate(stateful(callbacks)):
         own = callback.state_dict()
@@ -49,16 +48,9 @@ def take_snapshot(state: TrainingState, callbacks: Sequence[Callback]) -> Snapsh
         "epoch": state.epoch,
         "step": state.step,
         "rng": copy.deepcopy(state.rng.bit_generator.state),
-        "dropout_rng": [
-            copy.deepcopy(layer.rng.bit_generator.state)
-            for layer in network.layers
-            if isinstance(layer, Dropout)
-        ],
-        "optimizer": {
-            **optimizer.config(),
-            "iterations": optimizer.iterations,
-            "current_learning_rate": optimizer.learning_rate,
-        },
+        # The key predates layers other than dropout that draw; it holds every such layer's.
+        "dropout_rng": [copy.deepcopy(rng.bit_generator.state) for rng in _layer_rngs(network)],
+        "optimizer": optimizer_state,
         "callbacks": callback_states,
         "history": state.history.as_dict(),
         "arrays": arrays,
@@ -77,28 +69,18 @@ def restore_snapshot(
         if key not in arrays or arrays[key].shape != array.shape:
             raise ValueError(f"the checkpoint does not fit this network: {name} differs")
         array[...] = arrays[key]
-    expected = optimizer.config()
-    saved = snapshot["optimizer"]
-    if saved.get("name") != expected["name"]:
-        raise ValueError(
-            f"the checkpoint was trained with optimizer {saved.get('name')!r}, "
-            f"not {expected['name']!r}"
-        )
-    optimizer.iterations = int(saved["iterations"])
-    optimizer.learning_rate = float(saved["current_learning_rate"])
-    params = [array for _, array in network.parameters()]
-    optimizer.state = {}
-    for key, array in arrays.items():
-        if key.startswith("optimizer."):
-            _, index, name = key.split(".", 2)
-            slot = optimizer.state.setdefault(
-                int(index), {"scratch": xp.empty_like(params[int(index)])}
-            )
-            slot[name] = xp.array(array, dtype=params[int(index)].dtype)
+    saved_optimizer = {
+        **snapshot["optimizer"],
+        "arrays": {
+            key.removeprefix("optimizer."): array
+            for key, array in arrays.items()
+            if key.startswith("optimizer.")
+        },
+    }
+    optimizer.load_state_dict(saved_optimizer, [array for _, array in network.parameters()])
     state.rng.bit_generator.state = snapshot["rng"]
-    dropouts = [layer for layer in network.layers if isinstance(layer, Dropout)]
-    for layer, rng_state in zip(dropouts, snapshot["dropout_rng"], strict=True):
-        layer.rng.bit_generator.state = rng_state
+    for rng, rng_state in zip(_layer_rngs(network), snapshot["dropout_rng"], strict=True):
+        rng.bit_generator.state = rng_state
     kinds = [type(cb).__name__ for cb in stateful(callbacks)]
     if [own.get("kind") for own in snapshot["callbacks"]] != kinds:
         saved_kinds = [own.get("kind") for own in snapshot["callbacks"]]
@@ -117,6 +99,19 @@ def restore_snapshot(
     state.history.logs = {k: list(v) for k, v in history.items() if k not in ("metric", "epoch")}
     state.epoch = int(snapshot["epoch"])
     state.step = int(snapshot["step"])
+
+
+def _layer_rngs(network: Trainable) -> list[np.random.Generator]:
+    return [layer.rng for layer in network.layers if layer.rng is not None]
+
+
+def network_at(network: T, snapshot: Snapshot) -> T:
+    """A copy of ``network`` with the parameters and buffers the snapshot holds (those of
+    its epoch, not the live ones)."""
+    copy_ = network.astype(network.dtype.name)
+    for name, array in copy_.parameters() + copy_.buffers():
+        array[...] = snapshot["arrays"][f"network.{name}"]
+    return copy_
 
 
 def stateful(callbacks: Sequence[Callback]) -> list[Callback]:

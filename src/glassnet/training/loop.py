@@ -15,100 +15,34 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backend import Array, xp
-from .callbacks import Callback, EpochPrinter
-from .metrics import Metric, correct_count, get_metric, metric_name
-from .optimizers import SGD, Optimizer
-from .validation import check_positive_number, check_sample_weight
+from ..backend import Array, xp
+from ..losses import Loss
+from ..metrics import Metric, get_metric
+from ..optimizers import Optimizer
+from ..validation import check_positive_number, check_sample_weight
+from .callbacks import EpochPrinter
+from .checkpoint import restore_snapshot
+from .divergence import non_finite_report
+from .options import DEFAULTS, check_option, make_optimizer
+from .state import Callback, History, TrainingDivergedError, TrainingState
 
 if TYPE_CHECKING:
-    from .network import Network
-
-
-class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or inf during training."""
-
-
-@dataclass
-class History:
-    """What :func:`fit` measured, one entry per epoch, as in Keras' ``History``.
-
-    ``history.logs`` maps ``"loss"``, the metric (``"accuracy"`` or ``"rmse"``), their
-    ``"val_"`` counterparts, ``"learning_rate"`` and ``"seconds"`` to lists;
-    ``history["val_loss"]`` reads one.
-    """
-
-    metric: str
-    """The metric's name: ``'accuracy'`` or ``'rmse'``."""
-    epoch: list[int] = field(default_factory=list)
-    logs: dict[str, list[float]] = field(default_factory=dict)
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.logs[key]
-
-    @property
-    def loss(self) -> list[float]:
-        """Training cost ``J`` (loss plus regularization), averaged over the epoch's batches."""
-        return self.logs.get("loss", [])
-
-    @property
-    def train_metric(self) -> list[float]:
-        return self.logs.get(self.metric, [])
-
-    @property
-    def val_loss(self) -> list[float]:
-        return self.logs.get("val_loss", [])
-
-    @property
-    def val_metric(self) -> list[float]:
-        return self.logs.get("val_" + self.metric, [])
-
-    @property
-    def seconds(self) -> list[float]:
-        return self.logs.get("seconds", [])
-
-    def record(self, epoch: int, logs: Mapping[str, float]) -> None:
-        self.epoch.append(epoch)
-        for key, value in logs.items():
-            self.logs.setdefault(key, []).append(value)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "epoch": self.epoch, **self.logs}
-
-
-@dataclass
-class TrainingState:
-    """What callbacks see: the network, the optimizer and the history so far."""
-
-    network: Network
-    optimizer: Optimizer
-    history: History
-    epochs: int
-    n_samples: int = 0
-    """Training samples per epoch."""
-    epoch: int = 0
-    step: int = 0
-    """Steps taken since training began (over all epochs)."""
-    stop_training: bool = False
-    rng: np.random.Generator = field(default_factory=np.random.default_rng)
-    """The generator that shuffles the samples each epoch."""
-    callbacks: Sequence[Callback] = ()
+    from .trainable import Trainable
 
 
 def fit(
-    network: Network,
+    network: Trainable,
     X: Any,
     y: Any,
     *,
-    epochs: int = 10,
-    batch_size: int | None = 32,
-    learning_rate: float = 0.01,
-    optimizer: Optimizer | None = None,
+    epochs: int = DEFAULTS["epochs"],
+    batch_size: int | None = DEFAULTS["batch_size"],
+    optimizer: Optimizer | str | None = None,
+    learning_rate: float | None = None,
     validation_data: tuple[Any, Any] | None = None,
     shuffle: bool = True,
     seed: int | None = None,
@@ -130,10 +64,12 @@ def fit(
     batch_size:
         ``None`` for batch gradient descent, ``1`` for stochastic, ``k`` for mini-batch
         (capped at ``m``).
-    learning_rate:
-        ``α`` of ``θ ← θ − α ∂J/∂θ``; used when no ``optimizer`` is given.
     optimizer:
-        An :class:`~glassnet.optimizers.Optimizer`; default :class:`~glassnet.optimizers.SGD`.
+        An :class:`~glassnet.optimizers.Optimizer`, or a name (``'sgd'``, ``'momentum'``,
+        ``'adam'``, …); default Adam, as ``glassnet train``.
+    learning_rate:
+        ``α`` of ``θ ← θ − α ∂J/∂θ`` for an optimizer given by name (default: the rule's
+        own, 0.001 for Adam).
     validation_data:
         ``(X_val, y_val)``, evaluated after every epoch.
     shuffle, seed:
@@ -173,34 +109,29 @@ def fit(
     X = network.check_X(X)
     m = X.shape[0]
     Y = network.check_y(y, m)
-    epochs = check_positive_number("epochs", epochs, integer=True)
+    epochs = check_option("epochs", epochs)
     batch = (
         m
         if batch_size is None
         else min(check_positive_number("batch_size", batch_size, integer=True), m)
     )
     weights = _combined_weights(network, Y, sample_weight, class_weight)
-    has_batch_norm = any(layer.norm is not None for layer in network.dense_layers)
+    has_batch_norm = any(layer.min_batch_size > 1 for layer in network.layers)
     if has_batch_norm and batch < 2:
         raise ValueError(
             "batch_size must be ≥ 2 with batch norm (it normalizes over the batch); got "
             f"{batch_size}" + (f" with {m} sample(s)" if batch_size is None else "")
         )
-    if clip_norm is not None:
-        clip_norm = check_positive_number("clip_norm", clip_norm)
-    if clip_value is not None:
-        clip_value = check_positive_number("clip_value", clip_value)
-    if optimizer is None:
-        optimizer = SGD(learning_rate)
-    elif not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a glassnet Optimizer, got {type(optimizer).__name__}")
+    clip_norm = check_option("clip_norm", clip_norm)
+    clip_value = check_option("clip_value", clip_value)
+    optimizer = make_optimizer(optimizer, learning_rate)
     validation = None
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (X_val, y_val)")
         X_val = network.check_X(validation_data[0], name="X_val")
         validation = (X_val, network.check_y(validation_data[1], X_val.shape[0], name="y_val"))
-    extra_metrics = [get_metric(name) for name in metrics]
+    extra_metrics = [get_metric(name) for name in metrics]  # names the unknown one
     callbacks = list(callbacks) + ([EpochPrinter()] if verbose else [])
 
     bounds = batch_bounds(m, batch, merge_single=has_batch_norm)
@@ -210,15 +141,13 @@ def fit(
     state = TrainingState(
         network,
         optimizer,
-        History(metric_name(network.loss.name)),
+        History(network.loss.metric),
         epochs,
         m,
         rng=np.random.default_rng(seed),
         callbacks=callbacks,
     )
     if resume is not None:
-        from .checkpoint import restore_snapshot
-
         restore_snapshot(state, callbacks, resume)
     for cb in callbacks:
         cb.on_train_begin(state)
@@ -232,7 +161,7 @@ def fit(
             started = time.perf_counter()
             order = state.rng.permutation(m) if shuffle else None
             total_cost = 0.0
-            tally = _MetricTally(network.loss.name)
+            tally = _MetricTally(network.loss)
             for step, (start, end) in enumerate(bounds, start=1):
                 if order is None:
                     Xb, Yb = X[start:end], Y[start:end]
@@ -251,11 +180,9 @@ def fit(
                     clip_value=clip_value,
                     stop_if_non_finite=True,
                 )
-                A = network.output_layer.A
+                A = network.output_layer.forward_record()["A"]
                 assert A is not None
                 if not math.isfinite(cost):
-                    from .inspect.diagnose import non_finite_report
-
                     where = non_finite_report(network, cost)
                     raise TrainingDivergedError(
                         f"the cost became {cost} at epoch {epoch}, step {step}"
@@ -297,7 +224,7 @@ def batch_bounds(m: int, batch: int, merge_single: bool = False) -> list[tuple[i
 
 
 def evaluate(
-    network: Network,
+    network: Trainable,
     X: Array,
     Y: Array,
     chunk: int = 4096,
@@ -306,7 +233,7 @@ def evaluate(
     """Mean loss (without the regularization terms), the metric, and any ``metrics``,
     on checked arrays ``X`` (``(m, n_0)``) and ``Y`` (``(m, n_L)``)."""
     total = 0.0
-    tally = _MetricTally(network.loss.name)
+    tally = _MetricTally(network.loss)
     outputs = []
     for start in range(0, X.shape[0], chunk):
         Yc = Y[start : start + chunk]
@@ -315,25 +242,17 @@ def evaluate(
         tally.add(A, Yc)
         if metrics:
             outputs.append(A.copy())
-    scores = {"loss": total / X.shape[0], metric_name(network.loss.name): tally.result()}
+    scores = {"loss": total / X.shape[0], network.loss.metric: tally.result()}
     if metrics:
-        scores.update(_named_scores(network.loss.name, xp.concatenate(outputs), Y, metrics))
+        scores.update(_named_scores(network.loss, xp.concatenate(outputs), Y, metrics))
     return scores
 
 
 def _named_scores(
-    loss_name: str, A: Array, Y: Array, metrics: Sequence[str | Metric]
+    loss: Loss, A: Array, Y: Array, metrics: Sequence[str | Metric]
 ) -> dict[str, float]:
     """Each metric on outputs ``A`` and targets ``Y``, as labels or values as it needs."""
-    from .network import decide
-
-    if loss_name == "cce":
-        truth, proba = Y.argmax(axis=1), A
-    elif loss_name == "bce" and Y.shape[1] == 1:
-        truth, proba = (Y[:, 0] >= 0.5).astype(np.int64), A[:, 0]
-    else:
-        truth, proba = Y, A
-    predicted = decide(A, loss_name)
+    truth, proba, predicted = loss.labels(Y), loss.scores(A), loss.decide(A)
     scores = {}
     for metric in map(get_metric, metrics):
         scores[metric.name] = float(metric(truth, proba if metric.needs_proba else predicted))
@@ -341,7 +260,7 @@ def _named_scores(
 
 
 def _combined_weights(
-    network: Network, Y: Array, sample_weight: Any, class_weight: str | Mapping[int, float] | None
+    network: Trainable, Y: Array, sample_weight: Any, class_weight: str | Mapping[int, float] | None
 ) -> Array | None:
     """Per-sample weights from ``sample_weight`` times the class weights, or ``None``."""
     m = Y.shape[0]
@@ -350,14 +269,7 @@ def _combined_weights(
     )
     if class_weight is None:
         return weights
-    loss = network.loss.name
-    if loss not in ("bce", "cce") or (loss == "bce" and Y.shape[1] != 1):
-        raise ValueError(
-            "class_weight needs a classification loss with one label per sample "
-            f"(cce, or bce with one output); this network's loss is {loss!r} "
-            f"with {Y.shape[1]} output(s); use sample_weight instead"
-        )
-    labels = Y.argmax(axis=1) if loss == "cce" else (Y[:, 0] >= 0.5).astype(np.int64)
+    labels = network.loss.class_labels(Y)
     n_classes = max(Y.shape[1], 2)
     if isinstance(class_weight, str):
         if class_weight != "balanced":
@@ -377,22 +289,17 @@ def _combined_weights(
 
 
 class _MetricTally:
-    """Accumulates the metric over batches without keeping their outputs."""
+    """Accumulates the loss's metric over batches without keeping their outputs."""
 
-    def __init__(self, loss_name: str) -> None:
-        self.loss_name = loss_name
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
         self.total = 0.0
         self.count = 0
 
     def add(self, A: Array, Y: Array) -> None:
-        if self.loss_name in ("bce", "cce"):
-            self.total += correct_count(A, Y, self.loss_name)
-            self.count += Y.shape[0] * (Y.shape[1] if self.loss_name == "bce" else 1)
-        else:
-            R = A - Y
-            self.total += float(xp.vdot(R, R))
-            self.count += R.size
+        total, count = self.loss.metric_terms(A, Y)
+        self.total += total
+        self.count += count
 
     def result(self) -> float:
-        mean = self.total / self.count
-        return mean if self.loss_name in ("bce", "cce") else math.sqrt(mean)
+        return self.loss.metric_value(self.total, self.count)

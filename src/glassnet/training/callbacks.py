@@ -5,9 +5,8 @@ A callback overrides the hooks it needs; each receives the
 at the end of a batch or an epoch, that batch's or epoch's logs. Setting
 ``state.stop_training`` ends training after the current epoch.
 
-Learning-rate schedules are plain functions of the epoch (:class:`StepDecay`,
-:class:`ExponentialDecay`, :class:`CosineDecay`) applied by :class:`LearningRateScheduler`;
-:class:`ReduceLROnPlateau` reacts to a monitored value instead.
+The learning-rate schedules are in :mod:`glassnet.training.schedules`, checkpoints in
+:mod:`glassnet.training.checkpoint`.
 """
 
 from __future__ import annotations
@@ -15,45 +14,11 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from .validation import check_non_negative_number, check_positive_number
-
-if TYPE_CHECKING:
-    from .training import TrainingState
-
-
-class Callback:
-    """Base class: every hook does nothing.
-
-    A callback whose decisions depend on earlier epochs sets ``has_state = True`` and
-    implements :meth:`state_dict` and :meth:`load_state_dict`, so that a checkpoint can
-    carry it over and a resumed run decides exactly as an uninterrupted one.
-    """
-
-    has_state = False
-
-    def state_dict(self) -> dict[str, Any]:
-        """JSON data (plus arrays under ``"arrays"``) that :meth:`load_state_dict` restores."""
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
-
-    def on_train_begin(self, state: TrainingState) -> None:
-        """Before the first epoch."""
-
-    def on_epoch_begin(self, state: TrainingState) -> None:
-        """Before each epoch; ``state.epoch`` counts from 1."""
-
-    def on_batch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
-        """After each update; ``logs`` has the batch's ``loss`` and ``size``."""
-
-    def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
-        """After each epoch's validation; ``logs`` is what the history records."""
-
-    def on_train_end(self, state: TrainingState) -> None:
-        """After the last epoch, or after a callback stopped training."""
+from ..metrics import METRICS
+from ..validation import check_non_negative_number
+from .state import Callback, TrainingState
 
 
 def _monitored(logs: Mapping[str, float], monitor: str) -> float:
@@ -67,15 +32,11 @@ def _monitored(logs: Mapping[str, float], monitor: str) -> float:
 
 def _greater_is_better(monitor: str) -> bool:
     """Whether ``monitor`` (``"val_f1_macro"``, ``"loss"``, …) improves as it rises."""
-    from .metrics import METRICS
-
     name = monitor.removeprefix("val_")
-    if name in ("accuracy", "rmse"):  # the metrics that fit always logs
-        return name == "accuracy"
     return name in METRICS and METRICS[name].greater_is_better
 
 
-class _Monitor:
+class Monitor:
     """Tracks the best value of one log entry (greater or smaller is better)."""
 
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
@@ -127,7 +88,7 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = True,
     ) -> None:
-        self.tracker = _Monitor(monitor, mode, min_delta)
+        self.tracker = Monitor(monitor, mode, min_delta)
         self.patience = int(check_non_negative_number("patience", patience))
         self.restore_best_weights = restore_best_weights
         self.best_epoch = 0
@@ -162,113 +123,6 @@ class EarlyStopping(Callback):
             arrays = state.network.parameters() + state.network.buffers()
             for (_, array), best in zip(arrays, self._best, strict=True):
                 array[...] = best
-
-
-class StepDecay:
-    """``α_e = α₀ · γ^⌊(e − 1) / step_size⌋``: multiply by ``gamma`` every ``step_size`` epochs."""
-
-    def __init__(self, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = check_positive_number("step_size", step_size, integer=True)
-        self.gamma = check_positive_number("gamma", gamma)
-
-    def __call__(self, epoch: int, initial: float) -> float:
-        return initial * self.gamma ** ((epoch - 1) // self.step_size)
-
-
-class ExponentialDecay:
-    """``α_e = α₀ · γ^(e − 1)``."""
-
-    def __init__(self, gamma: float) -> None:
-        self.gamma = check_positive_number("gamma", gamma)
-
-    def __call__(self, epoch: int, initial: float) -> float:
-        return initial * self.gamma ** (epoch - 1)
-
-
-class CosineDecay:
-    """``α_e = α_min + ½ (α₀ − α_min)(1 + cos(π (e − 1) / total))`` (Loshchilov & Hutter, 2017)."""
-
-    def __init__(self, total_epochs: int, min_learning_rate: float = 0.0) -> None:
-        self.total = check_positive_number("total_epochs", total_epochs, integer=True)
-        self.min_learning_rate = check_non_negative_number("min_learning_rate", min_learning_rate)
-
-    def __call__(self, epoch: int, initial: float) -> float:
-        progress = min(epoch - 1, self.total) / self.total
-        return self.min_learning_rate + 0.5 * (initial - self.min_learning_rate) * (
-            1 + math.cos(math.pi * progress)
-        )
-
-
-class LearningRateScheduler(Callback):
-    """Set the optimizer's learning rate at the start of each epoch from ``schedule(epoch,
-    initial_learning_rate)``."""
-
-    has_state = True
-
-    def __init__(self, schedule: StepDecay | ExponentialDecay | CosineDecay | Any) -> None:
-        self.schedule = schedule
-        self.initial: float | None = None
-
-    def on_train_begin(self, state: TrainingState) -> None:
-        if self.initial is None:  # a resumed run keeps the rate the schedule started from
-            self.initial = state.optimizer.learning_rate
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"initial": self.initial}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.initial = state["initial"]
-
-    def on_epoch_begin(self, state: TrainingState) -> None:
-        assert self.initial is not None
-        state.optimizer.learning_rate = float(self.schedule(state.epoch, self.initial))
-
-
-class ReduceLROnPlateau(Callback):
-    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for
-    ``patience`` epochs, then wait ``cooldown`` epochs; never below ``min_learning_rate``."""
-
-    has_state = True
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        *,
-        factor: float = 0.1,
-        patience: int = 5,
-        min_delta: float = 0.0,
-        mode: str = "auto",
-        cooldown: int = 0,
-        min_learning_rate: float = 0.0,
-    ) -> None:
-        if not 0 < factor < 1:
-            raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-        self.factor = factor
-        self.tracker = _Monitor(monitor, mode, min_delta)
-        self.patience = int(check_non_negative_number("patience", patience))
-        self.cooldown = int(check_non_negative_number("cooldown", cooldown))
-        self.min_learning_rate = check_non_negative_number("min_learning_rate", min_learning_rate)
-        self._cooling = 0
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**self.tracker.state_dict(), "cooling": self._cooling}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.tracker.load_state_dict(state)
-        self._cooling = int(state["cooling"])
-
-    def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
-        improved = self.tracker.improved(logs)
-        if self._cooling:
-            self._cooling -= 1
-            self.tracker.wait = 0
-        elif not improved and self.tracker.wait >= self.patience:
-            optimizer = state.optimizer
-            optimizer.learning_rate = max(
-                optimizer.learning_rate * self.factor, self.min_learning_rate
-            )
-            self.tracker.wait = 0
-            self._cooling = self.cooldown
 
 
 SHORT_NAMES = {"accuracy": "acc", "learning_rate": "lr", "f1_macro": "f1"}

@@ -1,0 +1,39 @@
+"""Layers: each kind in a file of its own, with its forward and backward pass side by side.
+
+The registry below maps each kind's ``config()["type"]`` to its class: a new kind of
+layer is one file plus one line here, and the network, training, the glass box and the
+model file take it through the :class:`Layer` interface.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Layer
+from .batch_norm import BatchNorm
+from .dense import Dense
+from .dropout import Dropout
+from .flatten import Flatten
+
+LAYERS: dict[str, type[Layer]] = {cls.kind: cls for cls in (Dense, Dropout, Flatten)}
+"""Every kind of layer a network or a model file can hold, by its ``type``."""
+
+
+def layer_from_config(
+    config: dict[str, Any],
+    arrays: dict[str, Any],
+    dtype: np.dtype[Any] | str,
+    rng: np.random.Generator | None = None,
+) -> Layer:
+    """Rebuild a layer from its :meth:`Layer.config` and its ``params`` and ``buffers``."""
+    kind = config.get("type")
+    if not isinstance(kind, str) or kind not in LAYERS:
+        raise ValueError(
+            f"unknown layer type {kind!r}; expected one of {', '.join(map(repr, LAYERS))}"
+        )
+    return LAYERS[kind].from_config(config, arrays, dtype, rng)
+
+
+__all__ = ["LAYERS", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "layer_from_config"]

@@ -1,0 +1,59 @@
+"""Flatten: one sample's values of any shape in one row, for the dense layers above.
+
+It learns nothing and computes nothing: forward reshapes ``(m, *input_shape)`` to
+``(m, n)`` with ``n = ∏ input_shape``, and backward reshapes ``∂L/∂A`` back, since each
+output is one input unchanged (its Jacobian is the identity up to the order of entries).
+Put it first to train dense layers on images stored as ``(m, height, width)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..backend import Array
+from .base import Layer, check_shape
+
+
+class Flatten(Layer):
+    """``A = reshape(A_prev, (m, n))`` and ``∂L/∂A_prev = reshape(∂L/∂A, (m, *input_shape))``."""
+
+    kind = "flatten"
+
+    def __init__(self, input_shape: int | tuple[int, ...]) -> None:
+        self.input_shape = check_shape("input_shape", input_shape)
+        self.output_shape = (math.prod(self.input_shape),)
+        self.A: Array | None = None
+
+    def forward(self, A_prev: Array, training: bool = False) -> Array:
+        self.A = A_prev.reshape(A_prev.shape[0], self.output_shape[0])
+        return self.A
+
+    def backward(self, dA: Array) -> Array | None:
+        if not self.propagate_input_grad:
+            return None
+        return dA.reshape(dA.shape[0], *self.input_shape)
+
+    def forward_record(self) -> dict[str, Array | None]:
+        return {"A": self.A}
+
+    def notation(self, key: str, l: int) -> str:
+        return f"flatten(A^[{l}])" if key == "A" else super().notation(key, l)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.kind, "input_shape": list(self.input_shape)}
+
+    @classmethod
+    def from_config(
+        cls,
+        config: dict[str, Any],
+        arrays: dict[str, Any],
+        dtype: np.dtype[Any] | str,
+        rng: np.random.Generator | None = None,
+    ) -> Flatten:
+        return cls(tuple(config["input_shape"]))
+
+    def __repr__(self) -> str:
+        return f"Flatten({self.input_shape})"
