@@ -1,6 +1,8 @@
 """Metrics: every score against scikit-learn on seeded labels and targets (binary, 3-class,
 10-class with a class never predicted, string labels), hand-worked cases, the registry,
-and the errors at the public boundary."""
+and the errors at the public boundary. The running metric training logs beside the loss
+belongs to the loss (``Loss.metric_terms`` / ``Loss.metric_value``); its cases are here
+beside the scores they are compared with."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 import sklearn.metrics as skm
 
+from glassnet.losses import get_loss
 from glassnet.metrics import (
     METRICS,
     ClassScores,
@@ -18,18 +21,15 @@ from glassnet.metrics import (
     accuracy_score,
     classification_report,
     confusion_matrix,
-    correct_count,
     f1_score,
     get_metric,
     log_loss,
     mean_absolute_error,
     mean_squared_error,
-    metric_name,
     precision_recall_f1,
     precision_score,
     r2_score,
     recall_score,
-    rmse,
     root_mean_squared_error,
 )
 
@@ -274,7 +274,8 @@ def test_rmse_averages_per_output_like_sklearn() -> None:
     y = np.zeros((4, 2))
     y_hat = np.array([[1.0, 0.0]] * 4)  # output 0 is off by 1, output 1 exact
     assert root_mean_squared_error(y, y_hat) == 0.5  # mean(√1, √0), not √mean(1, 0)
-    assert rmse(y_hat, y) == pytest.approx(math.sqrt(0.5))  # training's: one pool
+    mse = get_loss("mse")  # training's RMSE: one pool over every output
+    assert mse.metric_value(*mse.metric_terms(y_hat, y)) == pytest.approx(math.sqrt(0.5))
 
 
 @pytest.mark.parametrize(
@@ -354,13 +355,16 @@ def test_unknown_metric_names_itself_and_the_known_ones() -> None:
         get_metric(3)  # type: ignore[arg-type]
 
 
-def test_training_helpers_keep_their_behaviour() -> None:
+def test_the_running_metric_of_training_is_the_losss() -> None:
     A = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]])
     Y = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
-    assert correct_count(A, Y, "cce") == 2
-    assert correct_count(A, Y, "bce") == 4
-    assert metric_name("cce") == metric_name("bce") == "accuracy"
-    assert metric_name("mse") == "rmse"
+    cce, bce = get_loss("cce"), get_loss("bce")
+    assert cce.metric_terms(A, Y) == (2, 3)  # argmax right for samples 0 and 2
+    assert bce.metric_terms(A, Y) == (4, 6)  # 0.5 threshold right for 4 of the 6 outputs
+    assert cce.metric_value(*cce.metric_terms(A, Y)) == pytest.approx(2 / 3)
+    assert bce.metric_value(*bce.metric_terms(A, Y)) == pytest.approx(4 / 6)
+    assert cce.metric == bce.metric == "accuracy"
+    assert get_loss("mse").metric == "rmse"
 
 
 # -- errors at the public boundary ----------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+import itertools
 import json
 import re
 import sys
@@ -20,7 +21,9 @@ import sklearn.metrics as skm
 pytest.importorskip("matplotlib")
 from PIL import Image  # Pillow comes with matplotlib
 
-from glassnet.report import _confusion_matrix, _spans_decades, write_report
+from glassnet.metrics import confusion_matrix
+from glassnet.report import write_report
+from glassnet.report.figures import LABEL_WIDTH, confusion_figure, short_labels, spans_decades
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CLASSES = ["cat", "dog", "<bird>"]  # "<bird>" must come out escaped
@@ -188,10 +191,9 @@ def test_regression_caption_gives_r2_as_scikit_learn_computes_it(regression_repo
 def test_confusion_matrix_agrees_with_scikit_learn_and_keeps_absent_classes() -> None:
     rng = np.random.default_rng(1)
     y_true, y_pred = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
-    np.testing.assert_array_equal(
-        _confusion_matrix(y_true, y_pred, 5), skm.confusion_matrix(y_true, y_pred, labels=range(5))
-    )
-    assert _confusion_matrix(y_true, y_pred, 5)[4].sum() == 0  # class 4: a row of zeros
+    C = confusion_matrix(y_true, y_pred, labels=np.arange(5))  # what the report counts
+    np.testing.assert_array_equal(C, skm.confusion_matrix(y_true, y_pred, labels=range(5)))
+    assert C[4].sum() == 0  # class 4: a row of zeros
 
 
 def test_the_page_lists_the_confusion_counts(multiclass_report: Path) -> None:
@@ -205,6 +207,55 @@ def test_the_page_lists_the_confusion_counts(multiclass_report: Path) -> None:
     for (_, cells), counts in zip(rows, expected, strict=True):
         values = [int(v) for v in re.findall(r'<td class="num[^"]*">(\d+)</td>', cells)]
         assert values == [*counts, counts.sum()]  # the K counts, then the row total
+
+
+LONG_CLASSES = [f"occupation group in the census data: {w}".ljust(40, ".") for w in "ABC"]
+
+
+def test_long_class_names_are_shortened_and_slanted_in_the_confusion_matrix(
+    tmp_path: Path,
+) -> None:
+    assert all(len(name) == 40 for name in LONG_CLASSES)
+    folder = _make_run(tmp_path / "run", "multiclass", summary_extra={"classes": LONG_CLASSES})
+    page = write_report(folder).read_text(encoding="utf-8")
+    _assert_png(folder / "confusion_matrix.png")
+    assert "Long class names are shortened; the table below gives them in full." in page
+    table = re.search(r'<table id="confusion-matrix">.*?<tbody>(.*?)</tbody>', page, re.DOTALL)
+    assert table is not None
+    assert re.findall(r"<tr><th>(.*?)</th>", table.group(1)) == LONG_CLASSES  # in full
+
+    with np.load(folder / "validation.npz") as arrays:
+        C = confusion_matrix(arrays["y_true"], arrays["y_pred"], labels=np.arange(3))
+    fig = confusion_figure(C, LONG_CLASSES)
+    ax = fig.axes[0]
+    columns, rows = ax.get_xticklabels(), ax.get_yticklabels()
+    # each name keeps its first 10 and last 9 characters around an ellipsis: 20 in all
+    expected = [name[:10] + "…" + name[-9:] for name in LONG_CLASSES]
+    assert [t.get_text() for t in columns] == [t.get_text() for t in rows] == expected
+    assert all(len(label) == LABEL_WIDTH for label in expected) and len(set(expected)) == 3
+    assert [t.get_rotation() for t in columns] == [30.0] * 3
+    assert [t.get_rotation() for t in rows] == [0.0] * 3
+    # Laid out, every label lies inside the figure and no two run into each other: the row
+    # labels' boxes are apart, and the slanted column labels are parallel strips one text
+    # height h thick whose anchors lie d apart, so d·sin 30° > h keeps them apart.
+    fig.draw_without_rendering()
+    row_boxes = [t.get_window_extent() for t in rows]
+    column_boxes = [t.get_window_extent() for t in columns]
+    for box in (*row_boxes, *column_boxes):
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, box
+        assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, box
+    assert not any(a.overlaps(b) for a, b in itertools.pairwise(row_boxes))
+    h = max(box.height for box in row_boxes)  # the same font, not rotated
+    anchors = [box.x1 for box in column_boxes]  # ha="right": each label ends at its tick
+    assert min(np.diff(anchors)) * np.sin(np.radians(30)) > h
+
+
+def test_short_names_stay_whole_and_names_that_would_read_alike_are_numbered() -> None:
+    assert short_labels(CLASSES) == CLASSES
+    alike = ["a" * 15 + "-x-" + "b" * 15, "a" * 15 + "-y-" + "b" * 15, "short"]
+    labels = short_labels(alike)
+    assert labels == ["0: " + "a" * 8 + "…" + "b" * 8, "1: " + "a" * 8 + "…" + "b" * 8, "short"]
+    assert all(len(label) <= LABEL_WIDTH for label in labels)
 
 
 # -- what is optional ------------------------------------------------------------------------
@@ -262,8 +313,8 @@ def test_a_diverged_run_still_gets_a_report_that_says_so(tmp_path: Path) -> None
 
 
 def test_loss_is_drawn_on_a_log_scale_only_when_it_spans_more_than_two_decades() -> None:
-    assert _spans_decades(np.array([5.0, 0.5, 0.04]))
-    assert not _spans_decades(np.array([5.0, 0.5, 0.06, np.nan, 0.0]))
+    assert spans_decades(np.array([5.0, 0.5, 0.04]))
+    assert not spans_decades(np.array([5.0, 0.5, 0.06, np.nan, 0.0]))
 
 
 def test_writing_again_replaces_the_files_and_leaves_no_temporary_ones(tmp_path: Path) -> None:
