@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import re
+from typing import Any
 
 import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.activations import get_activation
 from glassnet.inspect.diagnose import (
     SIGMOID_SATURATION,
     VANISHING_RATIO,
     DiagnosisWatch,
     diagnose,
     non_finite_report,
+    watch_line,
 )
+from glassnet.layers import Dense, Flatten, Layer
 from glassnet.training import History, TrainingState
 
 
@@ -341,10 +347,216 @@ def test_watch_says_when_a_problem_goes_away() -> None:
     net = gn.Network.build([8, 16, 1], loss="mse", seed=0)
     state = TrainingState(net, gn.SGD(10.0), History("rmse"), epochs=1)
     lines: list[str] = []
-    watch = DiagnosisWatch(X, y, printer=lines.append)
+    watch = DiagnosisWatch(X, y, printer=lines.append, layer_line=False)  # findings only
     watch.on_train_begin(state)
     state.optimizer.learning_rate, state.epoch = 1e-3, 1  # as a schedule would
     watch.on_epoch_begin(state)
     watch.on_epoch_end(state, {})
     assert lines[0].startswith("before training  diagnosis: large updates: layers 1–2")
     assert lines[1:] == ["epoch 1  diagnosis: large updates no longer seen"]
+
+
+# -- the watch's line of numbers ------------------------------------------------------------
+
+_LAYER = re.compile(
+    r"l(?P<l>\d+) ‖∂J/∂W‖ (?P<grad>\S+)(?: \(÷last (?P<last>\S+)\))? "
+    r"ΔW/W (?P<update>\S+)(?: sat (?P<sat>\d+)%)?$"
+)
+
+
+def _watch_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if "  watch: " in line]
+
+
+def _close_to_printed(printed: str, exact: float) -> bool:
+    """``printed`` is ``exact`` written with two significant digits: they differ by at most
+    half a unit of the last digit printed (plus 1e-6 relative, for a value on a tie)."""
+    value = float(printed)
+    unit = 10.0 ** (math.floor(math.log10(abs(value))) - 1)
+    return abs(value - exact) <= 0.5 * unit + 1e-6 * abs(exact)
+
+
+def _sigmoid_gradients(
+    net: gn.Network, X: np.ndarray, y: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``A^[l]`` and ``∂L/∂W^[l]`` of a sigmoid network with a BCE loss, by BP steps 1–4 in
+    NumPy (samples in rows): ``δ^[L] = A^[L] − Y``, ``δ^[l] = δ^[l+1] W^[l+1] ⊙ A(1 − A)``,
+    ``∂L/∂W^[l] = (1/m) δ^[l]ᵀ A^[l−1]``."""
+    Ws = [np.asarray(layer.params["W"], dtype=np.float64) for layer in net.parametric_layers()]
+    bs = [np.asarray(layer.params["b"], dtype=np.float64) for layer in net.parametric_layers()]
+    activations = [X.astype(np.float64)]
+    for W, b in zip(Ws, bs, strict=True):
+        activations.append(1 / (1 + np.exp(-(activations[-1] @ W.T + b))))
+    m = X.shape[0]
+    delta = activations[-1] - y.reshape(m, 1)
+    grads = []
+    for l in range(len(Ws), 0, -1):
+        grads.append(delta.T @ activations[l - 1] / m)
+        A = activations[l - 1]
+        delta = (delta @ Ws[l - 1]) * A * (1 - A)
+    return activations[1:], grads[::-1]
+
+
+def test_the_watch_names_vanishing_gradients_on_a_line_every_epoch() -> None:
+    X, y = _classification(m=128)
+    net = gn.Network.build([16] + [32] * 9 + [1], activation="sigmoid", seed=0, dtype="float64")
+    lines: list[str] = []
+    watch = DiagnosisWatch(X, y, max_samples=100, printer=lines.append)
+    net.fit(
+        X, y, epochs=3, batch_size=32, optimizer="sgd", learning_rate=0.1, seed=0, callbacks=[watch]
+    )
+
+    watched = _watch_lines(lines)
+    assert [line.split("  watch: ")[0] for line in watched] == [
+        "before training",
+        "epoch 1",
+        "epoch 2",
+        "epoch 3",
+    ]
+    for line, entry in zip(watched, watch.history, strict=True):
+        # ‖∂J/∂W^[1]‖ is orders of magnitude below ‖∂J/∂W^[10]‖, and the line says so.
+        assert entry["layers"][0]["grad_to_last"] < VANISHING_RATIO
+        assert "⇒ vanishing gradients in layers 1–" in line
+        assert line.count(" │ ") == 9  # one part per layer, on one line
+        assert "\n" not in line
+    assert sum("diagnosis: vanishing gradients" in line for line in lines) == 1  # named once
+
+
+def test_the_numbers_the_watch_prints_are_the_gradient_norms() -> None:
+    X, y = _classification(m=128)
+    net = gn.Network.build([16] + [24] * 4 + [1], activation="sigmoid", seed=2, dtype="float64")
+    lines: list[str] = []
+    watch = DiagnosisWatch(X, y, max_samples=100, printer=lines.append)
+    net.fit(
+        X, y, epochs=2, batch_size=32, optimizer="sgd", learning_rate=0.5, seed=0, callbacks=[watch]
+    )
+
+    # The last line is the network as training left it: recompute its numbers in NumPy.
+    line = _watch_lines(lines)[-1]
+    assert line.startswith("epoch 2  watch: ")
+    parts = line.removeprefix("epoch 2  watch: ").split("  ⇒ ")[0].split(" │ ")
+    activations, grads = _sigmoid_gradients(net, X[:100], y[:100])
+    norms = [float(np.linalg.norm(g)) for g in grads]
+    weights = [float(np.linalg.norm(layer.params["W"])) for layer in net.parametric_layers()]
+    assert len(parts) == len(norms) == 5
+    for l, (part, A) in enumerate(zip(parts, activations, strict=True), start=1):
+        match = _LAYER.match(part)
+        assert match is not None, part
+        assert int(match["l"]) == l
+        assert _close_to_printed(match["grad"], norms[l - 1]), (part, norms[l - 1])
+        assert _close_to_printed(match["update"], 0.5 * norms[l - 1] / weights[l - 1]), part
+        if l < len(norms):
+            assert _close_to_printed(match["last"], norms[l - 1] / norms[-1]), part
+        else:
+            assert match["last"] is None  # the output layer's ratio to itself is left out
+        saturated = np.mean((A < SIGMOID_SATURATION) | (A > 1 - SIGMOID_SATURATION))
+        assert abs(int(match["sat"]) - 100 * saturated) <= 0.5 + 1e-9, part
+
+
+def test_watch_line_is_the_diagnosis_in_one_line() -> None:
+    X, y = _classification(m=64, n=6)
+    net = gn.Network.build([6, 20, 12, 1], activation="relu", seed=3, dtype="float64")
+    net.parametric_layers()[0].b[:5] = -100.0  # 5 of 20 units dead
+    diagnosis = diagnose(net, X, y, learning_rate=0.05)
+    line = watch_line(diagnosis, "epoch 7")
+    s1, s2, s3 = diagnosis.layers
+    assert line == (
+        f"epoch 7  watch: l1 ‖∂J/∂W‖ {s1.grad_norm:.1e} (÷last {s1.grad_to_last:.1e}) "
+        f"ΔW/W {s1.update_ratio:.1e} dead 25% │ "
+        f"l2 ‖∂J/∂W‖ {s2.grad_norm:.1e} (÷last {s2.grad_to_last:.1e}) "
+        f"ΔW/W {s2.update_ratio:.1e} dead {s2.dead_fraction:.0%} │ "
+        f"l3 ‖∂J/∂W‖ {s3.grad_norm:.1e} ΔW/W {s3.update_ratio:.1e} "
+        f"sat {s3.saturated_fraction:.0%}"
+    )
+
+
+# -- any kind of layer ----------------------------------------------------------------------
+
+
+class PointwiseConv(Layer):
+    """A 1×1 convolution, its arrays named as a Conv2D layer names them: ``W`` of shape
+    ``(c_out, c_in, 1, 1)`` and ``Z[:, o] = Σ_c W[o, c] A_prev[:, c] + b[o]`` at each
+    pixel; ``A = f(Z)``."""
+
+    kind = "pointwise_conv"
+    regularized = ("W",)
+
+    def __init__(self, c_in: int, c_out: int, size: tuple[int, int], W: Any, b: Any) -> None:
+        self.input_shape, self.output_shape = (c_in, *size), (c_out, *size)
+        self.activation = get_activation("relu")
+        self.W, self.b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
+        self.dW, self.db = np.zeros_like(self.W), np.zeros_like(self.b)
+        self.A_prev: Any = None
+        self.Z: Any = None
+        self.A: Any = None
+        self.dZ: Any = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"W": self.W, "b": self.b}
+
+    @property
+    def grads(self) -> dict[str, Any]:
+        return {"W": self.dW, "b": self.db}
+
+    def forward(self, A_prev: Any, training: bool = False) -> Any:
+        self.A_prev = A_prev
+        self.Z = np.einsum("oc,mchw->mohw", self.W[:, :, 0, 0], A_prev) + self.b[:, None, None]
+        self.A = self.activation.forward(self.Z)
+        return self.A
+
+    def backward(self, dA: Any) -> Any:
+        self.dZ = self.activation.backward(dA, self.Z, self.A)
+        self.dW[:, :, 0, 0] = np.einsum("mohw,mchw->oc", self.dZ, self.A_prev)
+        self.db[:] = self.dZ.sum(axis=(0, 2, 3))
+        if not self.propagate_input_grad:
+            return None
+        return np.einsum("mohw,oc->mchw", self.dZ, self.W[:, :, 0, 0])
+
+    def forward_record(self) -> dict[str, Any]:
+        return {"Z": self.Z, "A": self.A}
+
+    def backward_record(self) -> dict[str, Any]:
+        delta = None if self.dZ is None else self.dZ * self.dZ.shape[0]
+        return {"delta": delta, "dW": self.dW, "db": self.db}
+
+    def config(self) -> dict[str, Any]:
+        c_in, *size = self.input_shape
+        return {"type": self.kind, "c_in": c_in, "c_out": self.output_shape[0], "size": size}
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], arrays: dict[str, Any], dtype: Any, rng: Any = None
+    ) -> PointwiseConv:
+        size = tuple(config["size"])
+        return cls(config["c_in"], config["c_out"], size, arrays["W"], arrays["b"])
+
+
+def conv_network() -> tuple[gn.Network, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(4)
+    b = np.array([-100.0, 0.1, 0.1, 0.1])  # channel 1 is dead at all 9 pixels
+    conv = PointwiseConv(2, 4, (3, 3), rng.normal(size=(4, 2, 1, 1)), b)
+    dense = Dense(36, 1, "sigmoid", rng=rng, dtype="float64")
+    net = gn.Network([conv, Flatten((4, 3, 3)), dense], gn.losses.BinaryCrossEntropy())
+    X = rng.normal(size=(20, 2, 3, 3))
+    return net, X, (X[:, 0].sum(axis=(1, 2)) > 0).astype(np.int64)
+
+
+def test_a_convolution_layer_is_diagnosed_through_the_layer_interface() -> None:
+    net, X, y = conv_network()
+    diagnosis = diagnose(net, X, y, learning_rate=0.1)
+    conv, dense = diagnosis.layers
+    assert (conv.index, conv.n_in, conv.n_out, conv.activation) == (1, 18, 36, "relu")
+    W, b = net.layers[0].params["W"][:, :, 0, 0], net.layers[0].params["b"]
+    Z = np.einsum("oc,mchw->mohw", W, X) + b[:, None, None]  # the pass, by hand
+    units = Z.reshape(20, 36)
+    assert conv.dead_fraction == np.mean(np.all(units <= 0, axis=0)) == 9 / 36
+    assert conv.zero_fraction == pytest.approx(np.mean(np.maximum(units, 0) == 0), rel=1e-12)
+    assert conv.weight_norm == pytest.approx(np.linalg.norm(W), rel=1e-12)
+    net.forward(net.check_X(X), training=True)
+    net.backward(net.check_y(y, 20))
+    dW = net.layers[0].grads["W"]
+    assert conv.grad_norm == pytest.approx(np.linalg.norm(dW), rel=1e-12) and conv.grad_norm > 0
+    assert conv.update_ratio == pytest.approx(0.1 * np.linalg.norm(dW) / np.linalg.norm(W))
+    assert conv.grad_to_last == pytest.approx(conv.grad_norm / dense.grad_norm, rel=1e-12)
+    assert "dead 25%" in watch_line(diagnosis, "epoch 1")

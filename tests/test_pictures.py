@@ -26,6 +26,8 @@ from glassnet.inspect.pictures import (
     draw_network,
     network_caption,
 )
+from glassnet.layers import LAYERS
+from test_diagnose import PointwiseConv, conv_network  # a 1×1 convolution, not in glassnet
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -240,3 +242,55 @@ def test_delta_needs_targets() -> None:
 def test_inputs_are_checked_at_the_boundary() -> None:
     with pytest.raises(ValueError, match=r"X has 3 features"):
         draw_histograms(_document_network(), [[0.5, 1.0, 2.0]])
+
+
+# -- any kind of layer -----------------------------------------------------------------------
+
+
+def test_a_layer_whose_weights_are_not_a_matrix_gets_a_column_without_edges() -> None:
+    net, _, _ = conv_network()  # a 1×1 convolution (W: 4×2×1×1), flatten, dense
+    fig = draw_network(net)
+    assert sorted(_edges(fig)) == ["W^[2]"]  # only the dense layer's W is a matrix
+    assert len(_edges(fig)["W^[2]"].get_segments()) == 16 * 1  # the 16 of 36 units shown
+    assert len(_circles(fig)) == 16 + 16 + 1  # 18 inputs and 36 units, truncated to 16
+    text = _texts(fig)
+    assert "$W^{[1]}$ (4×2×1×1)\nnot a matrix:\nno edges drawn" in text
+    assert "input 2×3×3\n18 units\n(2 hidden)" in text
+    assert "layer 1: relu\n36 units\n(20 hidden)\nflatten 4×3×3 → 36" in text
+    assert "18-36-1 network" in text
+    caption = network_caption(net)
+    assert "The weights of layer 1 (pointwise_conv) are not a matrix" in caption
+    assert "(16 of 36 weights)" in caption  # only the matrices count
+
+
+def test_flatten_and_dropout_are_written_under_the_column_they_act_on() -> None:
+    rng = np.random.default_rng(0)
+    net = gn.Network(
+        [
+            gn.layers.Flatten((2, 3)),
+            gn.layers.Dense(6, 4, "relu", rng=rng),
+            gn.Dropout(4, 0.25, rng=rng),
+            gn.layers.Dense(4, 3, "softmax", rng=rng),
+        ],
+        "cce",
+    )
+    fig = draw_network(net)
+    text = _texts(fig)
+    assert "input 2×3\n6 units\nflatten 2×3 → 6" in text
+    assert "layer 1: relu\n4 units\ndropout 0.25" in text
+    assert [len(s.get_segments()) for s in _edges(fig).values()] == [24, 12]
+    built = _texts(draw_network(gn.Network.build([5, 4, 3], dropout=0.3, batch_norm=True)))
+    assert "layer 1: relu\n4 units\nbatch norm\ndropout 0.3" in built
+
+
+def test_histograms_of_a_convolution_count_every_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(LAYERS, PointwiseConv.kind, PointwiseConv)  # its registry line
+    net, X, y = conv_network()
+    fig = draw_histograms(net, X, y, delta=True)
+    panels = _panels(fig)
+    A1 = panels["$A^{[1]}$ (relu, 20×4×3×3)"]
+    dW1 = panels["$\\partial L/\\partial W^{[1]}$ (4×2×1×1)"]
+    delta1 = panels["$\\delta^{[1]}$ (20×4×3×3)"]
+    assert (_count(A1), _count(dW1), _count(delta1)) == (720, 8, 720)
+    assert "dead units 9/36" in A1.get_title("right")  # channel 1 at all 9 pixels
+    assert _count(panels["$\\partial L/\\partial W^{[2]}$ (1×36)"]) == 36
