@@ -331,3 +331,41 @@ def test_max_entries_sample_catches_a_bug_in_the_sampled_array(
     errors = {c.name: c.relative_error for c in res.arrays}
     assert errors["W1"] == pytest.approx(1 / 3, rel=1e-4)  # c/(2+c) with c = 1
     assert errors["b1"] < 1e-7 and errors["W2"] < 1e-7 and errors["b2"] < 1e-7
+
+
+# -- any layer, through the Layer interface ---------------------------------------------
+
+
+def test_flatten_batch_norm_dropout_l1_and_l2_pass_without_special_cases() -> None:
+    """A network of every layer kind, with both penalties: the check walks it through the
+    Layer interface (``parameters``, ``gradients``, ``fix_randomness``) and passes."""
+    from glassnet.layers import Dropout, Flatten
+
+    rng = np.random.default_rng(4)
+    layers = [
+        Flatten((2, 3)),
+        Dense(6, 5, "tanh", batch_norm=True, rng=rng, dtype="float64"),
+        Dropout(5, 0.3, rng=np.random.default_rng(1)),
+        Dense(5, 3, "softmax", rng=rng, dtype="float64"),
+    ]
+    net = Network(layers, "cce", l2=0.2, l1=0.05)
+    X, y = rng.normal(size=(8, 2, 3)), rng.integers(0, 3, 8)
+
+    res = gn.gradient_check(net, X, y)
+
+    assert [c.name for c in res.arrays] == ["W1", "b1", "gamma1", "beta1", "W2", "b2"]
+    assert res.passed and res.max_relative_error < 1e-7, str(res)
+    # the check fixed the masks of its own float64 copy, not of this network's dropout
+    net.forward(net.check_X(X), training=True)
+    first = layers[2].mask.copy()
+    net.forward(net.check_X(X), training=True)
+    assert not np.array_equal(first, layers[2].mask)
+
+
+@pytest.mark.parametrize("name", ["regularized-2-3-1", "grid-2x3-2-1"])
+def test_the_shipped_examples_of_other_layers_pass(name: str) -> None:
+    from glassnet.inspect import load_example
+
+    spec = load_example(name)
+    res = gn.gradient_check(spec.network, spec.X, spec.Y)
+    assert res.passed and res.max_relative_error < 1e-7, str(res)

@@ -45,6 +45,10 @@ class Loss:
     metric: ClassVar[str]
     """The metric training logs beside the loss: ``'accuracy'`` or ``'rmse'``."""
     description: ClassVar[str]
+    formula: ClassVar[tuple[str, str]]
+    """``L`` over a batch of ``m`` (the right-hand side of ``L = …``), as text and as LaTeX."""
+    gradient_formula: ClassVar[tuple[str, str]]
+    """``∂ℓ/∂ŷ`` of one sample, as text and as LaTeX."""
 
     @property
     def is_classification(self) -> bool:
@@ -132,6 +136,8 @@ class MeanSquaredError(Loss):
     output_activation = "identity"
     metric = "rmse"
     description = "mean squared error"
+    formula = ("(1/m) Σ_i ½‖ŷ_i − y_i‖²", r"\frac{1}{m}\sum_i \frac{1}{2} \|\hat{y}_i - y_i\|^2")
+    gradient_formula = ("ŷ − y", r"\hat{y} - y")
 
     def per_sample(self, A: Array, Y: Array) -> Array:
         R = A - Y
@@ -177,6 +183,11 @@ class BinaryCrossEntropy(_Probabilities):
     output_activation = fused_activation = "sigmoid"
     metric = "accuracy"
     description = "binary cross-entropy"
+    formula = (  # summed over the samples i and the outputs k
+        "−(1/m) Σ_ik [y log ŷ + (1 − y) log(1 − ŷ)]",
+        r"-\frac{1}{m}\sum_{ik} \left[y \log \hat{y} + (1 - y) \log(1 - \hat{y})\right]",
+    )
+    gradient_formula = ("(ŷ − y) / (ŷ (1 − ŷ))", r"\frac{\hat{y} - y}{\hat{y} (1 - \hat{y})}")
 
     def per_sample(self, A: Array, Y: Array) -> Array:
         P = _clip_probabilities(A)
@@ -219,6 +230,11 @@ class CategoricalCrossEntropy(_Probabilities):
     output_activation = fused_activation = "softmax"
     metric = "accuracy"
     description = "categorical cross-entropy"
+    formula = (
+        "−(1/m) Σ_i Σ_k y_ik log ŷ_ik",
+        r"-\frac{1}{m}\sum_i \sum_k y_{ik} \log \hat{y}_{ik}",
+    )
+    gradient_formula = ("−y / ŷ", r"-\frac{y}{\hat{y}}")
 
     def per_sample(self, A: Array, Y: Array) -> Array:
         return -row_sum(Y * xp.log(_clip_probabilities(A)))

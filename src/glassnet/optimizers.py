@@ -9,22 +9,79 @@ step allocates nothing here.
 
 The rules and defaults follow PyTorch's ``torch.optim`` (document 003 names momentum,
 Adagrad, RMSprop and Adam among the advanced topics).
+
+For the glass box each rule is also written out once as text and LaTeX (:data:`RULES`), and
+:meth:`Optimizer.explain` gives the numbers of its named quantities for one parameter after
+a step, computed on copies after the fact so that the training path stays as it is.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 from .backend import Array, xp
 from .validation import check_non_negative_number, check_positive_number
+
+
+class RuleLine(NamedTuple):
+    """One line of an update rule for a parameter ``θ`` with gradient ``g``, as text and as
+    LaTeX, where ``$theta`` and ``$g`` stand for their symbols (``string.Template``);
+    ``key`` names the quantity of :meth:`Optimizer.explain` that the line computes."""
+
+    key: str
+    text: str
+    latex: str
+
+
+_VELOCITY = RuleLine("velocity", "v ← μ v + $g", r"v \leftarrow \mu v + $g")
+_ADAM = (
+    RuleLine("t", "t", "t"),
+    RuleLine("bias1", "1 − β₁ᵗ", r"1 - \beta_1^{t}"),
+    RuleLine("bias2", "1 − β₂ᵗ", r"1 - \beta_2^{t}"),
+    RuleLine("m", "m ← β₁ m + (1 − β₁) $g", r"m \leftarrow \beta_1 m + (1 - \beta_1) $g"),
+    RuleLine(
+        "v", "v ← β₂ v + (1 − β₂) $g ⊙ $g", r"v \leftarrow \beta_2 v + (1 - \beta_2) $g \odot $g"
+    ),
+    RuleLine("m_hat", "m̂ = m / (1 − β₁ᵗ)", r"\hat{m} = \frac{m}{1 - \beta_1^{t}}"),
+    RuleLine("v_hat", "v̂ = v / (1 − β₂ᵗ)", r"\hat{v} = \frac{v}{1 - \beta_2^{t}}"),
+)
+_ADAM_STEP = RuleLine("step", "α m̂ / (√v̂ + ε)", r"\frac{\alpha \hat{m}}{\sqrt{\hat{v}} + \epsilon}")
+_DECAY = RuleLine("decay", "α λ_w $theta", r"\alpha \lambda_w $theta")
+RULES: dict[str, tuple[RuleLine, ...]] = {
+    "sgd": (RuleLine("step", "α $g", r"\alpha $g"),),
+    "momentum": (_VELOCITY, RuleLine("step", "α v", r"\alpha v")),
+    "nesterov": (_VELOCITY, RuleLine("step", "α ($g + μ v)", r"\alpha ($g + \mu v)")),
+    "adagrad": (
+        RuleLine("sum_squares", "G ← G + $g ⊙ $g", r"G \leftarrow G + $g \odot $g"),
+        RuleLine("step", "α $g / (√G + ε)", r"\frac{\alpha $g}{\sqrt{G} + \epsilon}"),
+    ),
+    "rmsprop": (
+        RuleLine(
+            "mean_square",
+            "s ← ρ s + (1 − ρ) $g ⊙ $g",
+            r"s \leftarrow \rho s + (1 - \rho) $g \odot $g",
+        ),
+        RuleLine("step", "α $g / (√s + ε)", r"\frac{\alpha $g}{\sqrt{s} + \epsilon}"),
+    ),
+    "adam": (*_ADAM, _ADAM_STEP),
+    "adamw": (*_ADAM[:3], _DECAY, *_ADAM[3:], _ADAM_STEP),
+}
+"""Each rule's lines in the order they are computed, before the update ``θ ← θ − step``
+(AdamW's is ``θ ← θ − decay − step``): the glass box writes these out with the numbers of
+:meth:`Optimizer.explain`."""
+TITLES = {"sgd": "gradient descent", "momentum": "gradient descent with momentum"}
+TITLES |= {"nesterov": "gradient descent with Nesterov momentum", "adagrad": "Adagrad"}
+TITLES |= {"rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}
 
 
 class Optimizer:
     """Base class: :meth:`step` applies :meth:`update` to every parameter."""
 
     name = "optimizer"
+    symbols: ClassVar[dict[str, str]] = {"learning_rate": "α"}
+    """The documents' symbols of the settings that :meth:`describe` shows."""
 
     def __init__(self, learning_rate: float) -> None:
         self.learning_rate = check_positive_number("learning_rate", learning_rate)
@@ -90,6 +147,32 @@ class Optimizer:
         """The settings that rebuild this optimizer with :func:`get_optimizer`."""
         return {"name": self.name, "learning_rate": self.learning_rate}
 
+    def describe(self) -> str:
+        """The rule and its settings in words: ``"Adam α = 0.001, β₁ = 0.9, …"``."""
+        config = self.config()
+        settings = (f"{s} = {config[key]:g}" for key, s in self.symbols.items() if config[key])
+        return f"{TITLES.get(self.rule_name, self.name)} {', '.join(settings)}"
+
+    @property
+    def rule_name(self) -> str:
+        """This optimizer's entry of :data:`RULES` (its settings may pick a variant)."""
+        return self.name
+
+    def rule(self) -> tuple[RuleLine, ...]:
+        """The lines of the rule (:data:`RULES`), ending with the update of ``θ``."""
+        lines = RULES[self.rule_name]
+        steps = [line for line in lines if line.key in ("decay", "step")]
+        text = " − ".join(["$theta", *(line.text for line in steps)])
+        latex = " - ".join(["$theta", *(line.latex for line in steps)])
+        return (*lines, RuleLine("theta", f"$theta ← {text}", rf"$theta \leftarrow {latex}"))
+
+    def explain(self, theta: Array, grad: Array, state: dict[str, Array]) -> dict[str, Any]:
+        """The quantities of :meth:`rule` for one parameter after a :meth:`step`: ``theta``
+        is the parameter before the step, ``grad`` its gradient and ``state`` its entry of
+        :attr:`state` after the step. Arrays are new, shaped like ``theta``; scalars (Adam's
+        ``t`` and bias corrections) are floats."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
         return f"{type(self).__name__}({settings})"
@@ -106,6 +189,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    symbols: ClassVar[dict[str, str]] = {"learning_rate": "α", "momentum": "μ"}
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
@@ -135,11 +219,23 @@ class SGD(Optimizer):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
+    @property
+    def rule_name(self) -> str:
+        return "sgd" if not self.momentum else "nesterov" if self.nesterov else "momentum"
+
+    def explain(self, theta: Array, grad: Array, state: dict[str, Array]) -> dict[str, Any]:
+        if not self.momentum:
+            return {"step": self.learning_rate * grad}
+        v = state["velocity"].copy()
+        step = grad + self.momentum * v if self.nesterov else v
+        return {"velocity": v, "step": self.learning_rate * step}
+
 
 class Adagrad(Optimizer):
     """``G ← G + g²``, ``θ ← θ − α g / (√G + ε)``: steps shrink where gradients were large."""
 
     name = "adagrad"
+    symbols: ClassVar[dict[str, str]] = {"learning_rate": "α", "epsilon": "ε"}
 
     def __init__(self, learning_rate: float = 0.01, epsilon: float = 1e-10) -> None:
         super().__init__(learning_rate)
@@ -151,6 +247,10 @@ class Adagrad(Optimizer):
         G += step
         _scaled_step(theta, grad, G, self.learning_rate, self.epsilon, step)
 
+    def explain(self, theta: Array, grad: Array, state: dict[str, Array]) -> dict[str, Any]:
+        G = state["sum_squares"].copy()
+        return {"sum_squares": G, "step": self.learning_rate * grad / (xp.sqrt(G) + self.epsilon)}
+
     def config(self) -> dict[str, Any]:
         return {**super().config(), "epsilon": self.epsilon}
 
@@ -159,6 +259,7 @@ class RMSprop(Optimizer):
     """``s ← ρ s + (1 − ρ) g²``, ``θ ← θ − α g / (√s + ε)``: Adagrad with a fading memory."""
 
     name = "rmsprop"
+    symbols: ClassVar[dict[str, str]] = {"learning_rate": "α", "rho": "ρ", "epsilon": "ε"}
 
     def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-8):
         super().__init__(learning_rate)
@@ -169,6 +270,10 @@ class RMSprop(Optimizer):
         s, step = self._zeros(state, "mean_square", theta), scratch
         _moving_average(s, grad, self.rho, step, square=True)
         _scaled_step(theta, grad, s, self.learning_rate, self.epsilon, step)
+
+    def explain(self, theta: Array, grad: Array, state: dict[str, Array]) -> dict[str, Any]:
+        s = state["mean_square"].copy()
+        return {"mean_square": s, "step": self.learning_rate * grad / (xp.sqrt(s) + self.epsilon)}
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -188,6 +293,8 @@ class Adam(Optimizer):
 
     name = "adam"
     default_weight_decay = 0.0
+    symbols: ClassVar[dict[str, str]] = {"learning_rate": "α", "beta1": "β₁", "beta2": "β₂"}
+    symbols |= {"epsilon": "ε", "weight_decay": "λ_w"}
 
     def __init__(
         self,
@@ -224,6 +331,23 @@ class Adam(Optimizer):
             "epsilon": self.epsilon,
             "weight_decay": self.weight_decay,
         }
+
+    @property
+    def rule_name(self) -> str:
+        return "adamw" if self.weight_decay else "adam"
+
+    def explain(self, theta: Array, grad: Array, state: dict[str, Array]) -> dict[str, Any]:
+        """The textbook form, ``m̂ = m / (1 − β₁ᵗ)`` and ``v̂ = v / (1 − β₂ᵗ)``, which
+        :meth:`update` folds into its step size; the two agree to rounding."""
+        t = self.iterations
+        bias1, bias2 = 1 - self.beta1**t, 1 - self.beta2**t
+        out: dict[str, Any] = {"t": float(t), "bias1": bias1, "bias2": bias2}
+        if self.weight_decay:
+            out["decay"] = self.learning_rate * self.weight_decay * theta
+        m, v = state["m"].copy(), state["v"].copy()
+        m_hat, v_hat = m / bias1, v / bias2
+        step = self.learning_rate * m_hat / (xp.sqrt(v_hat) + self.epsilon)
+        return out | {"m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat, "step": step}
 
 
 class AdamW(Adam):

@@ -52,10 +52,12 @@ class GradientCheck:
         return self.max_relative_error < self.threshold
 
     def __str__(self) -> str:
-        lines = [f"{'array':<6} {'shape':<12} {'relative error':>15} {'max |diff|':>11}"]
+        # Parameter names come from the layers (W1, gamma2, …): the column fits the longest.
+        width = max([6, *(len(c.name) for c in self.arrays)])
+        lines = [f"{'array':<{width}} {'shape':<12} {'relative error':>15} {'max |diff|':>11}"]
         for c in self.arrays:
             lines.append(
-                f"{c.name:<6} {c.shape!s:<12} {c.relative_error:>15.3e} "
+                f"{c.name:<{width}} {c.shape!s:<12} {c.relative_error:>15.3e} "
                 f"{c.max_abs_difference:>11.3e}"
             )
         verdict = "PASS" if self.passed else "FAIL"

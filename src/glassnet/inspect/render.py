@@ -1,268 +1,268 @@
 """Rendering a :class:`~glassnet.inspect.trace.Trace` as text, Markdown or LaTeX.
 
-Each step is written as document 003 writes its walkthrough: ``Z^[l] = W^[l] A^[l−1] +
-b^[l]`` and ``A^[l] = f(Z^[l])`` for each layer, the loss, ``δ^[L]`` and how it was
-formed, ``δ^[l] = (W^[l+1]ᵀ δ^[l+1]) ⊙ f'(Z^[l])``, ``∂L/∂W^[l] = (1/m) δ^[l] A^[l−1]ᵀ``,
-``∂L/∂b^[l] = (1/m) Σ δ^[l]``, and the update, each matrix with its shape.
+Each step is written as document 003 writes its walkthrough, for whatever layers the
+network has: ``Z^[l] = W^[l] A^[l−1] + b^[l]`` and ``A^[l] = f(Z^[l])`` (with batch norm
+``Ẑ^[l]`` and ``BN(Z^[l]) = γ ⊙ Ẑ + β`` between them; dropout's mask ``M^[l]``), the loss
+with its L2 and L1 terms, ``δ^[L]`` and how it was formed, ``δ^[l] = (W^[l+1]ᵀ δ^[l+1]) ⊙
+f'(Z^[l])``, ``∂J/∂W^[l] = (1/m) δ^[l] A^[l−1]ᵀ + (λ/m) W^[l] + (λ₁/m) sign(W^[l])``,
+``∂J/∂b^[l] = (1/m) Σ δ^[l]`` (and ``∂J/∂γ``, ``∂J/∂β``), then the optimizer's rule line by
+line with its numbers, each matrix with its shape.
+
+What the layout knows of a layer is its record's keys (``Z``, ``Z_hat``, ``mask``, …), its
+parameters and its notation; an array it has no formula for is still shown, by its name.
+The cost is ``L`` as in document 003, or ``J`` (document 001) when L2 or L1 is on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
+from string import Template
 from typing import Any
 
-from .trace import Matrix, Trace
+from .render_formats import Latex, Markdown, Writer
+from .trace import LayerInfo, Trace, TraceStep, describe_network
 
-LOSS_FORMULAS = {
-    "mse": (
-        "L = (1/m) Σ ½‖ŷ − y‖²",
-        r"L = \frac{1}{m}\sum_i \tfrac12 \lVert \hat y_i - y_i \rVert^2",
-    ),
-    "bce": (
-        "L = −(1/m) Σ [y log ŷ + (1 − y) log(1 − ŷ)]",
-        r"L = -\frac{1}{m}\sum_i \left[y_i \log \hat y_i + (1 - y_i)\log(1 - \hat y_i)\right]",
-    ),
-    "cce": (
-        "L = −(1/m) Σ Σ_k y_k log ŷ_k",
-        r"L = -\frac{1}{m}\sum_i \sum_k y_{ik} \log \hat y_{ik}",
-    ),
-}
-LOSS_NAMES = {
-    "mse": "mean squared error",
-    "bce": "binary cross-entropy",
-    "cce": "categorical cross-entropy",
-}
-
-
-def _number(value: float, digits: int) -> str:
-    text = f"{value:.{digits}g}"
-    return "0" if text == "-0" else text
-
-
-def _shape(matrix: Matrix) -> str:
-    return f"{len(matrix)}×{len(matrix[0]) if matrix else 0}"
-
-
-class _Writer:
-    """What differs between the formats: how a symbol, an equation and a matrix look."""
-
-    def __init__(self, digits: int) -> None:
-        self.digits = digits
-        self.lines: list[str] = []
-
-    def heading(self, text: str, level: int) -> None:
-        raise NotImplementedError
-
-    def equation(
-        self, left: str, formula: str, matrix: Matrix | None, note: str = "", relation: str = "="
-    ) -> None:
-        """``left relation formula = matrix`` (``formula`` may be empty), with its shape."""
-        raise NotImplementedError
-
-    def scalar(self, left: str, formula: str, value: float) -> None:
-        raise NotImplementedError
-
-    def symbol(self, name: str, layer: int | str, prime: bool = False) -> str:
-        raise NotImplementedError
-
-
-class _Text(_Writer):
-    def heading(self, text: str, level: int) -> None:
-        self.lines.append("")
-        self.lines.append(text if level > 1 else f"── {text} " + "─" * max(0, 60 - len(text)))
-
-    def symbol(self, name: str, layer: int | str, prime: bool = False) -> str:
-        return {"dW": f"∂L/∂W^[{layer}]", "db": f"∂L/∂b^[{layer}]", "delta": f"δ^[{layer}]"}.get(
-            name, f"{name}^[{layer}]"
-        )
-
-    def equation(
-        self, left: str, formula: str, matrix: Matrix | None, note: str = "", relation: str = "="
-    ) -> None:
-        shape = f"  ({_shape(matrix)})" if matrix is not None else ""
-        rhs = f" {relation} {formula}" if formula else ""
-        self.lines.append(f"  {left}{rhs}{shape}" + (f"   [{note}]" if note else ""))
-        if matrix is not None:
-            cells = [[_number(v, self.digits) for v in row] for row in matrix]
-            width = max(len(c) for row in cells for c in row)
-            for row in cells:
-                self.lines.append("      [ " + "  ".join(c.rjust(width) for c in row) + " ]")
-
-    def scalar(self, left: str, formula: str, value: float) -> None:
-        self.lines.append(f"  {left} = {formula} = {_number(value, self.digits)}")
-
-
-class _Latex(_Writer):
-    math_open, math_close = r"\[", r"\]"
-
-    def heading(self, text: str, level: int) -> None:
-        self.lines.append("")
-        self.lines.append((r"\subsection*{" if level == 1 else r"\paragraph{") + text + "}")
-
-    def symbol(self, name: str, layer: int | str, prime: bool = False) -> str:
-        return {
-            "dW": rf"\frac{{\partial L}}{{\partial \mathbf{{W}}^{{[{layer}]}}}}",
-            "db": rf"\frac{{\partial L}}{{\partial \mathbf{{b}}^{{[{layer}]}}}}",
-            "delta": rf"\delta^{{[{layer}]}}",
-        }.get(name, rf"\mathbf{{{name}}}^{{[{layer}]}}")
-
-    def matrix(self, matrix: Matrix) -> str:
-        rows = [" & ".join(_number(v, self.digits) for v in row) for row in matrix]
-        return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
-
-    def equation(
-        self, left: str, formula: str, matrix: Matrix | None, note: str = "", relation: str = "="
-    ) -> None:
-        rel = {"←": r"\leftarrow"}.get(relation, relation)
-        body = f"{left} {rel} {formula}" if formula else left
-        if matrix is not None:
-            shape = _shape(matrix).replace("×", r" \times ")
-            body += f" = {self.matrix(matrix)}_{{{shape}}}"
-        if note:
-            body += rf" \quad \text{{({note})}}"
-        self.lines.append(f"{self.math_open} {body} {self.math_close}")
-
-    def scalar(self, left: str, formula: str, value: float) -> None:
-        self.lines.append(
-            f"{self.math_open} {left} = {formula} = {_number(value, self.digits)} {self.math_close}"
-        )
-
-
-class _Markdown(_Latex):
-    math_open, math_close = "$$", "$$"
-
-    def heading(self, text: str, level: int) -> None:
-        self.lines.append("")
-        self.lines.append("#" * (level + 1) + " " + text)
-        self.lines.append("")
+WRITERS: dict[str, type[Writer]] = {"text": Writer, "markdown": Markdown, "latex": Latex}
+LATEX_DOCUMENT = (r"\documentclass{article}", r"\usepackage{amsmath}", r"\begin{document}")
 
 
 def render(trace: Trace, fmt: str = "text", digits: int = 6) -> str:
     """The trace as ``"text"``, ``"markdown"`` or ``"latex"`` (numbers to ``digits``
-    significant digits; the JSON keeps full precision)."""
-    writers: dict[str, Callable[[int], _Writer]] = {
-        "text": _Text,
-        "markdown": _Markdown,
-        "latex": _Latex,
-    }
-    if fmt not in writers:
+    significant digits; the JSON keeps full precision). The LaTeX is a whole document for
+    LaTeX with amsmath; the Markdown's equations are ``$$ … $$`` blocks."""
+    if fmt not in WRITERS:
         raise ValueError(f"format must be one of text, markdown, latex, json; got {fmt!r}")
-    out = writers[fmt](digits)
-    latex = fmt != "text"
-    _preamble(out, trace, latex)
+    page = _Page(trace, WRITERS[fmt](digits))
+    page.preamble()
     for step in trace.steps:
-        _step(out, trace, step, latex)
-    return "\n".join(out.lines).strip() + "\n"
+        page.step(step)
+    body = "\n".join(page.w.lines).strip() + "\n"
+    if fmt == "latex":
+        return "\n".join([*LATEX_DOCUMENT, "", body, r"\end{document}"]) + "\n"
+    return body
 
 
-def _preamble(out: _Writer, trace: Trace, latex: bool) -> None:
-    sizes = [len(trace.X)] + [len(p["W"]) for p in trace.initial]
-    m = len(trace.X[0])
-    title = trace.name or "glassnet trace"
-    if isinstance(out, _Markdown):
-        out.lines.append(f"# {title}")
-    elif latex:
-        out.lines.append(rf"\section*{{{title}}}")
-    else:
-        out.lines.append(title)
-    if trace.description:
-        out.lines.append(trace.description)
-    summary = (
-        f"{'-'.join(map(str, sizes))} network ({', '.join(trace.activations)}), "
-        f"{LOSS_NAMES[trace.loss_name]} loss, {_rule(trace)}, m = {m} sample{'s' if m != 1 else ''}"
-        + (f", L2 λ = {trace.l2:g}" if trace.l2 else "")
-    )
-    if latex:  # plain LaTeX has no α or λ outside math mode
-        summary = summary.replace("α = ", r"$\alpha$ = ").replace("λ = ", r"$\lambda$ = ")
-    out.lines.append(summary)
-    out.heading("initial parameters", 2)
-    for p in trace.initial:
-        out.equation(out.symbol("W", p["layer"]), "", p["W"])
-        out.equation(out.symbol("b", p["layer"]), "", p["b"])
-    out.equation(out.symbol("A", 0), "X", trace.X, "inputs, one column per sample")
-    out.equation("Y", "", trace.Y, "targets")
+class _Page:
+    """The layout of a trace, written once for every format."""
 
+    def __init__(self, trace: Trace, writer: Writer) -> None:
+        self.trace, self.w = trace, writer
+        self.regularized = bool(trace.l2 or trace.l1)
+        self.cost = "J" if self.regularized else "L"
 
-def _rule(trace: Trace) -> str:
-    config = trace.optimizer
-    if config.get("name") == "sgd" and not config.get("momentum"):
-        return f"gradient descent α = {config['learning_rate']:g}"
-    settings = ", ".join(
-        f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
-        for k, v in config.items()
-        if k != "name"
-    )
-    return f"{config['name']} ({settings})"
+    def sym(self, info: LayerInfo, key: str) -> str:
+        """The symbol of ``key`` of a layer, with gradients of the cost ``L`` or ``J``."""
+        if key.startswith("d") and key[1:] in info.params:
+            return self.w.sym(f"∂{self.cost}/∂{info.symbol(key[1:])}")
+        return self.w.sym(info.symbol(key))
 
+    # -- the whole trace --------------------------------------------------------------
 
-def _step(out: _Writer, trace: Trace, step: Any, latex: bool) -> None:
-    L = len(trace.activations)
-    out.heading(f"step {step.step}", 1)
-    out.heading("forward propagation (BP step 1)", 2)
-    for entry in step.forward:
-        l, f = entry["layer"], trace.activations[entry["layer"] - 1]
-        Z, A, W, b, A_prev = (
-            out.symbol(n, i) for n, i in (("Z", l), ("A", l), ("W", l), ("b", l), ("A", l - 1))
-        )
-        out.equation(Z, f"{W} {A_prev} + {b}", entry["Z"])
-        fname = rf"\mathrm{{{f}}}" if latex else f
-        out.equation(A, f"{fname}({Z})", entry["A"])
-    formula = LOSS_FORMULAS[trace.loss_name][1 if latex else 0]
-    if trace.l2:
-        formula += (
-            r" + \frac{\lambda}{2m}\sum_l \lVert \mathbf{W}^{[l]} \rVert^2"
-            if latex
-            else " + λ/(2m) Σ_l ‖W^[l]‖²"
-        )
-    out.heading("loss", 2)
-    out.scalar(
-        "J" if trace.l2 else "L",
-        formula.split(" = ", 1)[1] if not latex else formula.split("=", 1)[1],
-        step.loss,
-    )
-    out.heading("backpropagation (BP steps 2–4)", 2)
-    dot = r" \odot " if latex else " ⊙ "
-    minus = "-" if latex else "−"
-    for entry in step.backward:
-        l = entry["layer"]
-        f = trace.activations[l - 1]
-        delta, Z = out.symbol("delta", l), out.symbol("Z", l)
-        fprime = (rf"\mathrm{{{f}}}'" if latex else f"{f}'") + f"({Z})"
-        if l == L:
-            if trace.fused:
-                formula, note = (
-                    f"{out.symbol('A', L)} {minus} Y",
-                    f"{f} output with {LOSS_NAMES[trace.loss_name]}: f'(Z) cancels",
-                )
-            else:
-                dLdA = (
-                    r"\frac{\partial L}{\partial \mathbf{A}^{[" + str(L) + "]}}"
-                    if latex
-                    else f"∂L/∂A^[{L}]"
-                )
-                formula, note = f"{dLdA}{dot}{fprime}", "document 003, BP step 2, case 1"
+    def preamble(self) -> None:
+        trace, w = self.trace, self.w
+        m = len(trace.X[0])
+        w.title(trace.name or "glassnet trace")
+        if trace.description:
+            w.paragraph(trace.description)
+        network = describe_network(trace.layers, trace.loss.description, trace.l2, trace.l1)
+        w.paragraph(f"{network}; {trace.rule_description}; m = {m} sample{'s' * (m != 1)}")
+        w.heading("initial parameters", 2)
+        for info, entry in zip(self._with_params(), trace.initial, strict=True):
+            for name in info.params:
+                w.equation(self.sym(info, name), "", entry[name])
+        note = "inputs, one column per sample"
+        if len(trace.input_shape) > 1:
+            grid = "×".join(map(str, trace.input_shape))
+            note += f"; each sample's {grid} values in one column, row by row"
+        w.equation(w.sym("A^[0]"), w.sym("X"), trace.X, note)
+        w.equation(w.sym("Y"), "", trace.Y, "targets")
+
+    def step(self, step: TraceStep) -> None:
+        w, layers = self.w, self.trace.layers
+        w.heading(f"step {step.step}", 1)
+        w.heading("forward propagation (BP step 1)", 2)
+        for info, entry in zip(layers, step.forward, strict=True):
+            for key in info.forward_keys:
+                if key in entry:
+                    self.forward(info, key, entry)
+        w.heading("loss", 2)
+        self.loss(step)
+        w.heading("backpropagation (BP steps 2–4)", 2)
+        backward = [info for info in reversed(layers) if info.backward_keys]
+        for info, entry in zip(backward, step.backward, strict=True):
+            for key in info.backward_keys:
+                if key in entry:
+                    self.backward(info, key, entry)
+        w.heading(f"update ({self.trace.rule_description})", 2)
+        self.update(step)
+
+    def _with_params(self) -> list[LayerInfo]:
+        return [info for info in self.trace.layers if info.params]
+
+    # -- forward propagation ----------------------------------------------------------
+
+    def forward(self, info: LayerInfo, key: str, entry: dict[str, Any]) -> None:
+        w, matrix = self.w, entry[key]
+        s = partial(self.sym, info)
+        before = w.sym(info.input_symbol)
+        if key == "Z" and {"W", "b"} <= set(info.params):
+            w.equation(s("Z"), f"{s('W')} {before} + {s('b')}", matrix)
+        elif key == "Z_hat":
+            normal = w.frac(f"{s('Z')} {w.minus} {self._mu()}", w.sqrt(self._variance()))
+            w.equation(s(key), normal, matrix, "μ and σ² of each unit over the batch")
+        elif key == "BN":
+            w.equation(s(key), f"{s('gamma')}{w.odot}{s('Z_hat')} + {s('beta')}", matrix)
+        elif key == "A" and info.activation is not None:
+            inner = s("BN") if "BN" in info.forward_keys else s("Z")
+            w.equation(s(key), w.func(info.activation, inner), matrix)
+        elif key == "mask":
+            rate = info.config.get("rate")
+            note = "1 = kept, 0 = dropped" + (f"; p = {rate:g}" if rate is not None else "")
+            w.equation(s(key), "", matrix, note)
+        elif key == "A" and "mask" in entry:
+            scale = f" / (1 {w.minus} p)"
+            w.equation(s(key), f"{before}{w.odot}{s('mask')}{scale}", matrix)
         else:
-            W_next = out.symbol("W", l + 1) + (r"^{\top}" if latex else "ᵀ")
-            formula, note = f"({W_next} {out.symbol('delta', l + 1)}){dot}{fprime}", ""
-        out.equation(delta, formula, entry["delta"], note)
-        A_prev_T = out.symbol("A", l - 1) + (r"^{\top}" if latex else "ᵀ")
-        mean = r"\frac{1}{m}" if latex else "(1/m)"
-        reg = (
-            (rf" + \frac{{\lambda}}{{m}} {out.symbol('W', l)}" if latex else f" + (λ/m) W^[{l}]")
-            if trace.l2
-            else ""
+            note = ""
+            if key == "A" and info.input_shape != info.output_shape:
+                grid = "×".join(map(str, info.input_shape))
+                note = f"each sample's {grid} values as one column of {info.output_shape[0]}"
+            w.equation(s(key), "", matrix, note)
+
+    def _mu(self) -> str:
+        return self.w.pick("μ", r"\mu")
+
+    def _variance(self) -> str:
+        return self.w.pick("σ² + ε", r"\sigma^{2} + \epsilon")
+
+    # -- the loss ---------------------------------------------------------------------
+
+    def loss(self, step: TraceStep) -> None:
+        trace, w = self.trace, self.w
+        formula = w.pick(*trace.loss.formula)
+        if not step.loss_terms:
+            w.scalar("L", formula, step.loss)
+            return
+        w.scalar("L", formula, step.loss_terms["data"])
+        names = sorted({name for info in trace.layers for name in info.regularized})
+        terms = ["L"]
+        for key, on in (("l2", trace.l2), ("l1", trace.l1)):
+            if on:
+                term = " + ".join(self._penalty(key, name) for name in names)
+                w.scalar(term, "", step.loss_terms[key])
+                terms.append(term)
+        w.scalar("J", " + ".join(terms), step.loss)
+
+    def _penalty(self, key: str, name: str) -> str:
+        symbol = self.w.sym(f"{name}^[l]")
+        if key == "l2":
+            return self.w.pick(
+                f"λ/(2m) Σ_l ‖{symbol}‖²", rf"\frac{{\lambda}}{{2m}} \sum_l \|{symbol}\|^{{2}}"
+            )
+        return self.w.pick(
+            f"(λ₁/m) Σ_l Σ|{symbol}|", rf"\frac{{\lambda_1}}{{m}} \sum_l \sum |{symbol}|"
         )
-        out.equation(out.symbol("dW", l), f"{mean} {delta} {A_prev_T}{reg}", entry["dW"])
-        total = r"\sum_{\text{samples}}" if latex else "Σ_samples"
-        out.equation(out.symbol("db", l), f"{mean} {total} {delta}", entry["db"])
-    rule = _rule(trace)
-    out.heading(f"update ({rule})", 2)
-    plain = trace.optimizer.get("name") == "sgd" and not trace.optimizer.get("momentum")
-    alpha = r"\alpha" if latex else "α"
-    minus = "-" if latex else "−"
-    for p in step.params:
-        l = p["layer"]
-        for name, grad in (("W", "dW"), ("b", "db")):
-            symbol = out.symbol(name, l)
-            formula = f"{symbol} {minus} {alpha} {out.symbol(grad, l)}" if plain else ""
-            out.equation(symbol, formula, p[name], relation="←")
+
+    # -- backpropagation --------------------------------------------------------------
+
+    def backward(self, info: LayerInfo, key: str, entry: dict[str, Any]) -> None:
+        if key == "delta":
+            self.delta(info, entry)
+        elif key.startswith("d") and key[1:] in info.params:
+            self.gradient(info, key[1:], entry)
+        else:
+            self.w.equation(self.sym(info, key), "", entry[key])
+
+    def delta(self, info: LayerInfo, entry: dict[str, Any]) -> None:
+        trace, w = self.trace, self.w
+        s = partial(self.sym, info)
+        f = info.activation or "f"
+        if info.index == len(trace.layers) - 1:  # BP step 2: the output layer
+            if trace.fused:
+                formula = f"{s('A')} {w.minus} {w.sym('Y')}"
+                note = f"{f} output with {trace.loss.description}: f'(Z) cancels"
+            else:
+                dA = w.sym(f"∂L/∂{info.symbol('A')}")
+                formula = f"{dA}{w.odot}{w.func(f, s('Z'), prime=True)}"
+                note = f"∂L/∂ŷ = {trace.loss.gradient_formula[0]}, per sample"
+            w.equation(s("delta"), formula, entry["delta"], note)
+            return
+        incoming = self._incoming(info)
+        if "BN" not in info.forward_keys:  # BP step 3
+            w.equation(
+                s("delta"), f"{incoming}{w.odot}{w.func(f, s('Z'), prime=True)}", entry["delta"]
+            )
+            return
+        # Batch norm: first the gradient at BN(Z), then back through the normalization.
+        G, Zh = self._G(info), s("Z_hat")
+        at_bn = f"{incoming}{w.odot}{w.func(f, s('BN'), prime=True)}"
+        w.equation(G, at_bn, None, "the gradient at BN(Z), per sample")
+        mean = partial(w.func, "mean")
+        scale = w.frac(s("gamma"), w.sqrt(self._variance()))
+        inner = f"{G} {w.minus} {mean(G)} {w.minus} {Zh}{w.odot}{mean(G + w.odot + Zh)}"
+        w.equation(s("delta"), f"{scale}{w.odot}({inner})", entry["delta"], "means over the batch")
+
+    def _G(self, info: LayerInfo) -> str:
+        return self.w.sym(f"G^[{info.l}]")
+
+    def _incoming(self, info: LayerInfo) -> str:
+        """``∂L/∂A^[l]`` per sample as the layers above form it: ``(W^[l+1]ᵀ δ^[l+1])``,
+        through any dropout masks in between."""
+        w, layers = self.w, self.trace.layers
+        above = next((u for u in layers[info.index + 1 :] if u.params), None)
+        if above is None or "W" not in above.params or "delta" not in above.backward_keys:
+            return w.sym(f"∂L/∂{info.symbol('A')}")
+        text = f"({w.transpose(self.sym(above, 'W'))} {self.sym(above, 'delta')})"
+        for between in layers[info.index + 1 : above.index]:
+            if "mask" in between.forward_keys:
+                text += f"{w.odot}{self.sym(between, 'mask')} / (1 {w.minus} p)"
+        return text
+
+    def gradient(self, info: LayerInfo, name: str, entry: dict[str, Any]) -> None:
+        """BP step 4: ``∂J/∂θ`` of one parameter, with its L2 and L1 parts."""
+        w = self.w
+        s = partial(self.sym, info)
+        formula = ""
+        if "delta" in entry and name == "W":
+            formula = f"{w.mean} {s('delta')} {w.transpose(w.sym(info.input_symbol))}"
+        elif "delta" in entry and name == "b":
+            formula = f"{w.mean} {w.total} {s('delta')}"
+        elif "BN" in info.forward_keys and name in ("gamma", "beta"):
+            G = self._G(info)
+            product = f"{G}{w.odot}{s('Z_hat')}" if name == "gamma" else G
+            formula = f"{w.mean} {w.total} {product}"
+        parts = []
+        if f"d{name}_l2" in entry:
+            l2 = w.pick(f"(λ/m) {s(name)}", rf"\frac{{\lambda}}{{m}} {s(name)}")
+            parts.append((l2, entry[f"d{name}_l2"]))
+        if f"d{name}_l1" in entry:
+            sign = w.pick(
+                f"(λ₁/m) sign({s(name)})",
+                rf"\frac{{\lambda_1}}{{m}} \operatorname{{sign}}({s(name)})",
+            )
+            parts.append((sign, entry[f"d{name}_l1"]))
+        formula = " + ".join([formula, *(term for term, _ in parts)]) if formula else formula
+        w.equation(s(f"d{name}"), formula, entry[f"d{name}"])
+        for term, matrix in parts:
+            w.equation(term, "", matrix)
+
+    # -- the update -------------------------------------------------------------------
+
+    def update(self, step: TraceStep) -> None:
+        """The optimizer's rule, line by line, with the numbers of each parameter."""
+        w, rule = self.w, self.trace.rule
+        for line in rule:
+            if line.key in step.update:  # the rule's scalars: Adam's t and 1 − βᵗ
+                w.scalar(w.pick(line.text, line.latex), "", step.update[line.key])
+        lines = [line for line in rule if line.key not in step.update]
+        for info, entry in zip(self._with_params(), step.params, strict=True):
+            for name in info.params:
+                theta, g = self.sym(info, name), self.sym(info, f"d{name}")
+                quantities = entry.get("update", {}).get(name, {})
+                if len(lines) > 2:
+                    w.group(theta)
+                for line in lines:
+                    matrix = entry[name] if line.key == "theta" else quantities.get(line.key)
+                    if matrix is not None:
+                        text = Template(w.pick(line.text, line.latex)).substitute(theta=theta, g=g)
+                        w.equation(text, "", matrix)

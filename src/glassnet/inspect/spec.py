@@ -9,9 +9,17 @@ the way a textbook writes an example (JSON or TOML).
      "loss": "bce", "learning_rate": 0.1, "X": [[0.5, 1.0]], "Y": [[1.0]]}
 
 ``W`` of layer ``l`` is ``n_l × n_{l−1}`` as in the documents; ``X`` and ``Y`` list samples
-as rows. Optional keys: ``l2`` (λ of document 001), ``optimizer`` (a name or a table with
-``name`` and its settings; default plain gradient descent with ``learning_rate``),
-``dtype`` (default float64), ``steps``, and ``name`` / ``description`` / ``source``.
+as rows (a sample of ``X`` may be a grid, for a network that starts with a flatten layer).
+Optional keys: ``l2`` (λ of document 001), ``l1`` (λ₁), ``optimizer`` (a name or a table
+with ``name`` and its settings; default plain gradient descent with ``learning_rate``),
+``dtype`` (default float64), ``steps``, ``seed`` (for dropout masks, default 0), and
+``name`` / ``description`` / ``source``.
+
+A layer is dense unless its ``type`` names another kind; a dense layer may add
+``"batch_norm": true`` or a table with ``gamma``, ``beta``, ``momentum`` and ``epsilon``.
+Any other kind takes the keys of its ``config()``: ``{"type": "dropout", "rate": 0.5}``,
+``{"type": "flatten", "input_shape": [2, 3]}``; a size it does not name is the output of
+the layer below.
 """
 
 from __future__ import annotations
@@ -27,10 +35,11 @@ import numpy as np
 
 from ..activations import get_activation
 from ..backend import Array, resolve_dtype
-from ..layers import Dense
+from ..layers import BatchNorm, Dense, Layer, layer_from_config
 from ..losses import get_loss
 from ..network import Network
 from ..optimizers import SGD, Optimizer, get_optimizer
+from .trace import describe_network, layer_infos
 
 if TYPE_CHECKING:
     from .trace import Trace
@@ -42,6 +51,8 @@ KNOWN_KEYS = {
     "X",
     "Y",
     "l2",
+    "l1",
+    "seed",
     "optimizer",
     "dtype",
     "steps",
@@ -49,7 +60,8 @@ KNOWN_KEYS = {
     "description",
     "source",
 }
-LAYER_KEYS = {"activation", "W", "b"}
+LAYER_KEYS = {"type", "activation", "W", "b", "batch_norm"}
+"""The keys of a dense layer; other kinds take the keys of their ``config()``."""
 
 
 class SpecError(ValueError):
@@ -118,23 +130,39 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
     layers_raw = raw["layers"]
     if not isinstance(layers_raw, list) or not layers_raw:
         raise SpecError(f"{where}: 'layers' must be a non-empty list of layers")
-    layers = [_layer(where, index, spec, dtype) for index, spec in enumerate(layers_raw, start=1)]
-    for lower, upper, index in zip(layers, layers[1:], range(2, len(layers) + 1), strict=False):
-        if upper.n_in != lower.n_out:
+    rng = np.random.default_rng(int(_number(where, raw, "seed", 0)))
+    layers: list[Layer] = []
+    for index, spec in enumerate(layers_raw, start=1):
+        below = layers[-1] if layers else None
+        l = sum(1 for lower in layers if lower.params) + 1  # the documents' number of W
+        layer = _layer(f"{where}: layer {index}", l, spec, dtype, below, rng)
+        if "W" in layer.params and below is not None and layer.n_in != below.n_out:
             raise SpecError(
-                f"{where}: layer {index}: W is {upper.n_out} × {upper.n_in}, but layer {index - 1} "
-                f"has {lower.n_out} unit(s), so W^[{index}] must be {upper.n_out} × {lower.n_out}"
+                f"{where}: layer {index}: W is {layer.n_out} × {layer.n_in}, but layer {index - 1} "
+                f"has {below.n_out} unit(s), so W^[{l}] must be {layer.n_out} × {below.n_out}"
             )
+        layers.append(layer)
     try:
         loss = get_loss(raw["loss"])
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{where}: loss: {exc}") from None
-    network = Network(layers, loss, l2=_number(where, raw, "l2", 0.0))
+    try:
+        network = Network(
+            layers, loss, l2=_number(where, raw, "l2", 0.0), l1=_number(where, raw, "l1", 0.0)
+        )
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{where}: {exc}") from None
     X = _matrix(where, raw["X"], "X", dtype)
-    if X.shape[1] != network.n_features:
+    if X.shape[1:] != network.input_shape:
+        first = layers[0]
+        if "W" in first.params and X.ndim == 2:
+            raise SpecError(
+                f"{where}: X has {X.shape[1]} column(s), but layer 1's W is "
+                f"{first.n_out} × {first.n_in}: each row of X needs {first.n_in} value(s)"
+            )
         raise SpecError(
-            f"{where}: X has {X.shape[1]} column(s), but layer 1's W is "
-            f"{layers[0].n_out} × {layers[0].n_in}: each row of X needs {layers[0].n_in} value(s)"
+            f"{where}: each sample of X has shape {X.shape[1:]}, but the first layer "
+            f"({first.kind}) takes samples of shape {network.input_shape}"
         )
     Y = _matrix(where, raw["Y"], "Y", dtype)
     if Y.shape[0] != X.shape[0]:
@@ -161,13 +189,26 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
     )
 
 
-def _layer(where: str, index: int, spec: Any, dtype: np.dtype[Any]) -> Dense:
-    here = f"{where}: layer {index}"
+def _layer(
+    here: str,
+    l: int,
+    spec: Any,
+    dtype: np.dtype[Any],
+    below: Layer | None,
+    rng: np.random.Generator,
+) -> Layer:
+    """Layer ``l`` of the documents (if it has parameters) from its table in the spec."""
     if not isinstance(spec, dict):
         raise SpecError(f"{here}: a layer is a table with activation, W and b")
+    kind = spec.get("type", "dense")
+    if kind != Dense.kind:
+        return _other_layer(here, kind, spec, dtype, below, rng)
     unknown = sorted(set(spec) - LAYER_KEYS)
     if unknown:
-        raise SpecError(f"{here}: unknown key(s) {unknown}; a layer has activation, W and b")
+        raise SpecError(
+            f"{here}: unknown key(s) {unknown}; a layer has activation, W and b "
+            "(and optionally batch_norm)"
+        )
     if "W" not in spec:
         raise SpecError(f"{here}: missing key 'W' (the n_l × n_(l-1) weight matrix)")
     W = _matrix(here, spec["W"], "W", dtype)
@@ -181,10 +222,56 @@ def _layer(where: str, index: int, spec: Any, dtype: np.dtype[Any]) -> Dense:
         if b_array.reshape(-1).shape != (W.shape[0],) or b_array.ndim > 2:
             raise SpecError(
                 f"{here}: b has shape {b_array.shape}, but W has {W.shape[0]} row(s): "
-                f"b^[{index}] needs {W.shape[0]} value(s)"
+                f"b^[{l}] needs {W.shape[0]} value(s)"
             )
         b = b_array.reshape(-1)
-    return Dense(W.shape[1], W.shape[0], activation, W=W, b=b, dtype=dtype)
+    try:
+        norm = _batch_norm(spec.get("batch_norm", False), W.shape[0], dtype)
+        return Dense(W.shape[1], W.shape[0], activation, W=W, b=b, batch_norm=norm, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{here}: {exc}") from None
+
+
+def _batch_norm(value: Any, n: int, dtype: np.dtype[Any]) -> bool | BatchNorm:
+    """``batch_norm`` of a dense layer: ``true``/``false`` or a table of its settings."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"batch_norm must be true, false or a table, got {value!r}")
+    unknown = sorted(set(value) - {"gamma", "beta", "momentum", "epsilon"})
+    if unknown:
+        raise ValueError(
+            f"batch_norm: unknown key(s) {unknown}; it takes gamma, beta, momentum, epsilon"
+        )
+    return BatchNorm(n, **value, dtype=dtype)
+
+
+def _other_layer(
+    here: str,
+    kind: Any,
+    spec: dict[str, Any],
+    dtype: np.dtype[Any],
+    below: Layer | None,
+    rng: np.random.Generator,
+) -> Layer:
+    """A layer of another kind from the keys of its ``config()``; the sizes it does not
+    name are the output of the layer below."""
+    config = dict(spec, type=kind)
+    if below is not None:
+        shape = below.output_shape
+        config.setdefault("n", shape[0] if len(shape) == 1 else list(shape))
+        config.setdefault("input_shape", list(shape))
+    try:
+        layer = layer_from_config(config, {}, dtype, rng)
+    except KeyError as exc:
+        raise SpecError(f"{here}: a {kind} layer needs the key {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{here}: {exc}") from None
+    unknown = sorted(set(spec) - set(layer.config()))
+    if unknown:
+        known = ", ".join(sorted(set(layer.config()) - {"type"}))
+        raise SpecError(f"{here}: unknown key(s) {unknown}; a {kind} layer takes {known}")
+    return layer
 
 
 def _matrix(where: str, value: Any, key: str, dtype: np.dtype[Any]) -> Array:
@@ -196,7 +283,8 @@ def _matrix(where: str, value: Any, key: str, dtype: np.dtype[Any]) -> Array:
         ) from None
     if array.ndim == 1:
         array = array.reshape(1, -1) if key in ("X", "Y") else array.reshape(-1, 1)
-    if array.ndim != 2 or array.size == 0:
+    grid = key == "X" and array.ndim > 2  # samples that are grids, for a flatten layer
+    if (array.ndim != 2 and not grid) or array.size == 0:
         raise SpecError(f"{where}: {key} must be a non-empty matrix, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise SpecError(f"{where}: {key} contains NaN or inf")
@@ -245,11 +333,25 @@ def _examples() -> dict[str, Any]:
 
 
 def list_examples() -> dict[str, str]:
-    """``{name: description}`` of the specs shipped with glassnet."""
-    return {
-        name: json.loads(item.read_text("utf-8")).get("description", "")
-        for name, item in sorted(_examples().items())
-    }
+    """``{name: description}`` of the specs shipped with glassnet: what each network and
+    rule is (read from the spec itself), then what the example shows."""
+    examples = {}
+    for name, item in sorted(_examples().items()):
+        spec = parse_spec(json.loads(item.read_text("utf-8")), source=f"example {name}")
+        examples[name] = f"{summary(spec)}. {spec.description}".strip()
+    return examples
+
+
+def summary(spec: TraceSpec) -> str:
+    """``"a 2-2-2-1 network (relu, relu, sigmoid) with binary cross-entropy; 1 step of
+    gradient descent α = 0.1 on 1 sample"``."""
+    network, m = spec.network, spec.X.shape[0]
+    steps = f"{spec.steps} step{'s' if spec.steps != 1 else ''}"
+    samples = "1 sample" if m == 1 else f"{m} samples in one batch"
+    described = describe_network(
+        layer_infos(network), network.loss.description, network.l2, network.l1
+    )
+    return f"{described}; {steps} of {spec.optimizer.describe()} on {samples}"
 
 
 def load_example(name: str) -> TraceSpec:
