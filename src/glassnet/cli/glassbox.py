@@ -7,13 +7,10 @@ import json
 import sys
 from typing import Any
 
-import numpy as np
-
 from ..inspect import gradient_check, list_examples, load_example, load_spec, render
 from ..inspect.spec import TraceSpec
 from ..io import atomic_write_text
-from ..model import Model
-from .use import _inputs
+from ..tabular import Model
 
 
 def _spec(args: argparse.Namespace) -> TraceSpec:
@@ -56,14 +53,9 @@ def gradcheck_command(args: argparse.Namespace, say: Any) -> int:
             raise ValueError(
                 "checking a model file needs --data, a CSV with its columns and target"
             )
-        model, _ = Model.load(args.spec)
-        inputs, truth = _inputs(model, args.data, ",")
-        if truth is None:
-            raise ValueError(f"{args.data} has no target column {model.target!r}")
-        rows = np.arange(min(args.rows, len(truth)))
-        X = model.features(inputs[rows] if isinstance(inputs, np.ndarray) else inputs.take(rows))
-        y = model.encode_target(truth[rows])
-        network, what = model.network, f"{args.spec} on {rows.size} rows of {args.data}"
+        model = Model.load(args.spec)
+        X, y = model.examples(args.data, rows=args.rows, delimiter=",")
+        network, what = model.network, f"{args.spec} on {len(y)} rows of {args.data}"
     else:
         spec = _spec(args)
         network, X, y, what = spec.network, spec.X, spec.Y, spec.name or args.spec
@@ -78,15 +70,8 @@ def gradcheck_command(args: argparse.Namespace, say: Any) -> int:
 def diagnose_command(args: argparse.Namespace, say: Any) -> int:
     from ..inspect.diagnose import diagnose
 
-    model, _ = Model.load(args.model)
-    inputs, truth = _inputs(model, args.data, ",")
-    if truth is None:
-        raise ValueError(
-            f"{args.data} has no target column {model.target!r}: diagnosis needs targets"
-        )
-    keep = np.flatnonzero([v is not None and v == v for v in truth])[: args.rows]
-    X = model.features(inputs[keep] if isinstance(inputs, np.ndarray) else inputs.take(keep))
-    y = model.encode_target(truth[keep])
+    model = Model.load(args.model)
+    X, y = model.examples(args.data, rows=args.rows, delimiter=",")
     result = diagnose(model.network, X, y, learning_rate=args.lr)
     say(str(result), 0)
     if args.histograms is not None:

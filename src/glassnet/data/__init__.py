@@ -5,6 +5,8 @@
                             :func:`load_mnist_dir`
 ``table``                   CSV files to a :class:`Table` of named columns: :func:`load_csv`
 ``npz``                     NumPy archives, never unpickled: :func:`load_npz`
+``frame``                   pandas DataFrames and in-memory columns to a :class:`Table`:
+                            :func:`table_from_frame` (pandas is optional)
 ``preprocessing``           :class:`StandardScaler`, :class:`MinMaxScaler`,
                             :class:`MedianImputer`, :class:`OneHotEncoder`, :class:`LabelEncoder`
 ``pipeline``                :class:`Preprocessor`: a whole table to one matrix
@@ -20,6 +22,7 @@ Everything fitted has ``to_dict`` / ``from_dict`` of plain JSON data, for model 
 >>> X_train, X_test = pre.transform(train), pre.transform(test)   # (m, 13) float64
 """
 
+from .frame import table_from_frame
 from .idx import load_idx, load_idx_pair, load_mnist_dir
 from .npz import load_npz
 from .pipeline import Preprocessor
@@ -43,5 +46,6 @@ __all__ = [
     "load_mnist_dir",
     "load_npz",
     "split_indices",
+    "table_from_frame",
     "train_test_split",
 ]

@@ -90,7 +90,19 @@ class Table:
         if len(set(lengths.values())) > 1:
             raise ValueError(f"{source}: columns differ in length: {lengths}")
         parsed = {name: _column_from_values(values) for name, values in columns.items()}
-        features = tuple(name for name in columns if name != target)
+        return cls.from_parsed(parsed, target, source=source)
+
+    @classmethod
+    def from_parsed(
+        cls,
+        parsed: Mapping[str, tuple[ColumnKind, Array]],
+        target: str | None = None,
+        *,
+        source: str = "table",
+    ) -> Table:
+        """A table from columns already read as ``{name: (kind, values)}``, in order; the
+        one named ``target`` (if any) becomes the target."""
+        features = tuple(name for name in parsed if name != target)
         return cls(
             feature_names=features,
             kinds={name: parsed[name][0] for name in features},

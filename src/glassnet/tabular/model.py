@@ -1,0 +1,366 @@
+"""A model for tables: the preprocessing, the network, the class labels and the target
+scale, trained, saved and used together (what ``glassnet train`` writes and ``glassnet
+predict`` reads)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..backend import Array
+from ..data import Preprocessor
+from ..data.frame import as_text
+from ..io import load_model, save_model
+from ..io.model_file import SavedModel
+from ..losses import TASKS, Task, loss_for_task
+from ..network import Network
+from ..training import Callback, History, Snapshot
+from ..training.checkpoint import network_at
+from ..training.options import make_callbacks, make_optimizer
+from .inputs import Rows, read_rows
+from .prepare import Prepared, build_network, default_metrics, prepare, training_settings
+from .scores import Evaluation, classification_scores, regression_scores
+
+
+@dataclass
+class Model:
+    """A network with the preprocessing of its inputs and the meaning of its outputs.
+
+    >>> model = Model.fit(frame, "species", epochs=30, seed=0)   # or Model.fit(X, y)
+    >>> model.predict(new_frame)          # labels as the training data wrote them
+    >>> model.evaluate(test_frame)        # {"accuracy": …, "f1_macro": …, "log_loss": …}
+    >>> model.save("species.glassnet")    # the file glassnet predict reads
+    """
+
+    network: Network
+    task: Task
+    preprocessor: Preprocessor | None = None
+    """Turns a :class:`~glassnet.data.Table` into the network's input; ``None`` when the
+    model takes numeric arrays directly."""
+    classes: list[Any] | None = None
+    """The label of each class index, for classification."""
+    target: str | None = None
+    target_scale: tuple[float, float] | None = None
+    """``(mean, std)``: regression targets are learned standardized and scaled back."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    history: History | None = field(default=None, compare=False, repr=False)
+    """The loss and metrics per epoch of the last :meth:`train` (not saved)."""
+
+    # -- training -----------------------------------------------------------------------
+
+    @classmethod
+    def fit(
+        cls,
+        data: Any,
+        target: Any = None,
+        *,
+        callbacks: Sequence[Callback] = (),
+        verbose: bool = False,
+        resume: Snapshot | Checkpointed | None = None,
+        **options: Any,
+    ) -> Model:
+        """Train a model on a table: :func:`prepare`, :meth:`build`, then :meth:`train`.
+
+        ``data``: a CSV file's path, a pandas DataFrame, a :class:`~glassnet.data.Table`,
+        a dict of columns, or a 2-D array ``X`` ``(m, n)``. ``target``: the target column's
+        name (default: the last column), or the targets ``y`` ``(m,)`` when ``data`` holds
+        only features. ``options``: the training options of ``glassnet train``, by their
+        Python names (``epochs=30``, ``layers=[64, 32]``, ``lr=1e-3``, ``validation_split=
+        0.2``, ``seed=0``, …; see :data:`glassnet.training.options.TRAIN_OPTIONS`), with
+        the same defaults. Rows without a target are dropped with a warning that says how
+        many. ``callbacks`` run after those the options make (schedule, early stopping);
+        ``verbose`` prints a line per epoch; ``resume`` continues from a checkpoint.
+        """
+        chosen = training_settings(options, target=target if isinstance(target, str) else None)
+        prepared = prepare(data, target, settings=chosen)
+        if prepared.n_dropped:
+            warnings.warn(
+                f"{prepared.n_dropped} row(s) without a target were dropped", stacklevel=2
+            )
+        model = cls.build(prepared, chosen)
+        model.train(prepared, callbacks=callbacks, verbose=verbose, resume=resume)
+        return model
+
+    @classmethod
+    def build(cls, data: Prepared, settings: dict[str, Any] | None = None) -> Model:
+        """An untrained model for ``data``: the network the options ask for, with the data's
+        preprocessing, classes and target scale; the options (and the data file) are kept
+        in ``metadata``, so that a checkpoint can be resumed."""
+        chosen = training_settings(settings)
+        metadata: dict[str, Any] = {"settings": chosen}
+        if not data.in_memory:
+            metadata["data"] = data.data_file
+        network = build_network(data, chosen)
+        return cls(
+            network,
+            data.task,
+            data.preprocessor,
+            data.classes,
+            data.target,
+            data.target_scale,
+            metadata,
+        )
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The training options this model was built with (every one, checked)."""
+        saved = self.metadata.get("settings")
+        if not isinstance(saved, dict):
+            raise ValueError(
+                "this model has no training options: it was not built by glassnet train or "
+                "Model.fit"
+            )
+        return training_settings(saved)
+
+    def train(
+        self,
+        data: Prepared,
+        *,
+        callbacks: Sequence[Callback] = (),
+        verbose: bool = False,
+        resume: Snapshot | Checkpointed | None = None,
+    ) -> History:
+        """Train the network on ``data`` as :attr:`settings` say, with
+        :func:`glassnet.training.fit`: the options' optimizer, schedule and early stopping,
+        then ``callbacks``. ``resume`` (a checkpoint's snapshot) continues a run exactly."""
+        chosen = self.settings
+        validation = None if data.X_val is None else (data.X_val, data.y_val)
+        self.history = self.network.fit(
+            data.X_train,
+            data.y_train,
+            epochs=chosen["epochs"],
+            batch_size=chosen["batch_size"] or None,
+            optimizer=make_optimizer(chosen["optimizer"], chosen["lr"], chosen["weight_decay"]),
+            validation_data=validation,
+            seed=chosen["seed"],
+            class_weight=chosen["class_weight"],
+            clip_norm=chosen["clip_norm"],
+            clip_value=chosen["clip_value"],
+            metrics=chosen["metrics"] or default_metrics(self.task),
+            callbacks=[*make_callbacks(chosen), *callbacks],
+            verbose=verbose,
+            resume=resume.snapshot if isinstance(resume, Checkpointed) else resume,
+        )
+        return self.history
+
+    def at(self, snapshot: Snapshot) -> Model:
+        """The model as it was at a checkpoint's epoch: a copy with the snapshot's
+        parameters and buffers, not the live ones."""
+        return replace(self, network=network_at(self.network, snapshot), history=None)
+
+    def save_checkpoint(self, folder: str | os.PathLike[str], snapshot: Snapshot) -> Checkpointed:
+        """Write the model at a snapshot's epoch, with the snapshot, to
+        ``folder/epoch-NNNN.glassnet`` (what ``glassnet train --resume`` reads)."""
+        at_epoch = self.at(snapshot)
+        epoch = int(snapshot["epoch"])
+        path = at_epoch.save(Path(folder) / f"epoch-{epoch:04d}.glassnet", training=snapshot)
+        return Checkpointed(at_epoch, snapshot, str(path))
+
+    def validation_predictions(self, data: Prepared) -> tuple[Array, Array] | None:
+        """``(y_true, y_pred)`` of ``data``'s validation rows: class indices, or values in
+        the target's units; ``None`` without validation rows."""
+        if data.X_val is None or data.y_val is None:
+            return None
+        predicted, y_true = self.network.predict(data.X_val), data.y_val
+        if self.target_scale is not None and not self._classifies:
+            mean, std = self.target_scale
+            predicted, y_true = predicted * std + mean, y_true * std + mean
+        return np.asarray(y_true), np.asarray(predicted)
+
+    # -- data in ------------------------------------------------------------------------
+
+    def rows(self, data: Any, delimiter: str | None = None) -> Rows:
+        """``data``'s rows as this model takes them, with the target column if present
+        (see :func:`~glassnet.tabular.read_rows`)."""
+        if delimiter is None:  # the one the model was trained with
+            delimiter = str(self.metadata.get("settings", {}).get("delimiter") or ",")
+        return read_rows(
+            data,
+            preprocessor=self.preprocessor,
+            target=self.target,
+            n_features=self.network.n_features,
+            delimiter=delimiter,
+        )
+
+    def features(self, data: Any) -> Array:
+        """The network's input ``(m, n_0)``: ``data``'s input columns through the
+        preprocessing (``data`` as :meth:`rows` takes it), or, for a model of numbers alone,
+        its array of numbers."""
+        rows = data if isinstance(data, Rows) else self.rows(data)
+        if self.preprocessor is None:
+            return self.network.check_X(rows.features)
+        assert not isinstance(rows.features, np.ndarray)
+        return self.preprocessor.transform(rows.features)
+
+    def encode_target(self, values: Array) -> Array:
+        """Targets ``(m,)`` as the network learns them: class indices, or ``(y − mean) / std``."""
+        if not self._classifies:
+            mean, std = self.target_scale or (0.0, 1.0)
+            return (np.asarray(values, dtype=np.float64) - mean) / std
+        assert self.classes is not None
+        index = {as_text(label): i for i, label in enumerate(self.classes)}
+        codes = []
+        for value in np.asarray(values, dtype=object):
+            if value is None or as_text(value) not in index:
+                raise ValueError(
+                    f"unknown label {value!r}; the model's classes are {list(self.classes)}"
+                )
+            codes.append(index[as_text(value)])
+        return np.array(codes, dtype=np.int64)
+
+    def examples(
+        self, data: Any, rows: int | None = None, delimiter: str | None = None
+    ) -> tuple[Array, Array]:
+        """``(X, Y)`` for the network: the input ``(m, n_0)`` and the encoded targets of the
+        first ``rows`` rows of ``data`` that have a target (for gradient checks, diagnosis)."""
+        labelled = self.rows(data, delimiter).labelled(
+            "(gradient checks and diagnosis need targets)"
+        )
+        if rows is not None:
+            labelled = labelled.take(np.arange(min(rows, len(labelled))))
+        assert labelled.target is not None
+        return self.features(labelled), self.encode_target(labelled.target)
+
+    # -- data out -----------------------------------------------------------------------
+
+    def output(self, data: Any) -> Array:
+        """The network's output ``A^[L]`` for ``data``: one forward pass, which
+        :meth:`proba_from` and :meth:`predictions_from` read without running it again."""
+        return self.network.predict_output(self.features(data))
+
+    def predict_proba(self, data: Any) -> Array:
+        """Class probabilities ``(m, K)`` (for binary: ``[P(class 0), P(class 1)]``)."""
+        return self.proba_from(self.output(data))
+
+    def predict(self, data: Any) -> Array:
+        """Class labels (as the training data named them) or values in the target's units."""
+        return self.predictions_from(self.output(data))
+
+    def proba_from(self, A: Array) -> Array:
+        """Class probabilities from the network's output ``A`` (see :meth:`predict_proba`)."""
+        if not self._classifies:
+            raise ValueError("predict_proba is for classifiers; this model does regression")
+        return np.hstack([1 - A, A]) if self.task == "binary" else A
+
+    def predictions_from(self, A: Array) -> Array:
+        """Labels or target-unit values from the network's output ``A`` (see :meth:`predict`)."""
+        if not self._classifies:
+            mean, std = self.target_scale or (0.0, 1.0)
+            values = A.astype(np.float64) * std + mean
+            return values[:, 0] if values.shape[1] == 1 else values
+        indices = self.network.loss.decide(A)
+        assert self.classes is not None
+        return np.asarray(self.classes, dtype=object)[indices]
+
+    def evaluate(self, data: Any, delimiter: str | None = None) -> dict[str, float]:
+        """The metrics on ``data``'s rows that have a target: ``rmse``, ``mae`` and ``r2``
+        in the target's units, or ``accuracy``, ``f1_macro`` and ``log_loss``."""
+        return self.evaluation(data, delimiter).metrics
+
+    def evaluation(self, data: Any, delimiter: str | None = None) -> Evaluation:
+        """:meth:`evaluate` with what it compared: the truth and the predictions, and for
+        a classifier the per-class report and the confusion matrix."""
+        rows = self.rows(data, delimiter).labelled("to evaluate against")
+        assert rows.target is not None
+        output = self.output(rows)
+        predicted = self.predictions_from(output)
+        if not self._classifies:
+            return regression_scores(rows.target, predicted)
+        assert self.classes is not None
+        return classification_scores(rows.target, predicted, self.proba_from(output), self.classes)
+
+    @property
+    def _classifies(self) -> bool:
+        return loss_for_task(self.task).is_classification
+
+    # -- files --------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], training: Snapshot | None = None) -> Path:
+        """Write the model file (atomically); ``training`` adds a checkpoint's state."""
+        metadata = {
+            **self.metadata,
+            "task": self.task,
+            "target": self.target,
+            "target_scale": None if self.target_scale is None else list(self.target_scale),
+        }
+        return save_model(
+            path,
+            self.network,
+            preprocessor=None if self.preprocessor is None else self.preprocessor.to_dict(),
+            classes=self.classes,
+            metadata=metadata,
+            training=training,
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Model:
+        """The model in a file (see :func:`load_checkpoint` for a checkpoint's state too)."""
+        return cls._from_saved(load_model(path))
+
+    @classmethod
+    def _from_saved(cls, saved: SavedModel) -> Model:
+        metadata = dict(saved.metadata)
+        task = metadata.pop("task", None)
+        if task not in TASKS:
+            task = saved.network.loss.task
+        scale = metadata.pop("target_scale", None)
+        return cls(
+            network=saved.network,
+            task=task,
+            preprocessor=None
+            if saved.preprocessor is None
+            else Preprocessor.from_dict(saved.preprocessor),
+            classes=saved.classes,
+            target=metadata.pop("target", None),
+            target_scale=None if scale is None else (float(scale[0]), float(scale[1])),
+            metadata=metadata,
+        )
+
+
+@dataclass(frozen=True)
+class Checkpointed:
+    """A checkpoint file: the model at its epoch, and the training state to resume from."""
+
+    model: Model
+    snapshot: Snapshot
+    path: str
+
+    @property
+    def epoch(self) -> int:
+        """The last finished epoch."""
+        return int(self.snapshot["epoch"])
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The training options of the run, to resume it with."""
+        if "settings" not in self.model.metadata:
+            raise ValueError(
+                f"{self.path} was not written by glassnet train (it has no settings to "
+                "resume with); resume it from Python with fit(resume=...)"
+            )
+        return self.model.settings
+
+    @property
+    def data(self) -> str | None:
+        """The CSV file the run trained on (``None``: the shipped MNIST sample)."""
+        if "data" not in self.model.metadata:
+            raise ValueError(
+                f"{self.path} was trained on data in memory, which a checkpoint does not "
+                "hold; resume it from Python: Model.fit(data, ..., resume=load_checkpoint(path))"
+            )
+        data = self.model.metadata["data"]
+        return None if data is None else str(data)
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpointed:
+    """A checkpoint file's model and training state; a ValueError for a plain model file."""
+    saved = load_model(path)
+    if saved.training is None:
+        raise ValueError(f"{path} is a model file, not a checkpoint: it has no training state")
+    return Checkpointed(Model._from_saved(saved), saved.training, str(path))
