@@ -304,7 +304,7 @@ def test_a_directory_is_refused_by_name(tmp_path):
         ),
         (
             lambda: [Dense(4, 3, "relu"), Scale(3), Dense(3, 2, "softmax")],
-            r"layer 2 \(Scale\(3\)\) cannot be exported to ONNX: only Dense and Dropout",
+            r"layer 2 \(Scale\(3\)\) cannot be exported to ONNX: only Dense, Dropout and Flatten",
         ),
     ],
     ids=["activation", "layer"],
@@ -356,3 +356,24 @@ def test_without_onnx_the_error_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` raise ImportError
     with pytest.raises(ImportError, match=re.escape('pip install "glassnet[onnx]"')):
         export_onnx(gn.Network.build([4, 2], seed=0), tmp_path / "net.onnx")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_network_of_images_exports_with_its_flatten(tmp_path, dtype) -> None:
+    """A Flatten first layer takes (batch, 3, 4) images in ONNX as in glassnet."""
+    rng = np.random.default_rng(0)
+    net = gn.Network(
+        [
+            gn.Flatten((3, 4)),
+            Dense(12, 5, "tanh", rng=rng, dtype=dtype),
+            Dense(5, 3, "softmax", rng=rng, dtype=dtype),
+        ],
+        "cce",
+    )
+    X = rng.normal(size=(20, 3, 4)).astype(dtype)
+    net.fit(X, rng.integers(0, 3, 20), epochs=2, batch_size=5, seed=0)
+    path = export_onnx(net, tmp_path / "images.onnx")
+    _assert_matches(net, path, X)
+    graph = onnx.load(str(path)).graph
+    dims = [d.dim_param or d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", 3, 4]

@@ -14,6 +14,7 @@ same idea with absolute values, whose gradient is ``(λ₁/m) sign(W)``).
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from itertools import pairwise
@@ -39,12 +40,13 @@ PREDICT_CHUNK = 4096
 
 
 class Network:
-    """A multilayer perceptron trained by backpropagation.
+    """A network of layers trained by backpropagation.
 
     Parameters
     ----------
     layers:
-        The layers, input side first; ``layers[-1]`` must be :class:`Dense`.
+        The layers, input side first; the last computes ``Z`` and ``A = f(Z)`` (a
+        :class:`Dense` layer).
     loss:
         ``'mse'``, ``'bce'`` or ``'cce'`` (or a :class:`Loss`).
     l2:
@@ -66,16 +68,10 @@ class Network:
     ) -> None:
         if not layers:
             raise ValueError("layers must hold at least one layer, got none")
-        if layers[-1].activation is None:
-            raise TypeError(
-                f"the last layer must compute Z and A = f(Z) (a Dense layer), got "
-                f"{type(layers[-1]).__name__}"
-            )
-        if getattr(layers[-1], "norm", None) is not None:
-            raise ValueError(
-                "the output layer cannot have batch norm: the loss and its fused delta are "
-                "defined on its Z; normalize hidden layers only"
-            )
+        problem = layers[-1].output_problem()
+        if problem is not None:
+            raise ValueError(problem)
+        assert layers[-1].activation is not None
         if layers[-1].activation.name == "softmax" and layers[-1].n_out < 2:
             raise ValueError(
                 "a softmax output needs at least 2 units (with 1 it is always 1 and learns "
@@ -87,7 +83,8 @@ class Network:
         self.l1 = check_non_negative_number("l1", l1)
         for lower, upper in pairwise(self.layers):
             if upper.input_shape != lower.output_shape:
-                shape = f" (W has shape {upper.W.shape})" if isinstance(upper, Dense) else ""
+                W = upper.params.get("W")
+                shape = "" if W is None else f" (W has shape {W.shape})"
                 if len(upper.input_shape) == len(lower.output_shape) == 1:
                     raise ValueError(
                         f"layer sizes do not chain: a layer with {lower.n_out} outputs is "
@@ -286,8 +283,14 @@ class Network:
     def astype(self, dtype: str) -> Network:
         """A copy of this network (parameters and buffers) in ``dtype``."""
         resolved = resolve_dtype(dtype)
+        # Each copy draws from a copy of its layer's generator: the same masks, independently.
         layers = [
-            layer_from_config(layer.config(), {**layer.params, **layer.buffers}, resolved)
+            layer_from_config(
+                layer.config(),
+                {**layer.params, **layer.buffers},
+                resolved,
+                rng=copy.deepcopy(layer.rng),
+            )
             for layer in self.layers
         ]
         return Network(layers, self.loss, l2=self.l2, l1=self.l1)

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..activations import ACTIVATIONS, Activation
-from ..layers import Dense, Dropout
+from ..layers import Dense, Dropout, Flatten
 from ..network import Network
 from .files import atomic_write_bytes
 
@@ -183,10 +183,13 @@ def _build_model(
     for position, layer in enumerate(network.layers, start=1):
         if isinstance(layer, Dropout):
             continue  # the identity at inference
+        if isinstance(layer, Flatten):
+            A = graph.node("Flatten", [A], f"flatten{position}.A", axis=1)
+            continue
         if not isinstance(layer, Dense):
             raise NotImplementedError(
-                f"layer {position} ({layer!r}) cannot be exported to ONNX: only Dense and "
-                "Dropout layers can"
+                f"layer {position} ({layer!r}) cannot be exported to ONNX: only Dense, "
+                "Dropout and Flatten layers can"
             )
         index = dense.index(layer) + 1  # the documents' l, which counts Dense layers
         A = _dense(graph, layer, index, A, output_name if layer is network.output_layer else None)
@@ -215,7 +218,11 @@ def _build_model(
         onnx.helper.make_graph(
             graph.nodes,
             "glassnet",
-            [onnx.helper.make_tensor_value_info(input_name, elem_type, ["batch", sizes[0]])],
+            [
+                onnx.helper.make_tensor_value_info(
+                    input_name, elem_type, ["batch", *network.input_shape]
+                )
+            ],
             [onnx.helper.make_tensor_value_info(output_name, elem_type, ["batch", sizes[-1]])],
             graph.initializers,
         ),

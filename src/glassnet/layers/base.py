@@ -113,6 +113,13 @@ class Layer:
         network calls with the output delta. Only layers with an activation have it."""
         raise TypeError(f"a {self.kind} layer has no Z, so it cannot be the output layer")
 
+    def output_problem(self) -> str | None:
+        """Why this layer cannot be a network's output layer, or ``None`` when it can: the
+        loss and its fused delta need the layer's ``Z`` and ``A = f(Z)``."""
+        if self.activation is None:
+            return f"the last layer must compute Z and A = f(Z) (a Dense layer), not {self.kind}"
+        return None
+
     def forward_record(self) -> dict[str, Array | None]:
         """The arrays of the last forward pass, in the order they were computed."""
         return {}

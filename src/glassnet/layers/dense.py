@@ -152,6 +152,14 @@ class Dense(Layer):
         xp.sum(dZ, axis=0, out=self.db)
         return dZ @ self.W if self.propagate_input_grad else None
 
+    def output_problem(self) -> str | None:
+        if self.norm is not None:
+            return (
+                "the output layer cannot have batch norm: the loss and its fused delta are "
+                "defined on its Z; normalize hidden layers only"
+            )
+        return super().output_problem()
+
     @property
     def min_batch_size(self) -> int:
         return 1 if self.norm is None else 2

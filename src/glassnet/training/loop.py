@@ -137,7 +137,7 @@ def fit(
     bounds = batch_bounds(m, batch, merge_single=has_batch_norm)
     # Mini-batches are gathered into one reused buffer: no copy of the whole dataset per
     # epoch, and no fresh allocation per step.
-    X_batch = xp.empty((max(end - start for start, end in bounds), X.shape[1]), dtype=X.dtype)
+    X_batch = xp.empty((max(end - start for start, end in bounds), *X.shape[1:]), dtype=X.dtype)
     state = TrainingState(
         network,
         optimizer,
