@@ -105,7 +105,7 @@ def save_model(
     }
     spec_bytes = json.dumps(spec, indent=1, default=_json_default).encode("utf-8")
     entries = {SPEC_KEY: np.frombuffer(spec_bytes, dtype=np.uint8), **arrays}
-    entries[CHECKSUM_KEY] = np.frombuffer(_checksum(entries).encode("ascii"), dtype=np.uint8)
+    entries[CHECKSUM_KEY] = np.frombuffer(entries_checksum(entries).encode("ascii"), dtype=np.uint8)
     _write_atomically(path, entries)
     return path
 
@@ -130,7 +130,7 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     if SPEC_KEY not in entries or CHECKSUM_KEY not in entries:
         raise ModelFileError(f"{path} is not a glassnet model file (it has no {SPEC_KEY})")
     stored = entries.pop(CHECKSUM_KEY).tobytes().decode("ascii", errors="replace")
-    if stored != _checksum(entries):
+    if stored != entries_checksum(entries):
         raise ModelFileError(
             f"{path} does not match its checksum: the file was modified or corrupted"
         )
@@ -229,7 +229,9 @@ def _read_entries(path: Path) -> dict[str, np.ndarray]:
         ) from None
 
 
-def _checksum(entries: dict[str, np.ndarray]) -> str:
+def entries_checksum(entries: dict[str, np.ndarray]) -> str:
+    """The SHA-256 a model file stores over its entries (every name, dtype, shape and
+    byte, in name order), so that loading finds any change to them."""
     digest = hashlib.sha256()
     for key in sorted(entries):
         array = np.ascontiguousarray(entries[key])

@@ -115,7 +115,7 @@ def fit(
         if batch_size is None
         else min(check_positive_number("batch_size", batch_size, integer=True), m)
     )
-    weights = _combined_weights(network, Y, sample_weight, class_weight)
+    weights = combined_weights(network, Y, sample_weight, class_weight)
     has_batch_norm = any(layer.min_batch_size > 1 for layer in network.layers)
     if has_batch_norm and batch < 2:
         raise ValueError(
@@ -259,10 +259,11 @@ def _named_scores(
     return scores
 
 
-def _combined_weights(
+def combined_weights(
     network: Trainable, Y: Array, sample_weight: Any, class_weight: str | Mapping[int, float] | None
 ) -> Array | None:
-    """Per-sample weights from ``sample_weight`` times the class weights, or ``None``."""
+    """Per-sample weights ``w_i`` (shape ``(m,)``) from ``sample_weight`` times the class
+    weights (``"balanced"``: ``m / (K · count_k)``, as scikit-learn), or ``None``."""
     m = Y.shape[0]
     weights = (
         None if sample_weight is None else check_sample_weight(sample_weight, m, network.dtype)

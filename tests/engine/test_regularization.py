@@ -88,12 +88,12 @@ def test_gradient_check_each_loss_with_sample_weights(loss, output, targets) -> 
 @pytest.mark.parametrize(("loss", "n_out"), [("cce", 3), ("bce", 1)])
 def test_gradient_check_with_class_weights(loss, n_out) -> None:
     """Class weights become per-sample weights; the weighted cost's gradient is checked."""
-    from glassnet.training.loop import _combined_weights
+    from glassnet.training.loop import combined_weights
 
     rng = np.random.default_rng(5)
     X, y = rng.normal(size=(8, 4)), rng.integers(0, max(n_out, 2), 8)
     net = gn.Network.build([4, 5, n_out], activation="tanh", loss=loss, seed=5, dtype="float64")
-    weights = _combined_weights(net, net.check_y(y, 8), None, {0: 3.0, 1: 0.5})
+    weights = combined_weights(net, net.check_y(y, 8), None, {0: 3.0, 1: 0.5})
     np.testing.assert_array_equal(weights, np.where(y == 0, 3.0, np.where(y == 1, 0.5, 1.0)))
     assert gn.gradient_check(net, X, y, sample_weight=weights).passed
 
@@ -122,12 +122,12 @@ def test_unit_sample_weights_change_nothing_and_zero_weight_drops_a_sample() -> 
 def test_balanced_class_weights_match_scikit_learn() -> None:
     from sklearn.utils.class_weight import compute_class_weight
 
-    from glassnet.training.loop import _combined_weights
+    from glassnet.training.loop import combined_weights
 
     y = np.array([0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 0])
     net = gn.Network.build([2, 3], seed=0)
     expected = compute_class_weight("balanced", classes=np.arange(3), y=y)
-    weights = _combined_weights(net, net.check_y(y, y.size), None, "balanced")
+    weights = combined_weights(net, net.check_y(y, y.size), None, "balanced")
     np.testing.assert_allclose(weights, expected[y], rtol=1e-6)
 
 

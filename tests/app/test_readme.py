@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-HOUSING = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "california-housing"
+README = Path(__file__).resolve().parents[2] / "README.md"
+HOUSING = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "california-housing"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.DOTALL)
 
 
@@ -21,7 +21,7 @@ def test_readme_example_runs(index, monkeypatch) -> None:
     code = BLOCKS[index]
     if "housing.csv" in code:
         if not HOUSING.exists():
-            pytest.skip(f"the example reads housing.csv from {HOUSING}, which is not here")
+            pytest.skip(f"needs the shared datasets beside the repository: {HOUSING} is absent")
         monkeypatch.chdir(HOUSING)
     namespace: dict[str, object] = {}
     exec(compile(code, f"README.md example {index + 1}", "exec"), namespace)

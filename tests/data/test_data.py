@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from glassnet import data as gd
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"  # beside the repository
 MNIST = DATASETS / "mnist"
 FASHION = DATASETS / "fashion-mnist"
 HOUSING = DATASETS / "california-housing" / "housing.csv"
@@ -31,17 +31,20 @@ ADULT_NAMES = [
 ]  # fmt: skip
 
 needs_mnist = pytest.mark.skipif(
-    not (MNIST / "train-images-idx3-ubyte.gz").exists(), reason=f"MNIST not found in {MNIST}"
+    not (MNIST / "train-images-idx3-ubyte.gz").exists(),
+    reason=f"needs the shared datasets beside the repository: no MNIST in {MNIST}",
 )
 needs_fashion = pytest.mark.skipif(
     not (FASHION / "t10k-images-idx3-ubyte.gz").exists(),
-    reason=f"Fashion-MNIST not found in {FASHION}",
+    reason=f"needs the shared datasets beside the repository: no Fashion-MNIST in {FASHION}",
 )
 needs_housing = pytest.mark.skipif(
-    not HOUSING.exists(), reason=f"California Housing not found at {HOUSING}"
+    not HOUSING.exists(),
+    reason=f"needs the shared datasets beside the repository: {HOUSING} is absent",
 )
 needs_adult = pytest.mark.skipif(
-    not (ADULT / "adult.data").exists(), reason=f"Adult not found in {ADULT}"
+    not (ADULT / "adult.data").exists(),
+    reason=f"needs the shared datasets beside the repository: no Adult in {ADULT}",
 )
 
 IDX_CODES = {"uint8": 0x08, "int8": 0x09, "int16": 0x0B, "int32": 0x0C, "float32": 0x0D, "float64": 0x0E}  # fmt: skip

@@ -16,9 +16,12 @@ import pytest
 
 from glassnet.io import load_model
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"  # beside the repository
 HOUSING = DATASETS / "california-housing" / "housing.csv"
-needs_housing = pytest.mark.skipif(not HOUSING.exists(), reason=f"{HOUSING} is not here")
+needs_housing = pytest.mark.skipif(
+    not HOUSING.exists(),
+    reason=f"needs the shared datasets folder beside the repository: {HOUSING} is absent",
+)
 
 
 def glassnet(

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 from matplotlib.text import Text
 from PIL import Image  # Pillow comes with matplotlib
+from test_diagnose import PointwiseConv, conv_network  # a 1×1 convolution, not in glassnet
 
 import glassnet as gn
 from glassnet.inspect.pictures import (
@@ -27,7 +28,6 @@ from glassnet.inspect.pictures import (
     network_caption,
 )
 from glassnet.layers import LAYERS
-from test_diagnose import PointwiseConv, conv_network  # a 1×1 convolution, not in glassnet
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
