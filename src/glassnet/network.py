@@ -24,7 +24,8 @@ import numpy as np
 
 from .activations import get_activation
 from .backend import Array, resolve_dtype, xp
-from .layers import Dense, Dropout, Layer, layer_from_config
+from .layers import Layer, layer_from_config
+from .layers.stacks import dense_from_parameters, dense_stack
 from .losses import Loss, get_loss, pair_output
 from .optimizers import clip_gradients
 from .training import History
@@ -136,34 +137,20 @@ class Network:
 
         >>> net = Network.build([784, 128, 10], seed=0)   # ReLU, softmax, cross-entropy
         """
-        sizes = [int(n) for n in sizes]
-        if len(sizes) < 2:
-            raise ValueError(f"sizes must list at least [n_inputs, n_outputs], got {sizes}")
-        if min(sizes) < 1:
-            raise ValueError(f"every layer size must be ≥ 1, got {sizes}")
         if output_activation is not None:  # "logistic" → "sigmoid", "Softmax" → …
             output_activation = get_activation(output_activation).name
-        output_activation, chosen_loss = pair_output(sizes[-1], output_activation, loss)
+        output_activation, chosen_loss = pair_output(int(sizes[-1]), output_activation, loss)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        resolved = resolve_dtype(dtype)
-        layers: list[Layer] = []
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        for i, (n_in, n_out) in enumerate(pairwise(sizes)):
-            is_output = i == len(sizes) - 2
-            layers.append(
-                Dense(
-                    n_in,
-                    n_out,
-                    output_activation if is_output else activation,
-                    init=init,
-                    batch_norm=batch_norm and not is_output,
-                    rng=rng,
-                    dtype=resolved,
-                )
-            )
-            if dropout and not is_output:
-                layers.append(Dropout(n_out, dropout, rng=rng))
+        layers = dense_stack(
+            sizes,
+            activation,
+            output_activation,
+            init=init,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            rng=rng,
+            dtype=resolve_dtype(dtype),
+        )
         return cls(layers, chosen_loss, l2=l2, l1=l1)
 
     @classmethod
@@ -184,28 +171,7 @@ class Network:
                  {"W": [[0.2]], "b": [0.01], "activation": "sigmoid"}],
                 loss="mse")
         """
-        resolved = resolve_dtype(dtype)
-        built: list[Layer] = []
-        for index, spec in enumerate(layers, start=1):
-            try:
-                W = np.asarray(spec["W"], dtype=float)
-            except KeyError:
-                raise ValueError(f"layer {index}: missing key 'W'") from None
-            if W.ndim != 2:
-                raise ValueError(
-                    f"layer {index}: W must be a matrix n_l × n_(l-1), got shape {W.shape}"
-                )
-            built.append(
-                Dense(
-                    W.shape[1],
-                    W.shape[0],
-                    spec.get("activation", "identity"),
-                    W=W,
-                    b=spec.get("b"),
-                    dtype=resolved,
-                )
-            )
-        return cls(built, loss, l2=l2)
+        return cls(dense_from_parameters(layers, resolve_dtype(dtype)), loss, l2=l2)
 
     # -- structure ----------------------------------------------------------------------
 
@@ -280,20 +246,56 @@ class Network:
     def n_parameters(self) -> int:
         return sum(int(array.size) for _, array in self.parameters())
 
+    def config(self) -> dict[str, Any]:
+        """JSON data that rebuilds this network with :meth:`from_config`, given
+        :meth:`arrays`: each layer's ``config()``, the loss, ``λ``, ``λ₁`` and the dtype."""
+        return {
+            "layers": [layer.config() for layer in self.layers],
+            "loss": self.loss.name,
+            "l2": self.l2,
+            "l1": self.l1,
+            "dtype": self.dtype.name,
+        }
+
+    def arrays(self) -> dict[str, Array]:
+        """Every parameter and buffer as ``{"layers.<position>.<name>": array}``."""
+        return {
+            f"layers.{position}.{name}": array
+            for position, layer in enumerate(self.layers)
+            for name, array in {**layer.params, **layer.buffers}.items()
+        }
+
+    @classmethod
+    def from_config(
+        cls,
+        config: dict[str, Any],
+        arrays: dict[str, Any],
+        rngs: Sequence[np.random.Generator | None] | None = None,
+    ) -> Network:
+        """Rebuild a network from :meth:`config` and :meth:`arrays`, checking that every
+        layer gets exactly the arrays it has, of the shapes it needs (a ValueError names
+        the layer otherwise). ``rngs``: a generator per layer, for those that draw."""
+        layers = []
+        for position, layer_config in enumerate(config["layers"]):
+            where = f"layer {position} ({layer_config.get('type')})"
+            prefix = f"layers.{position}."
+            own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            rng = None if rngs is None else rngs[position]
+            try:  # exact: a missing array would be filled with a default, another model
+                layer = layer_from_config(layer_config, own, config["dtype"], rng, exact=True)
+            except KeyError as exc:
+                raise ValueError(f"{where}: missing array {exc}") from None
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+            layers.append(layer)
+        return cls(layers, config["loss"], l2=config.get("l2", 0.0), l1=config.get("l1", 0.0))
+
     def astype(self, dtype: str) -> Network:
-        """A copy of this network (parameters and buffers) in ``dtype``."""
-        resolved = resolve_dtype(dtype)
-        # Each copy draws from a copy of its layer's generator: the same masks, independently.
-        layers = [
-            layer_from_config(
-                layer.config(),
-                {**layer.params, **layer.buffers},
-                resolved,
-                rng=copy.deepcopy(layer.rng),
-            )
-            for layer in self.layers
-        ]
-        return Network(layers, self.loss, l2=self.l2, l1=self.l1)
+        """A copy of this network (parameters and buffers) in ``dtype``; each layer that
+        draws at random gets a copy of its generator (the same draws, independently)."""
+        config = {**self.config(), "dtype": resolve_dtype(dtype).name}
+        rngs = [copy.deepcopy(layer.rng) for layer in self.layers]
+        return Network.from_config(config, self.arrays(), rngs)
 
     # -- the engine ---------------------------------------------------------------------
 
@@ -331,17 +333,15 @@ class Network:
     def penalty(self, m: int) -> float:
         """The regularization terms ``λ/(2m) Σ‖W‖² + λ₁/m Σ|W|`` for a batch of ``m``."""
         total = 0.0
-        for W in self._regularized():
+        for W, _ in self._regularized():
             if self.l2:
                 total += self.l2 / (2 * m) * float(xp.vdot(W, W))
             if self.l1:
                 total += self.l1 / m * float(xp.abs(W).sum())
         return total
 
-    def _regularized(self) -> list[Array]:
-        return [layer.params[name] for layer in self.layers for name in layer.regularized]
-
-    def _regularized_grads(self) -> list[tuple[Array, Array]]:
+    def _regularized(self) -> list[tuple[Array, Array]]:
+        """``(W, ∂J/∂W)`` of every parameter the L1 and L2 terms apply to."""
         return [
             (layer.params[name], layer.grads[name])
             for layer in self.layers
@@ -372,7 +372,7 @@ class Network:
             if grad is None:  # below the first layer with parameters: nothing left to learn
                 break
             grad = layer.backward(grad)
-        for W, dW in self._regularized_grads():
+        for W, dW in self._regularized():
             if self.l2:
                 dW += (self.l2 / m) * W
             if self.l1:

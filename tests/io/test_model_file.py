@@ -136,7 +136,9 @@ def test_a_newer_format_version_asks_for_an_upgrade(tmp_path, trained) -> None:
         spec["format_version"] = 99
         entries["spec.json"] = np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8)
         entries.pop("checksum")
-        entries["checksum"] = np.frombuffer(model_file.entries_checksum(entries).encode(), dtype=np.uint8)
+        entries["checksum"] = np.frombuffer(
+            model_file.entries_checksum(entries).encode(), dtype=np.uint8
+        )
 
     _rewrite(path, bump)
     with pytest.raises(
@@ -154,7 +156,9 @@ def test_arrays_that_do_not_fit_the_architecture_name_the_layer(tmp_path, traine
     def reshape(entries):
         entries["layers.2.W"] = np.zeros((6, 7), dtype=np.float32)
         entries.pop("checksum")
-        entries["checksum"] = np.frombuffer(model_file.entries_checksum(entries).encode(), dtype=np.uint8)
+        entries["checksum"] = np.frombuffer(
+            model_file.entries_checksum(entries).encode(), dtype=np.uint8
+        )
 
     _rewrite(path, reshape)
     with pytest.raises(
@@ -206,7 +210,9 @@ def test_a_missing_array_is_refused_not_filled_with_defaults(tmp_path, trained) 
     def drop(entries):
         entries.pop("layers.0.running_var")
         entries.pop("checksum")
-        entries["checksum"] = np.frombuffer(model_file.entries_checksum(entries).encode(), dtype=np.uint8)
+        entries["checksum"] = np.frombuffer(
+            model_file.entries_checksum(entries).encode(), dtype=np.uint8
+        )
 
     _rewrite(path, drop)
     with pytest.raises(

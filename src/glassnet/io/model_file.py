@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 
-from ..layers import layer_from_config
 from ..network import Network
 from .files import atomic_savez
 
@@ -74,12 +73,7 @@ def save_model(
     the like); everything else in ``training`` and ``metadata`` must be JSON data.
     """
     path = Path(path)
-    arrays: dict[str, np.ndarray] = {}
-    layers = []
-    for index, layer in enumerate(network.layers):
-        layers.append(layer.config())
-        for name, array in {**layer.params, **layer.buffers}.items():
-            arrays[f"layers.{index}.{name}"] = np.asarray(array)
+    arrays = {key: np.asarray(array) for key, array in network.arrays().items()}
     training_json = None
     if training is not None:
         training_json = {k: v for k, v in training.items() if k != "arrays"}
@@ -88,13 +82,7 @@ def save_model(
     spec = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "network": {
-            "layers": layers,
-            "loss": network.loss.name,
-            "l2": network.l2,
-            "l1": network.l1,
-            "dtype": network.dtype.name,
-        },
+        "network": network.config(),
         "preprocessor": preprocessor,
         "classes": classes,
         "metadata": metadata or {},
@@ -159,33 +147,10 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
 
 
 def _rebuild_network(spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
-    dtype = spec["dtype"]
-    layers = []
-    for index, config in enumerate(spec["layers"]):
-        prefix = f"layers.{index}."
-        own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-        try:
-            layer = layer_from_config(config, own, dtype)
-        except KeyError as exc:
-            raise ModelFileError(
-                f"layer {index} ({config.get('type')}): missing array {exc}"
-            ) from None
-        except ValueError as exc:
-            raise ModelFileError(f"layer {index} ({config.get('type')}): {exc}") from None
-        expected = {**layer.params, **layer.buffers}
-        absent = sorted(set(expected) - set(own))
-        if absent:  # layer_from_config would fill in defaults: a different model
-            raise ModelFileError(f"layer {index} ({config.get('type')}): missing array(s) {absent}")
-        for name, array in own.items():
-            if name not in expected:
-                raise ModelFileError(f"layer {index} ({config.get('type')}) has no array {name!r}")
-            if array.shape != expected[name].shape:
-                raise ModelFileError(
-                    f"layer {index} ({config.get('type')}): {name} has shape {array.shape} "
-                    f"but the layer needs {expected[name].shape}"
-                )
-        layers.append(layer)
-    return Network(layers, spec["loss"], l2=spec.get("l2", 0.0), l1=spec.get("l1", 0.0))
+    try:
+        return Network.from_config(spec, arrays)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(str(exc).strip("'\"")) from None
 
 
 def _check_format(path: Path, spec: Any) -> None:

@@ -26,14 +26,33 @@ def layer_from_config(
     arrays: dict[str, Any],
     dtype: np.dtype[Any] | str,
     rng: np.random.Generator | None = None,
+    *,
+    exact: bool = False,
 ) -> Layer:
-    """Rebuild a layer from its :meth:`Layer.config` and its ``params`` and ``buffers``."""
+    """Rebuild a layer from its :meth:`Layer.config` and its ``params`` and ``buffers``.
+
+    With ``exact`` (a model file), ``arrays`` must hold exactly the layer's arrays, each of
+    the shape it needs: a missing one would otherwise be filled with a default, another
+    model than the one saved.
+    """
     kind = config.get("type")
     if not isinstance(kind, str) or kind not in LAYERS:
         raise ValueError(
             f"unknown layer type {kind!r}; expected one of {', '.join(map(repr, LAYERS))}"
         )
-    return LAYERS[kind].from_config(config, arrays, dtype, rng)
+    layer = LAYERS[kind].from_config(config, arrays, dtype, rng)
+    if exact:
+        expected = {**layer.params, **layer.buffers}
+        if absent := sorted(set(expected) - set(arrays)):
+            raise ValueError(f"missing array(s) {absent}")
+        for name, array in arrays.items():
+            if name not in expected:
+                raise ValueError(f"no array {name!r} belongs to this layer")
+            if array.shape != expected[name].shape:
+                raise ValueError(
+                    f"{name} has shape {array.shape} but the layer needs {expected[name].shape}"
+                )
+    return layer
 
 
 __all__ = ["LAYERS", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "layer_from_config"]
