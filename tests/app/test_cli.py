@@ -343,9 +343,11 @@ def test_a_non_numeric_value_in_a_numeric_column(small_csv, tmp_path) -> None:
         ("--optimizer", "lbfgs", "--optimizer must be one of"),
         ("--activation", "relu6", "--activation must be one of"),
         ("--epochs", "0", "--epochs must be an integer > 0, got 0"),
-        ("--lr", "-1", "learning_rate must be a number > 0"),
+        ("--lr", "-1", "--lr must be a number > 0, got -1.0"),
         ("--layers", "12,x", "--layers must be comma-separated integers"),
-        ("--dropout", "1.5", "--dropout: must be in [0, 1)"),
+        ("--dropout", "1.5", "--dropout must be in [0, 1)"),
+        ("--epochs", "1.5", "--epochs must be an integer, got '1.5'"),
+        ("--layers", "64,,32", "--layers must be comma-separated integers"),
     ],
 )
 def test_an_unknown_or_invalid_option_value(small_csv, tmp_path, flag, value, message) -> None:
@@ -461,3 +463,9 @@ def test_a_csv_of_the_wrong_width_for_a_model_of_arrays(tmp_path) -> None:
     data.write_text("a,b,y\n1,2,0\n3,,1\n")
     line = one_line_error(glassnet("predict", run / "model.glassnet", data))
     assert "three.csv has 3 feature column(s), but the model takes 784 numbers per row" in line
+
+
+def test_gradcheck_without_a_spec_points_to_the_list_of_examples() -> None:
+    line = one_line_error(glassnet("gradcheck"))
+    assert "give a SPEC file or --example NAME (glassnet trace --list shows the examples)" in line
+    assert "glassnet trace --list" in line

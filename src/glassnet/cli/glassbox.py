@@ -17,7 +17,9 @@ def _spec(args: argparse.Namespace) -> TraceSpec:
     if args.example is not None:
         return load_example(args.example)
     if args.spec is None:
-        raise ValueError("give a SPEC file, --example NAME, or --list to see the examples")
+        raise ValueError(
+            "give a SPEC file or --example NAME (glassnet trace --list shows the examples)"
+        )
     return load_spec(args.spec)
 
 

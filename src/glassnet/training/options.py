@@ -33,17 +33,32 @@ from .schedules import (
 from .state import Callback
 
 
-def _sizes(text: str | Sequence[int]) -> list[int]:
-    if not isinstance(text, str):
-        return [int(n) for n in text]
+def _integer(text: str | int) -> int:
+    if isinstance(text, bool) or not isinstance(text, str | int):
+        raise ValueError(f"must be an integer, got {text!r}")
     try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
+        return int(text)
     except ValueError:
-        raise ValueError(
-            f"--layers must be comma-separated integers such as 64,32, got {text!r}"
-        ) from None
-    if any(n < 1 for n in sizes):
-        raise ValueError(f"--layers sizes must be ≥ 1, got {text!r}")
+        raise ValueError(f"must be an integer, got {text!r}") from None
+
+
+def _number(text: str | float) -> float:
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ValueError(f"must be a number, got {text!r}")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"must be a number, got {text!r}") from None
+
+
+def _sizes(text: str | Sequence[int]) -> list[int]:
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    try:
+        sizes = [int(part) for part in parts]
+    except ValueError:
+        raise ValueError(f"must be comma-separated integers such as 64,32, got {text!r}") from None
+    if not sizes or any(n < 1 for n in sizes):
+        raise ValueError(f"sizes must be integers ≥ 1, got {text!r}")
     return sizes
 
 
@@ -54,7 +69,7 @@ def _names(text: str | Sequence[str]) -> list[str]:
 
 
 def _fraction(text: str | float) -> float:
-    value = float(text)
+    value = _number(text)
     if not 0 <= value < 1:
         raise ValueError(f"must be in [0, 1), got {text!r}")
     return value
@@ -140,7 +155,7 @@ class Option:
         try:
             parsed = self.read(value)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{source} --{self.flag}: {exc}") from None
+            raise ValueError(f"{source} --{self.flag} {exc}") from None
         try:
             return self.validate(parsed, f"--{self.flag}")
         except (TypeError, ValueError) as exc:
@@ -167,27 +182,27 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "dropout", _fraction, 0.0, "dropout rate after each hidden layer", check=_check_fraction
     ),
     Option("batch-norm", _flag, False, "batch normalization before each hidden activation"),
-    Option("l1", float, 0.0, "L1 penalty λ₁ (cost + λ₁/m Σ|W|)", check=_non_negative),
-    Option("l2", float, 0.0, "L2 penalty λ (cost + λ/(2m) Σ‖W‖²)", check=_non_negative),
+    Option("l1", _number, 0.0, "L1 penalty λ₁ (cost + λ₁/m Σ|W|)", check=_non_negative),
+    Option("l2", _number, 0.0, "L2 penalty λ (cost + λ/(2m) Σ‖W‖²)", check=_non_negative),
     Option("optimizer", str, "adam", "update rule", OPTIMIZER_NAMES),
     Option(
         "lr",
-        float,
+        _number,
         None,
         "learning rate α (default: 0.001 for Adam/RMSprop, else 0.01)",
-        check=lambda label, value: check_positive_number("learning_rate", value),
+        check=_positive,
     ),
     Option(
         "weight-decay",
-        float,
+        _number,
         None,
         "AdamW's decoupled weight decay (default 0.01)",
         check=_non_negative,
     ),
-    Option("epochs", int, 20, "passes over the training data", check=_positive_int),
+    Option("epochs", _integer, 20, "passes over the training data", check=_positive_int),
     Option(
         "batch-size",
-        int,
+        _integer,
         32,
         "mini-batch size (1: stochastic; 0: the whole set)",
         check=_non_negative_int,
@@ -201,7 +216,7 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "early-stopping",
-        int,
+        _integer,
         0,
         "stop after this many epochs without improvement (0: off)",
         metavar="PATIENCE",
@@ -210,13 +225,15 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("monitor", str, "val_loss", "what early stopping and the plateau schedule watch"),
     Option(
         "min-delta",
-        float,
+        _number,
         0.0,
         "the smallest change that counts as an improvement",
         check=_non_negative,
     ),
-    Option("clip-norm", float, None, "clip the gradients' global L2 norm to this", check=_positive),
-    Option("clip-value", float, None, "clip each gradient entry to ±this", check=_positive),
+    Option(
+        "clip-norm", _number, None, "clip the gradients' global L2 norm to this", check=_positive
+    ),
+    Option("clip-value", _number, None, "clip each gradient entry to ±this", check=_positive),
     Option("class-weight", str, None, "weight classes by inverse frequency", ("balanced",)),
     Option(
         "validation-split",
@@ -243,10 +260,10 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         check=_metric_names,
     ),
     Option("dtype", str, "float32", "floating-point precision", ("float32", "float64")),
-    Option("seed", int, 0, "random seed: the same seed and data give the same model"),
+    Option("seed", _integer, 0, "random seed: the same seed and data give the same model"),
     Option(
         "checkpoint-every",
-        int,
+        _integer,
         0,
         "write a checkpoint every N epochs (0: only on Ctrl-C)",
         metavar="N",
@@ -258,10 +275,10 @@ DEFAULTS: dict[str, Any] = {option.key: option.default for option in TRAIN_OPTIO
 """Every option's one default, for the API, the command line and config files alike."""
 
 
-def check_option(key: str, value: Any) -> Any:
+def check_option(key: str, value: Any, label: str | None = None) -> Any:
     """``value`` of the option ``key`` (``"epochs"``), checked by the table's rule; the
-    error names ``key`` as a Python user wrote it."""
-    return OPTIONS_BY_KEY[key].validate(value, key)
+    error names ``label`` (default ``key``), the argument as a Python user wrote it."""
+    return OPTIONS_BY_KEY[key].validate(value, label or key)
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -344,7 +361,7 @@ def make_optimizer(
     name = optimizer or DEFAULTS["optimizer"]
     settings: dict[str, Any] = {}
     if learning_rate is not None:
-        settings["learning_rate"] = check_option("lr", learning_rate)
+        settings["learning_rate"] = check_option("lr", learning_rate, "learning_rate")
     elif name in ("momentum", "nesterov"):
         settings["learning_rate"] = 0.01
     if weight_decay is not None:
