@@ -8,6 +8,7 @@ written out, fast to train and open to inspect.
 """
 
 from . import data, datasets
+from ._version import __version__
 from .activations import get_activation
 from .inspect import GradientCheck, gradient_check, trace
 from .layers import BatchNorm, Dense, Dropout, Flatten, Layer
@@ -28,8 +29,6 @@ from .training import (
     TrainingState,
     fit,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "SGD",

@@ -95,6 +95,19 @@ class Loss:
     def _shape_hint(self) -> str:
         return ""
 
+    def output_units(self, n_classes: int) -> int:
+        """``n_L`` for a target of ``n_classes`` classes (one unit unless each class has
+        its own, as with softmax)."""
+        return 1
+
+    def check_classes(self, n_classes: int, target: str) -> None:
+        """A ValueError when a target of ``n_classes`` classes does not suit this loss's
+        task (any number of classes suits softmax; binary cross-entropy needs 2)."""
+
+    def probabilities(self, A: Array) -> Array:
+        """Class probabilities ``(m, K)`` from the outputs ``A``."""
+        raise ValueError(f"predict_proba is for classifiers; this model does {self.task}")
+
     def decide(self, A: Array) -> Array:
         """Predictions from the outputs ``A`` (``(m, n_L)``): here the values themselves."""
         return A[:, 0] if A.shape[1] == 1 else A
@@ -209,6 +222,17 @@ class BinaryCrossEntropy(_Probabilities):
     def scores(self, A: Array) -> Array:
         return A[:, 0] if A.shape[1] == 1 else A
 
+    def check_classes(self, n_classes: int, target: str) -> None:
+        if n_classes != 2:
+            raise ValueError(
+                f"a binary task needs 2 classes; the target {target!r} has {n_classes}"
+            )
+
+    def probabilities(self, A: Array) -> Array:
+        """``[P(class 0), P(class 1)] = [1 − a, a]`` for one output; ``A`` itself for
+        several independent ones."""
+        return xp.hstack([1 - A, A]) if A.shape[1] == 1 else A
+
     def class_labels(self, Y: Array) -> Array:
         if Y.shape[1] != 1:
             return super().class_labels(Y)
@@ -278,6 +302,12 @@ class CategoricalCrossEntropy(_Probabilities):
 
     def class_labels(self, Y: Array) -> Array:
         return Y.argmax(axis=1)
+
+    def output_units(self, n_classes: int) -> int:
+        return n_classes
+
+    def probabilities(self, A: Array) -> Array:
+        return A
 
     def metric_terms(self, A: Array, Y: Array) -> tuple[float, int]:
         return int(xp.count_nonzero(A.argmax(axis=1) == Y.argmax(axis=1))), int(Y.shape[0])

@@ -183,3 +183,40 @@ def test_the_same_images_flattened_by_the_layer_or_by_hand_give_the_same_model()
     by_hand.fit(X.reshape(30, 6), y, epochs=3, batch_size=10, seed=0)
     for (name, a), (_, b) in zip(with_layer.parameters(), by_hand.parameters(), strict=True):
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_batch_norm_as_a_layer_of_its_own_is_checked_traced_and_saved(tmp_path) -> None:
+    """``gn.BatchNorm`` between two dense layers normalizes ``A^[1]``: it is numbered as
+    a layer with parameters (γ^[2], β^[2]), passes the gradient check, and round-trips."""
+    rng = np.random.default_rng(4)
+    net = gn.Network(
+        [
+            Dense(3, 5, "tanh", rng=rng, dtype="float64"),
+            gn.BatchNorm(5, dtype="float64"),
+            Dense(5, 2, "softmax", rng=rng, dtype="float64"),
+        ],
+        "cce",
+    )
+    X, y = rng.normal(size=(12, 3)), rng.integers(0, 2, 12)
+    assert [name for name, _ in net.parameters()] == ["W1", "b1", "gamma2", "beta2", "W3", "b3"]
+    result = gradient_check(net, X, y)
+    assert result.max_relative_error < 1e-7, str(result)
+    text = render(trace(net.astype("float64"), X, y), "text")
+    assert "x̂^[2] = (A^[1] − μ)" in text and "∂L/∂γ^[2]" in text
+    with pytest.raises(ValueError, match=r"batch_size must be ≥ 2 with batch norm"):
+        net.fit(X, y, batch_size=1)
+    net.fit(X, y, epochs=3, batch_size=4, seed=0)
+    loaded = load_model(save_model(tmp_path / "bn.glassnet", net)).network
+    np.testing.assert_array_equal(loaded.predict_output(X), net.predict_output(X))
+    np.testing.assert_array_equal(loaded.buffers()[1][1], net.buffers()[1][1])  # running var
+
+
+def test_dropout_on_the_inputs_passes_nothing_below_it() -> None:
+    rng = np.random.default_rng(5)
+    net = gn.Network(
+        [gn.Dropout(3, 0.5, rng=rng), Dense(3, 2, "softmax", rng=rng, dtype="float64")], "cce"
+    )
+    X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, 6)
+    assert net.layers[0].propagate_input_grad is False
+    result = gradient_check(net, X, y)
+    assert result.max_relative_error < 1e-7, str(result)

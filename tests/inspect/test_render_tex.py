@@ -22,9 +22,11 @@ import json
 import re
 from importlib import resources
 
+import numpy as np
 import pytest
 
-from glassnet.inspect import list_examples, load_example, parse_spec, render
+import glassnet as gn
+from glassnet.inspect import list_examples, load_example, parse_spec, render, trace
 from glassnet.inspect.trace import Trace
 
 mathtext = pytest.importorskip("matplotlib.mathtext")
@@ -67,6 +69,17 @@ def _traces() -> dict[str, Trace]:
         "Y": [[0, 0, 1], [1, 0, 0]],
     }
     traces["softmax-cce-l1-adamw"] = parse_spec(softmax).run()
+    rng = np.random.default_rng(0)
+    standalone = gn.Network(
+        [
+            gn.Dense(2, 3, "tanh", rng=rng, dtype="float64"),
+            gn.BatchNorm(3, dtype="float64"),
+            gn.Dense(3, 1, "sigmoid", rng=rng, dtype="float64"),
+        ],
+        "bce",
+    )
+    X, Y = [[1.0, -2.0], [0.5, 0.5], [0.0, 1.5]], [1, 0, 1]
+    traces["standalone-batch-norm"] = trace(standalone, X, Y, optimizer=gn.Adam(0.01))
     return traces
 
 
@@ -136,9 +149,9 @@ def test_the_latex_document_is_plain_latex_with_amsmath(name: str) -> None:
 
 def test_no_transpose_is_a_double_superscript() -> None:
     """``X^{[l]}^{\\top}`` is the old form that TeX rejects; a transpose braces its base."""
-    for trace in TRACES.values():
+    for record in TRACES.values():
         for fmt in ("latex", "markdown"):
-            text = render(trace, fmt)
+            text = render(record, fmt)
             assert not re.search(r"\]\}\^\{\\top\}", text)
             assert "^{\\top}" in text
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from . import glassbox, use
 from . import train as train_command
 from .arguments import add_train_options

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..io import atomic_savez, atomic_write_text
 from ..network import Network
 from ..tabular import Checkpointed, Model, Prepared, demo_data, load_checkpoint, prepare

@@ -107,8 +107,9 @@ class _Page:
         before = w.sym(info.input_symbol)
         if key == "Z" and {"W", "b"} <= set(info.params):
             w.equation(s("Z"), f"{s('W')} {before} + {s('b')}", matrix)
-        elif key == "Z_hat":
-            normal = w.frac(f"{s('Z')} {w.minus} {self._mu()}", w.sqrt(self._variance()))
+        elif key == "Z_hat":  # a dense layer's Z, or the input of batch norm on its own
+            inner = s("Z") if "Z" in info.forward_keys else before
+            normal = w.frac(f"{inner} {w.minus} {self._mu()}", w.sqrt(self._variance()))
             w.equation(s(key), normal, matrix, "μ and σ² of each unit over the batch")
         elif key == "BN":
             w.equation(s(key), f"{s('gamma')}{w.odot}{s('Z_hat')} + {s('beta')}", matrix)

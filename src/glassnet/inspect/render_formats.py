@@ -28,6 +28,7 @@ MATH = {
     "β₂": r"\beta_2",
     "ŷ": r"\hat{y}",
     "Ẑ": r"\hat{Z}",
+    "x̂": r"\hat{x}",
     "½": r"\frac{1}{2}",
     "α": r"\alpha",
     "β": r"\beta",

@@ -174,7 +174,7 @@ def _build_model(
     """The ONNX model of ``network``'s inference forward pass (see :func:`export_onnx`)."""
     import onnx.helper
 
-    from .. import __version__
+    from .._version import __version__
 
     dtype = network.dtype
     graph = _Graph(dtype, opset)

@@ -17,7 +17,7 @@ from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
 
-LAYERS: dict[str, type[Layer]] = {cls.kind: cls for cls in (Dense, Dropout, Flatten)}
+LAYERS: dict[str, type[Layer]] = {cls.kind: cls for cls in (Dense, BatchNorm, Dropout, Flatten)}
 """Every kind of layer a network or a model file can hold, by its ``type``."""
 
 

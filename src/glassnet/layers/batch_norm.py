@@ -93,16 +93,27 @@ class BatchNorm(Layer):
         self.out = self.Z_hat * self.gamma + self.beta
         return self.out
 
-    def backward(self, dout: Array) -> Array:
+    def backward(self, dout: Array) -> Array | None:
         assert self.Z_hat is not None and self.inv_std is not None, "backward before forward"
         m = dout.shape[0]
         xp.sum(dout, axis=0, out=self.dbeta)
         xp.sum(dout * self.Z_hat, axis=0, out=self.dgamma)
+        if not self.propagate_input_grad:  # the network's first layer: nothing below
+            return None
         dZ = dout * m
         dZ -= self.dbeta
         dZ -= self.Z_hat * self.dgamma
         dZ *= self.gamma * self.inv_std / m
         return dZ
+
+    @property
+    def min_batch_size(self) -> int:
+        return 2
+
+    def notation(self, key: str, l: int) -> str:
+        # As a layer of its own, batch norm normalizes A^[l−1] rather than a Z.
+        names = {"Z_hat": f"x̂^[{l}]", "BN": f"A^[{l}]"}
+        return names[key] if key in names else super().notation(key, l)
 
     def forward_record(self) -> dict[str, Array | None]:
         return {"Z_hat": self.Z_hat, "BN": self.out}
@@ -117,6 +128,23 @@ class BatchNorm(Layer):
             "momentum": self.momentum,
             "epsilon": self.epsilon,
         }
+
+    @classmethod
+    def from_config(
+        cls,
+        config: dict[str, Any],
+        arrays: dict[str, Any],
+        dtype: np.dtype[Any] | str,
+        rng: np.random.Generator | None = None,
+    ) -> BatchNorm:
+        names = ("gamma", "beta", "running_mean", "running_var")
+        return cls(
+            config["n"],
+            momentum=config["momentum"],
+            epsilon=config["epsilon"],
+            **{name: arrays.get(name) for name in names},
+            dtype=dtype,
+        )
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_in}, momentum={self.momentum}, epsilon={self.epsilon})"

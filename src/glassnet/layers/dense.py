@@ -135,9 +135,9 @@ class Dense(Layer):
         if self.norm is None:
             return self.backward_dZ(self.activation.backward(dA, self.Z, self.A))
         assert self.norm.out is not None
-        return self.backward_dZ(
-            self.norm.backward(self.activation.backward(dA, self.norm.out, self.A))
-        )
+        dZ = self.norm.backward(self.activation.backward(dA, self.norm.out, self.A))
+        assert dZ is not None, "the batch norm inside a dense layer always passes δ back"
+        return self.backward_dZ(dZ)
 
     def backward_dZ(self, dZ: Array) -> Array | None:
         """BP step 4 from ``dZ = ∂L/∂Z = δ/m`` of shape ``(m, n_out)``.
@@ -192,15 +192,7 @@ class Dense(Layer):
         rng: np.random.Generator | None = None,
     ) -> Dense:
         norm = config.get("batch_norm")
-        batch_norm: bool | BatchNorm = False
-        if norm:
-            batch_norm = BatchNorm(
-                config["n_out"],
-                momentum=norm["momentum"],
-                epsilon=norm["epsilon"],
-                **{k: arrays.get(k) for k in ("gamma", "beta", "running_mean", "running_var")},
-                dtype=dtype,
-            )
+        batch_norm = False if not norm else BatchNorm.from_config(norm, arrays, dtype)
         return cls(
             config["n_in"],
             config["n_out"],

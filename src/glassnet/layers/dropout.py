@@ -57,7 +57,9 @@ class Dropout(Layer):
         if rng is not None:
             self.rng = rng
 
-    def backward(self, dA: Array) -> Array:
+    def backward(self, dA: Array) -> Array | None:
+        if not self.propagate_input_grad:  # input dropout: nothing below learns
+            return None
         if self.mask is None:
             return dA
         dA *= self.mask

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .figures import ReportFigure
 from .run import Run
 from .text import duration, number

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array
-from ..losses import TASKS, loss_for_task
+from ..losses import LOSSES, TASKS, loss_for_task
 from ..metrics import confusion_matrix
 
 # A hand-written summary may give the kind of task rather than one of the losses' tasks.
@@ -52,7 +52,9 @@ class Run:
             return loss_for_task(task).is_classification
         if isinstance(task, str):
             return task == _GENERIC_CLASSIFICATION
-        return self.metric == "accuracy"
+        return any(
+            loss.metric == self.metric and loss().is_classification for loss in LOSSES.values()
+        )
 
     def class_names(self) -> list[str]:
         """The classes' names, from ``summary["classes"]``, else their indices ``0 … K−1``."""

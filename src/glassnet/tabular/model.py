@@ -244,9 +244,7 @@ class Model:
 
     def proba_from(self, A: Array) -> Array:
         """Class probabilities from the network's output ``A`` (see :meth:`predict_proba`)."""
-        if not self._classifies:
-            raise ValueError("predict_proba is for classifiers; this model does regression")
-        return np.hstack([1 - A, A]) if self.task == "binary" else A
+        return self.network.loss.probabilities(A)
 
     def predictions_from(self, A: Array) -> Array:
         """Labels or target-unit values from the network's output ``A`` (see :meth:`predict`)."""

@@ -143,10 +143,7 @@ def prepare(
                 f"{source}: the target {table.target_name!r} has only the class "
                 f"{classes[0]!r}; a classifier needs at least 2"
             )
-        if task == "binary" and len(classes) != 2:
-            raise ValueError(
-                f"--task binary needs 2 classes; {table.target_name!r} has {len(classes)}"
-            )
+        loss_for_task(task).check_classes(len(classes), str(table.target_name))
         y = encoder.transform(target_values)
     split = chosen["validation_split"]
     if split > 0:
@@ -215,7 +212,7 @@ def build_network(data: Prepared, settings: Mapping[str, Any] | None = None) -> 
     of ``data``'s task: ``[n_0, *layers, n_L]``."""
     chosen = training_settings(settings)
     loss = loss_for_task(data.task)
-    n_out = len(data.classes or []) if data.task == "multiclass" else 1
+    n_out = loss.output_units(len(data.classes or []))
     return Network.build(
         [data.X_train.shape[1], *chosen["layers"], n_out],
         activation=chosen["activation"],
