@@ -23,6 +23,7 @@ The options and their defaults are those of :data:`glassnet.training.options.TRA
 the table that the command line's flags and config files read too.
 """
 
+from ..training.options import settings_from as training_settings
 from .inputs import Rows, read_rows, table_of
 from .model import Checkpointed, Model, load_checkpoint
 from .prepare import (
@@ -33,7 +34,6 @@ from .prepare import (
     demo_data,
     infer_task,
     prepare,
-    training_settings,
 )
 from .scores import Evaluation, classification_scores, regression_scores
 

@@ -23,8 +23,9 @@ from ..network import Network
 from ..training import Callback, History, Snapshot
 from ..training.checkpoint import network_at
 from ..training.options import make_callbacks, make_optimizer
+from ..training.options import settings_from as training_settings
 from .inputs import Rows, read_rows
-from .prepare import Prepared, build_network, default_metrics, prepare, training_settings
+from .prepare import Prepared, build_network, default_metrics, prepare
 from .scores import Evaluation, classification_scores, regression_scores
 
 

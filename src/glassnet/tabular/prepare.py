@@ -4,7 +4,8 @@
 encodes class labels, splits off the validation rows, fits the preprocessing on the
 training rows only and standardizes a regression target; :func:`build_network` builds the
 network the options ask for. The options are those of the one table,
-:data:`glassnet.training.options.TRAIN_OPTIONS`, checked by :func:`training_settings`.
+:data:`glassnet.training.options.TRAIN_OPTIONS`, checked by
+:func:`~glassnet.training.options.settings_from` (here `training_settings`).
 """
 
 from __future__ import annotations
@@ -22,31 +23,11 @@ from ..data.table import ColumnKind, missing_mask
 from ..datasets import load_mnist_small
 from ..losses import Task, loss_for_task
 from ..network import Network
-from ..training.options import DEFAULTS, OPTIONS_BY_KEY, TRAIN_OPTIONS, check_option
+from ..training.options import settings_from as training_settings
 from .inputs import is_path, table_of
 
 MAX_CLASSES_FOR_NUMBERS = 20
 """A numeric target with at most this many distinct integer values is taken as classes."""
-
-
-def training_settings(given: Mapping[str, Any] | None = None, /, **options: Any) -> dict[str, Any]:
-    """Every training option: the table's default, overridden by ``given`` and ``options``
-    (``epochs=30``, ``layers=[64, 32]``, …), each checked by the table's rule.
-
-    An unknown name is a TypeError that lists the known ones; ``None`` keeps the default.
-    """
-    chosen = dict(DEFAULTS)
-    for key, value in {**(given or {}), **options}.items():
-        option = OPTIONS_BY_KEY.get(key)
-        if option is None:
-            known = ", ".join(option.key for option in TRAIN_OPTIONS)
-            raise TypeError(f"unknown training option {key!r}; the options are: {known}")
-        if value is None:
-            continue
-        if isinstance(option.default, list):  # "64,32" or (64, 32) → [64, 32]
-            value = option.read(value)
-        chosen[key] = check_option(key, value)
-    return chosen
 
 
 def infer_task(target: Array, kind: ColumnKind | str) -> Task:

@@ -45,7 +45,7 @@ def fit(
     learning_rate: float | None = None,
     validation_data: tuple[Any, Any] | None = None,
     shuffle: bool = True,
-    seed: int | None = None,
+    seed: int | None = DEFAULTS["seed"],
     sample_weight: Any = None,
     class_weight: str | Mapping[int, float] | None = None,
     clip_norm: float | None = None,
@@ -73,8 +73,9 @@ def fit(
     validation_data:
         ``(X_val, y_val)``, evaluated after every epoch.
     shuffle, seed:
-        Shuffle the samples every epoch with a generator seeded by ``seed``. The same
-        seed, network and data give bitwise-identical training.
+        Shuffle the samples every epoch with a generator seeded by ``seed`` (default 0,
+        as the command line; ``None`` for a fresh seed each run). The same seed, network
+        and data give bitwise-identical training.
     sample_weight:
         ``w_i ≥ 0`` per sample, shape ``(m,)``: the cost becomes ``(1/m) Σ_i w_i ℓ_i``.
     class_weight:

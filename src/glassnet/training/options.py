@@ -19,10 +19,25 @@ from typing import Any
 from ..activations import ACTIVATIONS
 from ..initializers import INITIALIZERS
 from ..losses import TASKS
-from ..metrics import METRICS
 from ..optimizers import OPTIMIZERS, Optimizer, get_optimizer
-from ..validation import check_non_negative_number, check_positive_number
 from .callbacks import EarlyStopping
+from .option_rules import (
+    boolean,
+    check_fraction,
+    comma_names,
+    comma_sizes,
+    fraction,
+    integer,
+    layer_sizes,
+    metric_names,
+    non_empty_text,
+    non_negative,
+    non_negative_int,
+    number,
+    positive,
+    positive_int,
+    yes_no,
+)
 from .schedules import (
     CosineDecay,
     ExponentialDecay,
@@ -31,94 +46,6 @@ from .schedules import (
     StepDecay,
 )
 from .state import Callback
-
-
-def _integer(text: str | int) -> int:
-    if isinstance(text, bool) or not isinstance(text, str | int):
-        raise ValueError(f"must be an integer, got {text!r}")
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"must be an integer, got {text!r}") from None
-
-
-def _number(text: str | float) -> float:
-    if isinstance(text, bool) or not isinstance(text, str | int | float):
-        raise ValueError(f"must be a number, got {text!r}")
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"must be a number, got {text!r}") from None
-
-
-def _sizes(text: str | Sequence[int]) -> list[int]:
-    parts = text.split(",") if isinstance(text, str) else list(text)
-    try:
-        sizes = [int(part) for part in parts]
-    except ValueError:
-        raise ValueError(f"must be comma-separated integers such as 64,32, got {text!r}") from None
-    if not sizes or any(n < 1 for n in sizes):
-        raise ValueError(f"sizes must be integers ≥ 1, got {text!r}")
-    return sizes
-
-
-def _names(text: str | Sequence[str]) -> list[str]:
-    if not isinstance(text, str):
-        return [str(t) for t in text]
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _fraction(text: str | float) -> float:
-    value = _number(text)
-    if not 0 <= value < 1:
-        raise ValueError(f"must be in [0, 1), got {text!r}")
-    return value
-
-
-def _check_fraction(label: str, value: Any) -> float:
-    number = check_non_negative_number(label, value)
-    if number >= 1:
-        raise ValueError(f"{label} must be in [0, 1), got {value!r}")
-    return number
-
-
-def _flag(text: str | bool) -> bool:
-    if isinstance(text, bool):
-        return text
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"must be true or false, got {text!r}")
-
-
-def _positive_int(label: str, value: Any) -> int:
-    return int(check_positive_number(label, value, integer=True))
-
-
-def _non_negative_int(label: str, value: Any) -> int:
-    number = check_non_negative_number(label, value)
-    if not float(number).is_integer():
-        raise TypeError(f"{label} must be an integer ≥ 0, got {value!r}")
-    return int(number)
-
-
-def _positive(label: str, value: Any) -> float:
-    return float(check_positive_number(label, value))
-
-
-def _non_negative(label: str, value: Any) -> float:
-    return check_non_negative_number(label, value)
-
-
-def _metric_names(label: str, value: Any) -> list[str]:
-    names = [str(name) for name in value]
-    for name in names:
-        if name.lower() not in METRICS:
-            raise ValueError(
-                f"{label}: unknown metric {name!r}; known: {', '.join(sorted(METRICS))}"
-            )
-    return names
 
 
 @dataclass(frozen=True)
@@ -134,11 +61,19 @@ class Option:
     metavar: str | None = None
     check: Callable[[str, Any], Any] | None = None
     """``check(label, value)``: the value if it is valid, else an error naming ``label``."""
+    keyword: str | None = None
+    """The keyword of :func:`~glassnet.training.fit` when it differs from :attr:`key`
+    (``learning_rate`` for ``--lr``); both are accepted from Python."""
 
     @property
     def key(self) -> str:
-        """The name in Python (``batch_size``)."""
+        """The settings' key (``batch_size``)."""
         return self.flag.replace("-", "_")
+
+    @property
+    def python_name(self) -> str:
+        """The name a Python user writes, and that errors from Python name."""
+        return self.keyword or self.key
 
     def validate(self, value: Any, label: str) -> Any:
         """A Python ``value`` checked (``None`` passes: it means "not given")."""
@@ -169,7 +104,14 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "target", str, None, "the CSV's target column (default: its last column)", metavar="COLUMN"
     ),
     Option("task", str, "auto", "what to predict", ("auto", *TASKS)),
-    Option("layers", _sizes, [64, 32], "hidden layer sizes, e.g. 64,32", metavar="SIZES"),
+    Option(
+        "layers",
+        comma_sizes,
+        [64, 32],
+        "hidden layer sizes, e.g. 64,32",
+        metavar="SIZES",
+        check=layer_sizes,
+    ),
     Option("activation", str, "relu", "hidden activation", sorted(set(ACTIVATIONS) - {"softmax"})),
     Option(
         "init",
@@ -178,34 +120,39 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "weight initialization (default: He for ReLU, else Xavier)",
         sorted(INITIALIZERS),
     ),
+    Option("dropout", fraction, 0.0, "dropout rate after each hidden layer", check=check_fraction),
     Option(
-        "dropout", _fraction, 0.0, "dropout rate after each hidden layer", check=_check_fraction
+        "batch-norm",
+        yes_no,
+        False,
+        "batch normalization before each hidden activation",
+        check=boolean,
     ),
-    Option("batch-norm", _flag, False, "batch normalization before each hidden activation"),
-    Option("l1", _number, 0.0, "L1 penalty λ₁ (cost + λ₁/m Σ|W|)", check=_non_negative),
-    Option("l2", _number, 0.0, "L2 penalty λ (cost + λ/(2m) Σ‖W‖²)", check=_non_negative),
+    Option("l1", number, 0.0, "L1 penalty λ₁ (cost + λ₁/m Σ|W|)", check=non_negative),
+    Option("l2", number, 0.0, "L2 penalty λ (cost + λ/(2m) Σ‖W‖²)", check=non_negative),
     Option("optimizer", str, "adam", "update rule", OPTIMIZER_NAMES),
     Option(
         "lr",
-        _number,
+        number,
         None,
         "learning rate α (default: 0.001 for Adam/RMSprop, else 0.01)",
-        check=_positive,
+        check=positive,
+        keyword="learning_rate",
     ),
     Option(
         "weight-decay",
-        _number,
+        number,
         None,
         "AdamW's decoupled weight decay (default 0.01)",
-        check=_non_negative,
+        check=non_negative,
     ),
-    Option("epochs", _integer, 20, "passes over the training data", check=_positive_int),
+    Option("epochs", integer, 20, "passes over the training data", check=positive_int),
     Option(
         "batch-size",
-        _integer,
+        integer,
         32,
         "mini-batch size (1: stochastic; 0: the whole set)",
-        check=_non_negative_int,
+        check=non_negative_int,
     ),
     Option(
         "schedule",
@@ -216,36 +163,40 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "early-stopping",
-        _integer,
+        integer,
         0,
         "stop after this many epochs without improvement (0: off)",
         metavar="PATIENCE",
-        check=_non_negative_int,
+        check=non_negative_int,
     ),
-    Option("monitor", str, "val_loss", "what early stopping and the plateau schedule watch"),
+    Option(
+        "monitor",
+        str,
+        "val_loss",
+        "what early stopping and the plateau schedule watch",
+        check=non_empty_text,
+    ),
     Option(
         "min-delta",
-        _number,
+        number,
         0.0,
         "the smallest change that counts as an improvement",
-        check=_non_negative,
+        check=non_negative,
     ),
-    Option(
-        "clip-norm", _number, None, "clip the gradients' global L2 norm to this", check=_positive
-    ),
-    Option("clip-value", _number, None, "clip each gradient entry to ±this", check=_positive),
+    Option("clip-norm", number, None, "clip the gradients' global L2 norm to this", check=positive),
+    Option("clip-value", number, None, "clip each gradient entry to ±this", check=positive),
     Option("class-weight", str, None, "weight classes by inverse frequency", ("balanced",)),
     Option(
         "validation-split",
-        _fraction,
+        fraction,
         0.2,
         "fraction held out for validation (0: none)",
-        check=_check_fraction,
+        check=check_fraction,
     ),
     Option("scale", str, "standard", "scaling of numeric columns", ("standard", "minmax", "none")),
     Option(
         "categorical",
-        _names,
+        comma_names,
         [],
         "columns to treat as categorical, e.g. zip,state",
         metavar="COLUMNS",
@@ -253,32 +204,60 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("delimiter", str, ",", "the CSV's field separator"),
     Option(
         "metrics",
-        _names,
+        comma_names,
         [],
         "more validation metrics, e.g. f1_macro,r2",
         metavar="NAMES",
-        check=_metric_names,
+        check=metric_names,
     ),
     Option("dtype", str, "float32", "floating-point precision", ("float32", "float64")),
-    Option("seed", _integer, 0, "random seed: the same seed and data give the same model"),
+    Option(
+        "seed",
+        integer,
+        0,
+        "random seed: the same seed and data give the same model",
+        check=non_negative_int,
+    ),
     Option(
         "checkpoint-every",
-        _integer,
+        integer,
         0,
         "write a checkpoint every N epochs (0: only on Ctrl-C)",
         metavar="N",
-        check=_non_negative_int,
+        check=non_negative_int,
     ),
 )
-OPTIONS_BY_KEY = {option.key: option for option in TRAIN_OPTIONS}
+OPTIONS_BY_KEY = {
+    name: option for option in TRAIN_OPTIONS for name in {option.key, option.python_name}
+}
 DEFAULTS: dict[str, Any] = {option.key: option.default for option in TRAIN_OPTIONS}
 """Every option's one default, for the API, the command line and config files alike."""
 
 
-def check_option(key: str, value: Any, label: str | None = None) -> Any:
+def check_option(key: str, value: Any) -> Any:
     """``value`` of the option ``key`` (``"epochs"``), checked by the table's rule; the
-    error names ``label`` (default ``key``), the argument as a Python user wrote it."""
-    return OPTIONS_BY_KEY[key].validate(value, label or key)
+    error names the argument as a Python user writes it (``learning_rate``)."""
+    option = OPTIONS_BY_KEY[key]
+    return option.validate(value, option.python_name)
+
+
+def settings_from(given: Mapping[str, Any] | None = None, /, **options: Any) -> dict[str, Any]:
+    """Every option's value for Python callers: the table's default, overridden by
+    ``given`` and ``options`` (``epochs=30``, ``layers=[64, 32]``, ``learning_rate=0.01``),
+    each checked by the table's rule. An unknown name is a TypeError listing the known
+    ones; ``None`` keeps the default."""
+    chosen = dict(DEFAULTS)
+    for name, value in {**(given or {}), **options}.items():
+        option = OPTIONS_BY_KEY.get(name)
+        if option is None:
+            known = ", ".join(option.python_name for option in TRAIN_OPTIONS)
+            raise TypeError(f"unknown training option {name!r}; the options are: {known}")
+        if value is None:
+            continue
+        if isinstance(option.default, list) and isinstance(value, str | tuple):
+            value = option.read(value)  # "64,32" or (64, 32) → [64, 32]
+        chosen[option.key] = check_option(option.key, value)
+    return chosen
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -361,7 +340,7 @@ def make_optimizer(
     name = optimizer or DEFAULTS["optimizer"]
     settings: dict[str, Any] = {}
     if learning_rate is not None:
-        settings["learning_rate"] = check_option("lr", learning_rate, "learning_rate")
+        settings["learning_rate"] = check_option("lr", learning_rate)
     elif name in ("momentum", "nesterov"):
         settings["learning_rate"] = 0.01
     if weight_decay is not None:
