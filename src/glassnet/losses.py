@@ -194,7 +194,6 @@ class BinaryCrossEntropy(_Probabilities):
     name = "bce"
     task = "binary"
     output_activation = fused_activation = "sigmoid"
-    metric = "accuracy"
     description = "binary cross-entropy"
     formula = (  # summed over the samples i and the outputs k
         "−(1/m) Σ_ik [y log ŷ + (1 − y) log(1 − ŷ)]",
@@ -252,7 +251,6 @@ class CategoricalCrossEntropy(_Probabilities):
     name = "cce"
     task = "multiclass"
     output_activation = fused_activation = "softmax"
-    metric = "accuracy"
     description = "categorical cross-entropy"
     formula = (
         "−(1/m) Σ_i Σ_k y_ik log ŷ_ik",

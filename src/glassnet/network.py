@@ -272,9 +272,10 @@ class Network:
         arrays: dict[str, Any],
         rngs: Sequence[np.random.Generator | None] | None = None,
     ) -> Network:
-        """Rebuild a network from :meth:`config` and :meth:`arrays`, checking that every
-        layer gets exactly the arrays it has, of the shapes it needs (a ValueError names
-        the layer otherwise). ``rngs``: a generator per layer, for those that draw."""
+        """Rebuild a network from :meth:`config` and :meth:`arrays`; a ValueError names
+        the layer whose arrays do not fit. ``rngs``: a generator per layer that draws."""
+        if missing := [key for key in ("layers", "loss", "dtype") if key not in config]:
+            raise ValueError(f"the network's config lacks {', '.join(map(repr, missing))}")
         layers = []
         for position, layer_config in enumerate(config["layers"]):
             where = f"layer {position} ({layer_config.get('type')})"
@@ -332,13 +333,14 @@ class Network:
 
     def penalty(self, m: int) -> float:
         """The regularization terms ``λ/(2m) Σ‖W‖² + λ₁/m Σ|W|`` for a batch of ``m``."""
-        total = 0.0
-        for W, _ in self._regularized():
-            if self.l2:
-                total += self.l2 / (2 * m) * float(xp.vdot(W, W))
-            if self.l1:
-                total += self.l1 / m * float(xp.abs(W).sum())
-        return total
+        return sum(self.penalty_terms(m).values())
+
+    def penalty_terms(self, m: int) -> dict[str, float]:
+        """``{"l2": λ/(2m) Σ_l ‖W^[l]‖², "l1": λ₁/m Σ_l |W^[l]|}`` for a batch of ``m``."""
+        Ws = [W for W, _ in self._regularized()] if self.l1 or self.l2 else []
+        l2 = sum(float(xp.vdot(W, W)) for W in Ws) if self.l2 else 0.0
+        l1 = sum(float(xp.abs(W).sum()) for W in Ws) if self.l1 else 0.0
+        return {"l2": self.l2 / (2 * m) * l2, "l1": self.l1 / m * l1}
 
     def _regularized(self) -> list[tuple[Array, Array]]:
         """``(W, ∂J/∂W)`` of every parameter the L1 and L2 terms apply to."""
@@ -411,11 +413,8 @@ class Network:
     # -- the public API -----------------------------------------------------------------
 
     def fit(self, X: Any, y: Any, **options: Any) -> History:
-        """Train by gradient descent: :func:`glassnet.training.fit` with this network.
-
-        >>> history = net.fit(X, y, epochs=20, batch_size=64, optimizer=gn.Adam(1e-3),
-        ...                   validation_data=(X_val, y_val), seed=0)
-        """
+        """Train by gradient descent: :func:`glassnet.training.fit` with this network,
+        e.g. ``net.fit(X, y, epochs=20, validation_data=(X_val, y_val))``."""
         return fit_network(self, X, y, **options)
 
     def check_X(self, X: Any, name: str = "X") -> Array:

@@ -469,3 +469,19 @@ def test_gradcheck_without_a_spec_points_to_the_list_of_examples() -> None:
     line = one_line_error(glassnet("gradcheck"))
     assert "give a SPEC file or --example NAME (glassnet trace --list shows the examples)" in line
     assert "glassnet trace --list" in line
+
+
+def test_predict_and_evaluate_read_a_file_with_the_delimiter_the_model_was_trained_on(
+    small_csv, tmp_path
+) -> None:
+    semicolons = tmp_path / "flowers-semicolon.csv"
+    semicolons.write_text(small_csv.read_text().replace(",", ";"))
+    out = tmp_path / "run"
+    trained = glassnet("train", semicolons, "--delimiter", ";", "--epochs", "2", "--out", out, "-q")
+    assert trained.returncode == 0, trained.stderr
+    predicted = glassnet("predict", out / "model.glassnet", semicolons)
+    assert predicted.returncode == 0, predicted.stderr
+    assert len(predicted.stdout.strip().splitlines()) == 301  # the header and 300 rows
+    evaluated = glassnet("evaluate", out / "model.glassnet", semicolons)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "300 rows with a target" in evaluated.stdout

@@ -65,12 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--proba", action="store_true", help="add one probability column per class"
     )
     predict.add_argument("--out", help="write the CSV here instead of to stdout")
-    predict.add_argument("--delimiter", default=",", help="the CSV's field separator")
+    predict.add_argument(
+        "--delimiter", help="the CSV's field separator (default: the one the model was trained on)"
+    )
 
     evaluate = command("evaluate", "print a model's metrics on a labelled CSV", use.evaluate)
     evaluate.add_argument("model", help="a model file (model.glassnet)")
     evaluate.add_argument("data", help="a CSV with the model's columns and its target column")
-    evaluate.add_argument("--delimiter", default=",", help="the CSV's field separator")
+    evaluate.add_argument(
+        "--delimiter", help="the CSV's field separator (default: the one the model was trained on)"
+    )
 
     export = command("export", "export a model to ONNX", use.export)
     export.add_argument("model", help="a model file (model.glassnet)")

@@ -56,7 +56,7 @@ def gradcheck_command(args: argparse.Namespace, say: Any) -> int:
                 "checking a model file needs --data, a CSV with its columns and target"
             )
         model = Model.load(args.spec)
-        X, y = model.examples(args.data, rows=args.rows, delimiter=",")
+        X, y = model.examples(args.data, rows=args.rows)
         network, what = model.network, f"{args.spec} on {len(y)} rows of {args.data}"
     else:
         spec = _spec(args)
@@ -73,7 +73,7 @@ def diagnose_command(args: argparse.Namespace, say: Any) -> int:
     from ..inspect.diagnose import diagnose
 
     model = Model.load(args.model)
-    X, y = model.examples(args.data, rows=args.rows, delimiter=",")
+    X, y = model.examples(args.data, rows=args.rows)
     result = diagnose(model.network, X, y, learning_rate=args.lr)
     say(str(result), 0)
     if args.histograms is not None:

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import math
 import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from .._version import __version__
-from ..io import atomic_savez, atomic_write_text
-from ..network import Network
-from ..tabular import Checkpointed, Model, Prepared, demo_data, load_checkpoint, prepare
-from ..training import Callback, Checkpoint, EpochPrinter, History, ProgressBar, Snapshot
-from ..training.options import make_optimizer, read_config, resolve, to_toml
+from ..report.writing import architecture, optimizer_description, write_run_files
+from ..tabular import Checkpointed, Model, demo_data, load_checkpoint, prepare
+from ..training import Callback, Checkpoint, EpochPrinter, ProgressBar, Snapshot
+from ..training.options import read_config, resolve
 
 
 def run(args: argparse.Namespace, say: Any) -> int:
@@ -46,9 +40,9 @@ def run(args: argparse.Namespace, say: Any) -> int:
         f"{n_out} {loss.output_activation} output{'s' if n_out > 1 else ''}, {loss.name} loss)",
         1,
     )
-    say(f"network: {_architecture(network)}, {network.n_parameters():,} parameters", 1)
+    say(f"network: {architecture(network)}, {network.n_parameters():,} parameters", 1)
     say(
-        f"training: {_describe_optimizer(settings)}, batch {settings['batch_size'] or 'all'}, "
+        f"training: {optimizer_description(settings)}, batch {settings['batch_size'] or 'all'}, "
         f"{settings['epochs']} epochs, seed {settings['seed']}",
         1,
     )
@@ -87,7 +81,8 @@ def run(args: argparse.Namespace, say: Any) -> int:
         return 130
     seconds = time.perf_counter() - started
     model.save(out / "model.glassnet")
-    write_run_files(out, model, data, history, settings, seconds)
+    command = "glassnet " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+    write_run_files(out, model, data, history, settings, seconds, command)
     final = {key: values[-1] for key, values in history.logs.items() if key.startswith("val_")}
     if final:
         say("validation: " + ", ".join(f"{k[4:]} {v:.4f}" for k, v in final.items()), 0)
@@ -99,29 +94,6 @@ def run(args: argparse.Namespace, say: Any) -> int:
 
 
 # -- describing the run ---------------------------------------------------------------
-
-
-def _describe_optimizer(settings: dict[str, Any]) -> str:
-    optimizer = make_optimizer(settings["optimizer"], settings["lr"], settings["weight_decay"])
-    config = optimizer.config()
-    extras = [f"{k} {v}" for k, v in config.items() if k not in ("name", "learning_rate") and v]
-    described = ", ".join([f"lr {optimizer.learning_rate:g}", *extras])
-    return f"{config['name']} ({described})"
-
-
-def _architecture(network: Network) -> str:
-    parametric = network.parametric_layers()
-    sizes = [network.n_features] + [layer.n_out for layer in parametric]
-    first = parametric[0].activation
-    hidden = first.name if len(parametric) > 1 and first is not None else "no"
-    extras = []
-    if any(layer.min_batch_size > 1 for layer in parametric):
-        extras.append("batch norm")
-    extras += sorted({layer.kind for layer in network.layers if not layer.params})
-    return (
-        "-".join(map(str, sizes))
-        + f" ({hidden} hidden{', ' + ', '.join(extras) if extras else ''})"
-    )
 
 
 # -- the run folder -----------------------------------------------------------------------
@@ -144,44 +116,6 @@ def _run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
             out = Path("runs") / f"{stem}-{stamp}-{suffix}"
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def write_run_files(
-    out: Path,
-    model: Model,
-    data: Prepared,
-    history: History,
-    settings: dict[str, Any],
-    seconds: float,
-) -> None:
-    """``config.toml``, ``history.json``, ``summary.json`` and ``validation.npz``."""
-    atomic_write_text(out / "config.toml", to_toml(settings))
-    atomic_write_text(out / "history.json", json.dumps(history.as_dict(), indent=1))
-    network = model.network
-    final = {key: values[-1] for key, values in history.logs.items() if key.startswith("val_")}
-    summary = {
-        "data": data.description,
-        "task": data.task,
-        "target": data.target,
-        "architecture": _architecture(network)
-        + f", {network.loss.output_activation} output, {network.loss.name} loss",
-        "parameters": network.n_parameters(),
-        "optimizer": _describe_optimizer(settings),
-        "epochs": len(history.epoch),
-        "batch_size": settings["batch_size"] or "all",
-        "seconds_per_epoch": round(float(np.mean(history.seconds)), 4) if history.seconds else None,
-        "seconds": round(seconds, 2),
-        "final": {k: v for k, v in final.items() if math.isfinite(v)},
-        "classes": [str(c) for c in data.classes] if data.classes is not None else None,
-        "command": "glassnet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "glassnet_version": __version__,
-        "created": dt.datetime.now().isoformat(timespec="seconds"),
-    }
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
-    validation = model.validation_predictions(data)
-    if validation is not None:
-        y_true, y_pred = validation
-        atomic_savez(out / "validation.npz", y_true=y_true, y_pred=y_pred)
 
 
 def _try_report(out: Path, say: Any) -> Path | None:

@@ -13,7 +13,6 @@ and of ``∂J/∂W``, and the optimizer's named quantities (:meth:`Optimizer.exp
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -214,7 +213,8 @@ def trace(
     record = []
     for step in range(1, steps + 1):
         before = [{k: v.copy() for k, v in layer.params.items()} for layer in network.layers]
-        terms = _penalties(network, before, X.shape[0])
+        # J's penalty terms at the parameters the step starts from (empty without them).
+        terms = network.penalty_terms(X.shape[0]) if network.l1 or network.l2 else {}
         # The step of fit; the record is read from the layers after it (the update changes
         # the parameters, not the Z, A, δ and gradients that the step stored).
         loss = network.train_step(X, Y, optimizer)
@@ -281,20 +281,6 @@ def _backward(
         if network.l1:
             entry[f"d{name}_l1"] = oriented(network.l1 / m * np.sign(before[name]))
     return entry
-
-
-def _penalties(network: Network, before: list[dict[str, Any]], m: int) -> dict[str, float]:
-    """``λ/(2m) Σ‖W‖²`` and ``λ₁/m Σ|W|`` at the start of a step (empty without them)."""
-    if not (network.l2 or network.l1):
-        return {}
-    weights = [
-        before[index][name]
-        for index, layer in enumerate(network.layers)
-        for name in layer.regularized
-    ]
-    squares = math.fsum(float(np.vdot(W, W)) for W in weights)
-    absolutes = math.fsum(float(np.abs(W).sum()) for W in weights)
-    return {"l2": network.l2 / (2 * m) * squares, "l1": network.l1 / m * absolutes}
 
 
 def _updates(

@@ -54,7 +54,7 @@ class SavedModel:
     """The class label of each output index (classification), e.g. ``["<=50K", ">50K"]``."""
     metadata: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] | None = None
-    """A checkpoint's training state (see :mod:`glassnet.checkpoint`): JSON data, with its
+    """A checkpoint's training state (see :mod:`glassnet.training.checkpoint`): JSON data, with its
     arrays under ``training["arrays"]``."""
 
 

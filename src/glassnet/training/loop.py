@@ -89,10 +89,10 @@ def fit(
         (``"f1_macro"``, ``"precision_macro"``, ``"r2"``, ``"mae"``, … — see
         :data:`glassnet.metrics.METRICS`), logged as ``"val_<name>"``.
     callbacks:
-        :class:`~glassnet.callbacks.Callback` hooks (early stopping, learning-rate
+        :class:`~glassnet.training.Callback` hooks (early stopping, learning-rate
         schedules, progress); ``verbose=True`` adds one that prints each epoch.
     resume:
-        A snapshot from :class:`~glassnet.checkpoint.Checkpoint` (or a checkpoint file's
+        A snapshot from :class:`~glassnet.training.Checkpoint` (or a checkpoint file's
         ``training`` section): training continues after its epoch, with its parameters,
         optimizer state, random generators, callback state and history, and ends exactly
         as the uninterrupted run would. Pass the same data, options and callbacks.
