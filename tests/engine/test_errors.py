@@ -165,3 +165,9 @@ def test_output_activation_aliases_pair_with_their_loss() -> None:
 def test_a_one_unit_softmax_is_refused() -> None:
     with pytest.raises(ValueError, match=r"a softmax output needs at least 2 units"):
         gn.Network.build([4, 1], loss="cce")
+
+
+@pytest.mark.parametrize("sizes", [(2.5, 3), (3, 0), (True, 2)])
+def test_a_dense_layer_needs_whole_positive_sizes(sizes) -> None:
+    with pytest.raises(ValueError, match=r"a Dense layer needs integers n_in ≥ 1 and n_out ≥ 1"):
+        gn.Dense(*sizes)

@@ -76,8 +76,9 @@ class Dense(Layer):
         rng: np.random.Generator | None = None,
         dtype: np.dtype[Any] | str = "float32",
     ) -> None:
-        if int(n_in) < 1 or int(n_out) < 1:
-            raise ValueError(f"a Dense layer needs n_in ≥ 1 and n_out ≥ 1, got {n_in} and {n_out}")
+        sizes = (n_in, n_out)
+        if any(isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1 for n in sizes):
+            raise ValueError(f"a Dense layer needs integers n_in ≥ 1 and n_out ≥ 1, got {sizes}")
         self.input_shape, self.output_shape = (int(n_in),), (int(n_out),)
         self.activation = get_activation(activation)
         self.init = canonical_initializer_name(init or default_initializer(self.activation.name))
