@@ -4,14 +4,17 @@ A :class:`Table` holds each column as it was read: numeric columns as float64 wi
 for a missing value, categorical columns as object arrays of ``str`` with ``None`` for a
 missing value. Turning them into a matrix of numbers is the job of
 :class:`~glassnet.data.Preprocessor`, fitted on training data only.
+
+:func:`load_csv` reads a CSV file as spreadsheets and other tools write it: its
+delimiter, decimal mark, header row and encoding are detected (:mod:`.dialect`) and kept
+in the table's :class:`~glassnet.data.Dialect`; :mod:`.cells` turns the cells into columns.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,16 +22,29 @@ from typing import Any, Literal
 import numpy as np
 
 from ..backend import Array
+from .cells import (
+    categorical_column,
+    check_words,
+    column_names,
+    no_column,
+    no_target,
+    parse_numeric,
+)
+from .dialect import (
+    MISSING,
+    SAMPLE_BYTES,
+    SAMPLE_ROWS,
+    Dialect,
+    detect,
+    detect_decimal,
+    number_parser,
+    parse_delimiter,
+    read_text,
+    rows,
+    skip,
+)
 
 ColumnKind = Literal["numeric", "categorical"]
-
-MOSTLY_NUMERIC = 0.95
-MOSTLY_NUMERIC_MIN = 20
-"""A column of at least 20 values of which at least 95 % are numbers is numeric with a
-typo, not categorical: :func:`load_csv` names the stray value instead of guessing."""
-
-MISSING = ("", "?", "NA", "NaN", "nan", "null")
-"""Values read as missing by default (after surrounding whitespace is stripped)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,7 @@ class Table:
     ``values[name]`` has shape ``(m,)``: float64 with NaN for missing when
     ``kinds[name] == "numeric"``, an object array of ``str`` with ``None`` for missing when
     ``"categorical"``. ``target`` is stored the same way, its kind in ``target_kind``.
+    A table read from a CSV file keeps how the file is written in ``dialect``.
     """
 
     feature_names: tuple[str, ...]
@@ -48,6 +65,8 @@ class Table:
     target_kind: ColumnKind | None = None
     source: str = "table"
     """Where the table came from (a file name), for error messages."""
+    dialect: Dialect | None = None
+    """How the CSV file it was read from is written (None when not read from a file)."""
 
     @property
     def n_rows(self) -> int:
@@ -69,6 +88,7 @@ class Table:
             target=None if self.target is None else self.target[index],
             target_kind=self.target_kind,
             source=self.source,
+            dialect=self.dialect,
         )
 
     @classmethod
@@ -85,7 +105,7 @@ class Table:
         categorical, its values turned into ``str`` and None/NaN kept as missing.
         """
         if target is not None and target not in columns:
-            raise ValueError(_no_column(f"target {target!r}", source, columns))
+            raise ValueError(no_column(f"target {target!r}", source, columns))
         lengths = {name: len(values) for name, values in columns.items()}
         if len(set(lengths.values())) > 1:
             raise ValueError(f"{source}: columns differ in length: {lengths}")
@@ -99,6 +119,7 @@ class Table:
         target: str | None = None,
         *,
         source: str = "table",
+        dialect: Dialect | None = None,
     ) -> Table:
         """A table from columns already read as ``{name: (kind, values)}``, in order; the
         one named ``target`` (if any) becomes the target."""
@@ -111,6 +132,7 @@ class Table:
             target=None if target is None else parsed[target][1],
             target_kind=None if target is None else parsed[target][0],
             source=source,
+            dialect=dialect,
         )
 
 
@@ -137,153 +159,120 @@ def _column_from_values(values: Sequence[Any] | Array) -> tuple[ColumnKind, Arra
     return "categorical", column
 
 
-def _no_column(what: str, source: str, available: Iterable[str]) -> str:
-    """``source: <what> is not a column; the columns are: 'a', 'b', …``."""
-    columns = ", ".join(repr(column) for column in available)
-    return f"{source}: {what} is not a column; the columns are: {columns}"
-
-
-def _rows(
-    path: Path, handle: Iterator[str], delimiter: str, skip: int
-) -> Iterator[tuple[int, list[str]]]:
-    """``(line number, fields)`` of each non-blank row, counting lines from 1."""
-    reader = csv.reader(handle, delimiter=delimiter)
-    try:
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # a blank line, such as the one that ends adult.data
-            yield skip + reader.line_num, row
-    except csv.Error as exc:
-        raise ValueError(f"{path}, line {skip + reader.line_num}: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{path}, after line {skip + reader.line_num}: not valid text in this encoding "
-            f"({exc.reason} at byte {exc.start}); pass encoding=..."
-        ) from exc
-
-
-def _parse_numeric(cells: list[str], missing: frozenset[str]) -> Array | None:
-    """The cells as float64 (NaN where missing), or None if one does not parse."""
-    try:
-        return np.array([math.nan if c in missing else float(c) for c in cells], np.float64)
-    except ValueError:
-        return None
-
-
-def _categorical(cells: list[str], missing: frozenset[str]) -> Array:
-    column = np.empty(len(cells), dtype=object)
-    column[:] = [None if c in missing else c for c in cells]
-    return column
-
-
 def load_csv(
     path: str | os.PathLike[str],
     target: str | None,
     *,
-    delimiter: str = ",",
-    header: bool = True,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    header: bool | None = None,
     names: Sequence[str] | None = None,
     missing: Iterable[str] = MISSING,
     categorical: Iterable[str] | None = None,
     numeric: Iterable[str] | None = None,
     strip: bool = True,
     skip_lines: int = 0,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
+    dialect: Dialect | Mapping[str, Any] | None = None,
 ) -> Table:
     """Read a CSV file into a :class:`Table`, with ``target`` (or None) as the target column.
 
-    The first non-blank line is the header unless ``header=False``, in which case ``names``
-    gives the column names (``names`` with a header renames its columns). A column is
-    numeric when every non-missing value parses as a float, else categorical;
-    ``categorical=[…]`` and ``numeric=[…]`` force a kind, and a value of a forced-numeric
-    column that does not parse is an error naming its line. Values are stripped of
-    surrounding whitespace (``strip``) before they are compared with ``missing``. Blank lines
-    are skipped; ``skip_lines`` lines are skipped before anything is read.
+    What is not given is detected, and recorded in the table's :class:`Dialect`: the
+    ``delimiter`` (comma, semicolon, tab or pipe), the ``decimal`` mark (``"."``, or
+    ``","`` as in ``3,14``), whether the first row is a ``header`` (else the columns are
+    ``column_1``, ``column_2``, … or ``names``), and the ``encoding`` (UTF-8, or what a
+    byte-order mark says; the mark is not part of the first name). ``dialect`` (a
+    :class:`Dialect` or its ``to_dict()``) gives all four at once, e.g. the one stored
+    with a model, so that a file is read as the training file was; keywords override it.
+
+    ``names`` with a header renames its columns. A column is numeric when every
+    non-missing value parses as a number, else categorical; ``categorical=[…]`` and
+    ``numeric=[…]`` force a kind, and a value of a forced-numeric column that does not
+    parse is an error naming its line. Values are stripped of surrounding whitespace
+    (``strip``) before they are compared with ``missing``; ``-`` and ``.`` are missing in
+    a column of numbers. Blank lines are skipped, and ``skip_lines`` lines before
+    anything is read. An unnamed first column of row numbers (the index pandas' and R's
+    writers add) is named ``index``.
     """
     path = Path(path)
+    delimiter, decimal, header, encoding = _given(dialect, delimiter, decimal, header, encoding)
     missing_set = frozenset([missing] if isinstance(missing, str) else missing)
-    with path.open(encoding=encoding, newline="") as handle:
-        for _ in range(skip_lines):
-            handle.readline()
-        rows = list(_rows(path, handle, delimiter, skip_lines))
-    if not rows:
-        raise ValueError(
-            f"{path} is empty: expected " + ("a header and " if header else "") + "data rows"
-        )
-    column_names = _column_names(path, rows[0][1] if header else None, names, strip)
-    data = rows[1:] if header else rows
+    text, encoding, bom = read_text(path, encoding)
+    text = skip(text, skip_lines)
+    found_dialect = detect(path, text, delimiter, decimal, header, encoding, bom, missing_set)
+    found = rows(path, text, found_dialect.delimiter, skip_lines + 1)
+    if not found:
+        expected = "a header and data rows" if header is not False else "data rows"
+        raise ValueError(f"{path} is empty: expected {expected}")
+    columns = column_names(path, found, found_dialect.header, names, strip)
+    if decimal is None:  # the whole file's numbers decide, not only the first rows'
+        data = found[1:] if found_dialect.header else found
+        whole = detect_decimal(path, data, found_dialect.delimiter, columns)
+        if whole != found_dialect.decimal:
+            sep = found_dialect.delimiter
+            found_dialect = detect(path, text, sep, whole, header, encoding, bom, missing_set)
+            columns = column_names(path, found, found_dialect.header, names, strip)
+    data = found[1:] if found_dialect.header else found
     if not data:
-        raise ValueError(f"{path} has no data rows" + (" after the header" if header else ""))
-    width = len(column_names)
+        after = " after the header" if found_dialect.header else ""
+        raise ValueError(f"{path} has no data rows{after}")
     for line, fields in data:
-        if len(fields) != width:
-            raise ValueError(
-                f"{path}, line {line}: {len(fields)} fields, but the "
-                f"{'header' if header else 'names= list'} has {width}"
+        if len(fields) != len(columns):
+            given = (
+                "header"
+                if found_dialect.header
+                else "first row"
+                if names is None
+                else "names= list"
             )
-    if target is not None and target not in column_names:
-        raise ValueError(_no_column(f"target {target!r}", str(path), column_names))
-    forced_categorical = _checked_names(path, "categorical", categorical, column_names)
-    forced_numeric = _checked_names(path, "numeric", numeric, column_names)
+            raise ValueError(
+                f"{path}, line {line}: {len(fields)} fields, but the {given} has {len(columns)}"
+            )
+    if target is not None and target not in columns:
+        sniffed = delimiter is None
+        raise ValueError(no_target(path, target, columns, found_dialect, header, names, sniffed))
+    forced_categorical = _checked_names(path, "categorical", categorical, columns)
+    forced_numeric = _checked_names(path, "numeric", numeric, columns)
     if both := forced_categorical & forced_numeric:
         raise ValueError(f"columns {sorted(both)} are in both categorical= and numeric=")
 
-    kinds: dict[str, ColumnKind] = {}
-    values: dict[str, Array] = {}
-    for j, name in enumerate(column_names):
+    number = number_parser(found_dialect.decimal)
+    parsed: dict[str, tuple[ColumnKind, Array]] = {}
+    for j, name in enumerate(columns):
         cells = [fields[j].strip() if strip else fields[j] for _, fields in data]
-        parsed = None if name in forced_categorical else _parse_numeric(cells, missing_set)
-        if parsed is None and name not in forced_categorical:
-            bad = [
-                (line, c)
-                for (line, _), c in zip(data, cells, strict=True)
-                if c not in missing_set and _parse_numeric([c], missing_set) is None
-            ]
-            present = sum(c not in missing_set for c in cells)
-            if name in forced_numeric:
-                raise ValueError(
-                    f"{path}, line {bad[0][0]}, column {name!r}: {bad[0][1]!r} is not a number "
-                    f"(the column was given in numeric=)"
-                )
-            if present >= MOSTLY_NUMERIC_MIN and len(bad) <= (1 - MOSTLY_NUMERIC) * present:
-                # Almost all numbers: a typo is likelier than a column of categories.
-                raise ValueError(
-                    f"{path}, line {bad[0][0]}, column {name!r}: {bad[0][1]!r} is not a number, "
-                    f"though {present - len(bad)} of the column's {present} values are; fix it, "
-                    "leave it empty to mark it missing, or declare the column categorical"
-                )
-        kinds[name] = "categorical" if parsed is None else "numeric"
-        values[name] = _categorical(cells, missing_set) if parsed is None else parsed
-    features = tuple(name for name in column_names if name != target)
-    return Table(
-        feature_names=features,
-        kinds={name: kinds[name] for name in features},
-        values={name: values[name] for name in features},
-        target_name=target,
-        target=None if target is None else values[target],
-        target_kind=None if target is None else kinds[target],
-        source=str(path),
+        numbers = None
+        if name not in forced_categorical:
+            numbers = parse_numeric(cells, missing_set, number)
+            if numbers is None:
+                forced = name in forced_numeric
+                check_words(path, name, data, cells, missing_set, number, forced)
+        if numbers is None:
+            parsed[name] = ("categorical", categorical_column(cells, missing_set))
+        else:
+            parsed[name] = ("numeric", numbers)
+    return Table.from_parsed(parsed, target, source=str(path), dialect=found_dialect)
+
+
+def _given(
+    dialect: Dialect | Mapping[str, Any] | None,
+    delimiter: str | None,
+    decimal: str | None,
+    header: bool | None,
+    encoding: str | None,
+) -> tuple[str | None, str | None, bool | None, str | None]:
+    """The keywords (a delimiter may be named: ``"tab"``), what they leave open taken
+    from ``dialect`` (if given)."""
+    if delimiter is not None:
+        delimiter = parse_delimiter(delimiter)
+    if dialect is None:
+        return delimiter, decimal, header, encoding
+    given = dialect if isinstance(dialect, Dialect) else Dialect.from_dict(dialect)
+    return (
+        delimiter or given.delimiter,
+        decimal or given.decimal,
+        given.header if header is None else header,
+        encoding or given.encoding,
     )
-
-
-def _column_names(
-    path: Path, header_fields: list[str] | None, names: Sequence[str] | None, strip: bool
-) -> list[str]:
-    if header_fields is None and names is None:
-        raise ValueError(f"{path}: header=False needs names=[...] for the columns")
-    if header_fields is not None and names is not None and len(names) != len(header_fields):
-        raise ValueError(
-            f"{path}: names has {len(names)} entries, but the header has "
-            f"{len(header_fields)} columns"
-        )
-    chosen = list(names) if names is not None else list(header_fields or [])
-    chosen = [name.strip() if strip else name for name in chosen]
-    for j, name in enumerate(chosen):
-        if not name:
-            raise ValueError(f"{path}: column {j + 1} of the header has no name; pass names=")
-        if name in chosen[:j]:
-            raise ValueError(f"{path}: column name {name!r} appears more than once")
-    return chosen
 
 
 def _checked_names(
@@ -292,20 +281,31 @@ def _checked_names(
     chosen = frozenset([given] if isinstance(given, str) else given or ())
     for name in sorted(chosen):
         if name not in columns:
-            raise ValueError(_no_column(f"{name!r} (in {role}=)", str(path), columns))
+            raise ValueError(no_column(f"{name!r} (in {role}=)", str(path), columns))
     return chosen
 
 
 def read_header(
-    path: str | os.PathLike[str], delimiter: str = ",", encoding: str = "utf-8"
+    path: str | os.PathLike[str],
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    *,
+    header: bool | None = None,
+    skip_lines: int = 0,
+    dialect: Dialect | Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """The column names in the first row of a CSV file (stripped), ``[]`` for an empty file."""
+    """The column names of a CSV file as :func:`load_csv` names them, read from its
+    first rows (its delimiter, header row and encoding detected unless given); ``[]``
+    for an empty file."""
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{str(path)!r} is a directory, not a CSV file")
+    delimiter, _, header, encoding = _given(dialect, delimiter, None, header, encoding)
+    text, encoding, bom = read_text(path, encoding, limit=SAMPLE_BYTES)
+    text = skip(text, skip_lines)
+    found_dialect = detect(path, text, delimiter, None, header, encoding, bom, MISSING)
     try:
-        with path.open(newline="", encoding=encoding) as file:
-            first = next(csv.reader(file, delimiter=delimiter), [])
-    except FileNotFoundError:
-        raise FileNotFoundError(f"data file {str(path)!r} does not exist") from None
-    return [name.strip() for name in first]
+        found = rows(path, text, found_dialect.delimiter)[: SAMPLE_ROWS + 1]
+    except ValueError:  # a malformed row further on: load_csv will name it
+        found = rows(path, text.split("\n", 1)[0], found_dialect.delimiter)
+    if not found:
+        return []
+    return column_names(path, found, found_dialect.header, None, strip=True)
