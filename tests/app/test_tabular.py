@@ -184,7 +184,7 @@ def test_numbers_as_class_labels_are_matched_in_evaluate(tmp_path) -> None:
     X = rng.normal(size=(200, 2))
     label = (X[:, 0] > 0).astype(int)
     path = tmp_path / "numbers.csv"
-    rows = (f"{a!r},{b!r},{c}\n" for (a, b), c in zip(X, label, strict=True))
+    rows = (f"{float(a)!r},{float(b)!r},{c}\n" for (a, b), c in zip(X, label, strict=True))
     path.write_text("a,b,label\n" + "".join(rows))
     model = Model.fit(path, **FEW)
     predicted = model.predict(path)

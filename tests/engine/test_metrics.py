@@ -30,6 +30,7 @@ from glassnet.metrics import (
     precision_score,
     r2_score,
     recall_score,
+    roc_auc_score,
     root_mean_squared_error,
 )
 
@@ -308,10 +309,11 @@ def test_registry_names_every_metric_with_its_direction() -> None:
         "rmse",
         "mae",
         "r2",
+        "auc",
     }
     better = {name for name, metric in METRICS.items() if metric.greater_is_better}
-    assert better == {"accuracy", "f1_macro", "precision_macro", "recall_macro", "r2"}
-    assert [name for name, metric in METRICS.items() if metric.needs_proba] == ["log_loss"]
+    assert better == {"accuracy", "f1_macro", "precision_macro", "recall_macro", "r2", "auc"}
+    assert [name for name, metric in METRICS.items() if metric.needs_proba] == ["log_loss", "auc"]
     for name, metric in METRICS.items():
         assert metric.name == name and get_metric(name) is metric
     assert get_metric("F1_Macro") is METRICS["f1_macro"]
@@ -348,7 +350,7 @@ def test_registry_scores_match_sklearn() -> None:
 def test_unknown_metric_names_itself_and_the_known_ones() -> None:
     with pytest.raises(
         ValueError,
-        match=r"unknown metric 'f2'; expected one of accuracy, f1_macro, log_loss, mae, mse, precision_macro, r2, recall_macro, rmse$",
+        match=r"unknown metric 'f2'; expected one of accuracy, auc, f1_macro, log_loss, mae, mse, precision_macro, r2, recall_macro, rmse$",
     ):
         get_metric("f2")
     with pytest.raises(TypeError, match=r"metric must be a name such as 'accuracy', got 3"):
@@ -466,3 +468,60 @@ def test_the_running_metric_of_training_is_the_losss() -> None:
 def test_errors_name_what_is_wrong(call: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()  # type: ignore[operator]
+
+
+# -- ROC AUC --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_binary_auc_matches_sklearn_with_ties(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 300)
+    scores = np.round(rng.random(300) * 0.5 + 0.3 * y, 1)  # few values: many ties
+    assert np.unique(scores).size < 15
+    assert roc_auc_score(y, scores) == pytest.approx(skm.roc_auc_score(y, scores), abs=1e-12)
+    labels = np.where(y == 1, "yes", "no")  # the greater label is the positive class
+    assert roc_auc_score(labels, scores) == pytest.approx(
+        skm.roc_auc_score(labels, scores), abs=1e-12
+    )
+    both = np.column_stack([1 - scores, scores])
+    assert roc_auc_score(y, both) == pytest.approx(skm.roc_auc_score(y, scores), abs=1e-12)
+
+
+@pytest.mark.parametrize(("k", "seed"), [(3, 0), (5, 1), (10, 2)])
+def test_one_vs_rest_macro_auc_matches_sklearn_with_ties(k: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pool = rng.dirichlet(np.ones(k), size=6)  # 6 distinct rows: every score is tied
+    y = rng.integers(0, k, 400)
+    P = pool[rng.integers(0, 6, 400)]
+    P[np.arange(200), y[:200]] += 1.0  # half the rows lean towards their class
+    P /= P.sum(axis=1, keepdims=True)
+    expected = skm.roc_auc_score(y, P, multi_class="ovr", average="macro")
+    assert roc_auc_score(y, P) == pytest.approx(expected, abs=1e-12)
+    assert METRICS["auc"](y, P) == pytest.approx(expected, abs=1e-12)
+
+
+def test_per_label_auc_matches_sklearn() -> None:
+    rng = np.random.default_rng(3)
+    Y = rng.integers(0, 2, (200, 3))
+    S = np.round(rng.random((200, 3)) + 0.4 * Y, 1)
+    assert roc_auc_score(Y, S) == pytest.approx(skm.roc_auc_score(Y, S), abs=1e-12)
+
+
+def test_auc_by_hand() -> None:
+    # Positives score 0.8, 0.4; negatives 0.4, 0.1: of the 4 pairs, 3 are ordered and one
+    # is tied (½): AUC = 3.5 / 4.
+    assert roc_auc_score([1, 1, 0, 0], [0.8, 0.4, 0.4, 0.1]) == 0.875
+    assert roc_auc_score([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]) == 1.0
+    assert roc_auc_score([0, 0, 1, 1], [0.4, 0.3, 0.2, 0.1]) == 0.0
+
+
+def test_auc_refuses_what_it_cannot_measure() -> None:
+    with pytest.raises(ValueError, match=r"undefined when every sample of y_true is positive"):
+        roc_auc_score([1, 1, 1], [0.2, 0.5, 0.9])
+    with pytest.raises(ValueError, match=r"y_true holds 3 classes, but y_score has one score"):
+        roc_auc_score([0, 1, 2], [0.2, 0.5, 0.9])
+    with pytest.raises(ValueError, match=r"y_true holds class 3, but y_score has 3 columns"):
+        roc_auc_score([0, 1, 3], np.full((3, 3), 1 / 3))
+    with pytest.raises(ValueError, match=r"y_true has 2 samples but y_score has 3"):
+        roc_auc_score([0, 1], [0.2, 0.5, 0.9])

@@ -10,6 +10,7 @@ a ratio whose denominator is 0 scores 0 and warns nothing (scikit-learn's
 - :mod:`.classification`: accuracy, confusion matrix, precision / recall / F1, log loss,
   the classification report;
 - :mod:`.regression`: MSE, RMSE, MAE, R²;
+- :mod:`.ranking`: the area under the ROC curve (binary, one-vs-rest, per label);
 - :mod:`.checks`: the boundary checks they share.
 
 The running metric that training logs beside the loss on the network's own ``(m, n_L)``
@@ -38,6 +39,7 @@ from .classification import (
     precision_score,
     recall_score,
 )
+from .ranking import roc_auc_score
 from .regression import (
     mean_absolute_error,
     mean_squared_error,
@@ -64,6 +66,7 @@ __all__ = [
     "precision_score",
     "r2_score",
     "recall_score",
+    "roc_auc_score",
     "root_mean_squared_error",
 ]
 
@@ -110,6 +113,7 @@ METRICS: dict[str, Metric] = {
         Metric("rmse", root_mean_squared_error, greater_is_better=False),
         Metric("mae", mean_absolute_error, greater_is_better=False),
         Metric("r2", r2_score, greater_is_better=True),
+        Metric("auc", roc_auc_score, greater_is_better=True, needs_proba=True),
     )
 }
 

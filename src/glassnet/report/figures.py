@@ -121,7 +121,13 @@ def loss_png(run: Run) -> ReportFigure:
         epoch, value = best
         ax.axvline(epoch, color="grey", ls=":", lw=1, label=f"lowest val_loss (epoch {epoch})")
         caption += f" The lowest validation loss, {number(value)}, came at epoch {epoch}."
-    ax.set(xlabel="epoch", ylabel="loss", title="Loss")
+    units = run.loss_units
+    if units is not None:
+        caption += (
+            f" The loss is measured on the {units}, (y − mean) / std, which the network "
+            "learns; the metrics are in the target's own units."
+        )
+    ax.set(xlabel="epoch", ylabel="loss" if units is None else f"loss ({units})", title="Loss")
     _style_epochs(ax, epochs)
     ax.legend(frameon=False)
     return ReportFigure("loss.png", _png(fig), caption)

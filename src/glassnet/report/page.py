@@ -81,6 +81,10 @@ def _summary_rows(run: Run) -> list[tuple[str, str]]:
     keys = [k for k in _LABELS if k in summary]
     keys += [k for k in summary if k not in _LABELS and k not in _NOT_IN_TABLE]
     rows = [(_LABELS.get(k, k.replace("_", " ").capitalize()), _cell(k, summary[k])) for k in keys]
+    reason = run.task_reason()
+    if reason is not None:
+        at = next((i + 1 for i, (label, _) in enumerate(rows) if label == "Task"), len(rows))
+        rows.insert(at, ("Why this task", html.escape(reason)))
     logs = run.logs
     if "epochs" not in summary:
         rows.append(("Epochs", str(logs["epoch"].size)))
@@ -92,6 +96,8 @@ def _summary_rows(run: Run) -> list[tuple[str, str]]:
     best = run.best_validation_epoch()
     if best is not None:
         rows.append(("Lowest val_loss", f"{number(best[1])} at epoch {best[0]}"))
+    if run.loss_units is not None:
+        rows.append(("Loss measured on", html.escape(f"the {run.loss_units}, (y − mean) / std")))
     return rows
 
 
@@ -134,6 +140,18 @@ def _confusion_table(run: Run) -> str:
     )
 
 
+def _columns_section(run: Run) -> str:
+    """The input columns and what the model does with each, from ``model.glassnet``."""
+    columns = run.input_columns()
+    if not columns:
+        return ""
+    rows = "".join(
+        f"<tr><th>{html.escape(name)}</th><td>{html.escape(what)}</td></tr>"
+        for name, what in columns
+    )
+    return f'<h2>Input columns</h2>\n<table id="input-columns">{rows}</table>'
+
+
 def _figure_html(index: int, figure: ReportFigure) -> str:
     data = base64.b64encode(figure.png).decode("ascii")
     return (
@@ -159,7 +177,9 @@ def render_html(run: Run, figures: list[ReportFigure]) -> str:
     final = _final_metrics(run)
     numbered = {f.filename: _figure_html(k, f) for k, f in enumerate(figures, start=1)}
     curves = "".join(numbered.get(name, "") for name in ("loss.png", "metric.png"))
-    if run.y_true is None:
+    if run.note is not None:
+        validation = f'<p class="note">{html.escape(run.note)}</p>'
+    elif run.y_true is None:
         kind = "confusion matrix" if run.is_classification else "predicted-vs-true plot"
         validation = (
             f'<p class="note">This run folder has no <code>validation.npz</code>, so there is '
@@ -181,7 +201,11 @@ def render_html(run: Run, figures: list[ReportFigure]) -> str:
     footer = f"Report written by glassnet {html.escape(__version__)}"
     if trained_with:
         footer += f" from a run trained with glassnet {html.escape(str(trained_with))}"
-    final_rows = [(name, html.escape(number(value))) for name, value in final.items()]
+    units = f" ({run.loss_units})" if run.loss_units is not None else ""
+    final_rows = [
+        (name + (units if name in ("loss", "val_loss") else ""), html.escape(number(value)))
+        for name, value in final.items()
+    ]
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -196,6 +220,7 @@ def render_html(run: Run, figures: list[ReportFigure]) -> str:
 {note}
 <h2>Summary</h2>
 {_table(_summary_rows(run))}
+{_columns_section(run)}
 <h2>Final metrics</h2>
 {_table(final_rows, numeric=True)}
 <h2>Training curves</h2>

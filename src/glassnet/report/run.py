@@ -25,6 +25,9 @@ import numpy as np
 from ..backend import Array
 from ..losses import LOSSES, TASKS, loss_for_task
 from ..metrics import confusion_matrix
+from ..tabular import Model
+from ..tabular.columns import describe_columns
+from ..tabular.units import LOSS_UNITS
 
 # A hand-written summary may give the kind of task rather than one of the losses' tasks.
 _GENERIC_CLASSIFICATION = "classification"
@@ -43,6 +46,10 @@ class Run:
     y_true: Array | None = None
     """``(m,)`` class indices, or ``(m,)`` / ``(m, k)`` float targets; with ``y_pred``."""
     y_pred: Array | None = None
+    note: str | None = None
+    """Why the validation data is not shown, when ``validation.npz`` is there but cannot be
+    drawn (several yes/no targets have no one confusion matrix)."""
+    _model: Model | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_classification(self) -> bool:
@@ -55,6 +62,18 @@ class Run:
         return any(
             loss.metric == self.metric and loss().is_classification for loss in LOSSES.values()
         )
+
+    @property
+    def loss_units(self) -> str | None:
+        """What the loss is measured on when that is not the target itself: a regression
+        of ``glassnet train`` learns ``(y − mean) / std``, so its loss is in standardized
+        units while its metrics are in the target's (``summary["loss_units"]`` may say)."""
+        given = self.summary.get("loss_units")
+        if isinstance(given, str):
+            return given
+        if not self.is_classification and self.summary.get("target"):
+            return LOSS_UNITS
+        return None
 
     def class_names(self) -> list[str]:
         """The classes' names, from ``summary["classes"]``, else their indices ``0 … K−1``."""
@@ -73,6 +92,26 @@ class Run:
         assert self.y_true is not None and self.y_pred is not None
         K = len(self.class_names())
         return confusion_matrix(self.y_true, self.y_pred, labels=np.arange(K))
+
+    def trained_model(self) -> Model | None:
+        """The run's ``model.glassnet``, read once; ``None`` without one."""
+        path = self.folder / "model.glassnet"
+        if self._model is None and path.is_file():
+            self._model = Model.load(path)
+        return self._model
+
+    def input_columns(self) -> list[tuple[str, str]]:
+        """``(column, what the model does with it)`` for each input column of the run's
+        model (kept, scaled, one-hot with its categories, dates to numbers, the id,
+        dropped and why); ``[]`` without a model file or for a model of arrays."""
+        model = self.trained_model()
+        return [] if model is None else describe_columns(model.columns, model.preprocessor)
+
+    def task_reason(self) -> str | None:
+        """Why the run's task is what it is, as the model recorded it."""
+        model = self.trained_model()
+        reason = None if model is None else model.metadata.get("task_reason")
+        return reason if isinstance(reason, str) and reason else None
 
     def best_validation_epoch(self) -> tuple[int, float] | None:
         """``(epoch, val_loss)`` where the validation loss was lowest, if it was logged."""
@@ -108,7 +147,14 @@ def read_run(folder: Path) -> Run:
     run = Run(folder, logs, metric, summary)
     validation_path = folder / "validation.npz"
     if validation_path.is_file():
-        run.y_true, run.y_pred = _read_validation(validation_path, run)
+        several = _several_labels(validation_path, run)
+        if several:
+            run.note = (
+                f"validation.npz holds {several} yes/no targets; a confusion matrix is "
+                "drawn for one target only, so none is drawn here."
+            )
+        else:
+            run.y_true, run.y_pred = _read_validation(validation_path, run)
     return run
 
 
@@ -152,6 +198,19 @@ def _check_history(path: Path, history: Any) -> tuple[dict[str, Array], str | No
     if metric is None:
         metric = next((name for name in ("accuracy", "rmse") if name in logs), None)
     return logs, metric
+
+
+def _several_labels(path: Path, run: Run) -> int:
+    """How many yes/no targets a classification's ``validation.npz`` holds when more than
+    one (its ``y_true`` has a column each), else 0."""
+    if not run.is_classification:
+        return 0
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            shape: tuple[int, ...] = arrays["y_true"].shape if "y_true" in arrays.files else ()
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return 0  # _read_validation names what is wrong
+    return int(shape[1]) if len(shape) == 2 and shape[1] > 1 else 0
 
 
 def _read_validation(path: Path, run: Run) -> tuple[Array, Array]:

@@ -4,6 +4,7 @@ predict`` reads)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Sequence
@@ -14,19 +15,23 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array
-from ..data import Preprocessor
-from ..data.frame import as_text
+from ..data import Preprocessor, sniff
 from ..io import load_model, save_model
 from ..io.model_file import SavedModel
 from ..losses import TASKS, Task, loss_for_task
 from ..network import Network
 from ..training import Callback, History, Snapshot
 from ..training.checkpoint import network_at
-from ..training.options import make_callbacks, make_optimizer
+from ..training.options import DEFAULTS, make_callbacks, make_optimizer
 from ..training.options import settings_from as training_settings
-from .inputs import Rows, read_rows
-from .prepare import Prepared, build_network, default_metrics, prepare
-from .scores import Evaluation, classification_scores, regression_scores
+from .columns import ColumnPlan, warn_unseen_categories
+from .inputs import is_path
+from .labels import saved_classes
+from .outputs import Predictions, encode_truth, predictions_from_output
+from .prepare import Prepared, build_network, default_metrics, prepare, target_names
+from .rows import Rows, read_rows
+from .scores import Evaluation, classification_scores, regression_scores, several_scores
+from .units import TargetUnits, saved_scale, to_units
 
 
 @dataclass
@@ -47,8 +52,9 @@ class Model:
     classes: list[Any] | None = None
     """The label of each class index, for classification."""
     target: str | None = None
-    target_scale: tuple[float, float] | None = None
-    """``(mean, std)``: regression targets are learned standardized and scaled back."""
+    target_scale: tuple[Any, Any] | None = None
+    """``(mean, std)``: regression targets are learned standardized and scaled back (for
+    several targets, arrays ``(k,)`` of one mean and one std per target)."""
     metadata: dict[str, Any] = field(default_factory=dict)
     history: History | None = field(default=None, compare=False, repr=False)
     """The loss and metrics per epoch of the last :meth:`train` (not saved)."""
@@ -61,6 +67,8 @@ class Model:
         data: Any,
         target: Any = None,
         *,
+        drop: Sequence[str] = (),
+        id: str | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
         resume: Snapshot | Checkpointed | None = None,
@@ -70,20 +78,34 @@ class Model:
 
         ``data``: a CSV file's path, a pandas DataFrame, a :class:`~glassnet.data.Table`,
         a dict of columns, or a 2-D array ``X`` ``(m, n)``. ``target``: the target column's
-        name (default: the last column), or the targets ``y`` ``(m,)`` when ``data`` holds
-        only features. ``options``: the training options of ``glassnet train``, by their
-        Python names (``epochs=30``, ``layers=[64, 32]``, ``lr=1e-3``, ``validation_split=
-        0.2``, ``seed=0``, …; see :data:`glassnet.training.options.TRAIN_OPTIONS`), with
-        the same defaults. Rows without a target are dropped with a warning that says how
-        many. ``callbacks`` run after those the options make (schedule, early stopping);
-        ``verbose`` prints a line per epoch; ``resume`` continues from a checkpoint.
+        name (default: the last column), several names (``["a", "b"]``: one output each),
+        or the targets ``y`` ``(m,)`` when ``data`` holds only features. ``drop``: columns
+        to leave out; ``id``: a column kept out of the features and given back beside each
+        prediction (:meth:`predictions`). Identifier, date, free-text and constant columns
+        are found and handled, with a warning that says how. ``options``: the training
+        options of ``glassnet train``, by their Python names (``epochs=30``, ``layers=[64,
+        32]``, ``lr=1e-3``, ``validation_split=0.2``, ``seed=0``, …; see
+        :data:`glassnet.training.options.TRAIN_OPTIONS`), with the same defaults. Rows
+        without a target are dropped with a warning that says how many. ``callbacks`` run
+        after those the options make (schedule, early stopping); ``verbose`` prints a line
+        per epoch; ``resume`` continues from a checkpoint.
         """
-        chosen = training_settings(options, target=target if isinstance(target, str) else None)
-        prepared = prepare(data, target, settings=chosen)
+        names = target_names(data, target, options.get("delimiter"))
+        # Kept with the options where the option table has rows for them, so that a run's
+        # settings reproduce it.
+        columns = {k: v for k, v in (("drop", list(drop)), ("id", id)) if v and k in DEFAULTS}
+        chosen = training_settings(
+            {**options, **columns}, target=",".join(names) if names else None
+        )
+        prepared = prepare(data, target, settings=chosen, drop=drop, id=id)
         if prepared.n_dropped:
             warnings.warn(
                 f"{prepared.n_dropped} row(s) without a target were dropped", stacklevel=2
             )
+        asked = [*drop, *([id] if id is not None else [])]
+        found = [] if prepared.columns is None else prepared.columns.notes(skip=asked)
+        if found:  # what was decided, not asked for: say it, on one line
+            warnings.warn("columns: " + "; ".join(found), stacklevel=2)
         model = cls.build(prepared, chosen)
         model.train(prepared, callbacks=callbacks, verbose=verbose, resume=resume)
         return model
@@ -94,9 +116,15 @@ class Model:
         preprocessing, classes and target scale; the options (and the data file) are kept
         in ``metadata``, so that a checkpoint can be resumed."""
         chosen = training_settings(settings)
-        metadata: dict[str, Any] = {"settings": chosen}
+        metadata: dict[str, Any] = {"settings": chosen, "task_reason": data.task_reason}
         if not data.in_memory:
             metadata["data"] = data.data_file
+        if len(data.targets) > 1:
+            metadata["targets"] = list(data.targets)
+        if data.columns is not None:
+            metadata["columns"] = data.columns.to_list()
+        if data.dialect is not None:
+            metadata["dialect"] = data.dialect
         network = build_network(data, chosen)
         return cls(
             network,
@@ -131,7 +159,14 @@ class Model:
         :func:`glassnet.training.fit`: the options' optimizer, schedule and early stopping,
         then ``callbacks``. ``resume`` (a checkpoint's snapshot) continues a run exactly."""
         chosen = self.settings
-        validation = None if data.X_val is None else (data.X_val, data.y_val)
+        validation = None if data.X_val is None or data.y_val is None else (data.X_val, data.y_val)
+        in_units: list[Callback] = []
+        if self.target_scale is not None and not self._classifies:
+            in_units.append(
+                TargetUnits(
+                    self.network, self.target_scale, (data.X_train, data.y_train), validation
+                )
+            )
         self.history = self.network.fit(
             data.X_train,
             data.y_train,
@@ -143,8 +178,8 @@ class Model:
             class_weight=chosen["class_weight"],
             clip_norm=chosen["clip_norm"],
             clip_value=chosen["clip_value"],
-            metrics=chosen["metrics"] or default_metrics(self.task),
-            callbacks=[*make_callbacks(chosen), *callbacks],
+            metrics=chosen["metrics"] or default_metrics(self.task, len(self.targets)),
+            callbacks=[*in_units, *make_callbacks(chosen), *callbacks],
             verbose=verbose,
             resume=resume.snapshot if isinstance(resume, Checkpointed) else resume,
         )
@@ -170,23 +205,53 @@ class Model:
             return None
         predicted, y_true = self.network.predict(data.X_val), data.y_val
         if self.target_scale is not None and not self._classifies:
-            mean, std = self.target_scale
-            predicted, y_true = predicted * std + mean, y_true * std + mean
+            predicted = to_units(predicted, self.target_scale)
+            y_true = to_units(y_true, self.target_scale)
         return np.asarray(y_true), np.asarray(predicted)
+
+    @property
+    def targets(self) -> list[str]:
+        """The target columns' names: one, or several (one output each)."""
+        several = self.metadata.get("targets")
+        if isinstance(several, list):
+            return [str(name) for name in several]
+        return [] if self.target is None else [self.target]
+
+    @property
+    def columns(self) -> ColumnPlan | None:
+        """What the model does with each input column (``None``: a model saved before
+        columns were planned, which takes its preprocessing's columns as they are)."""
+        plan = self.metadata.get("columns")
+        return None if plan is None else ColumnPlan.from_list(plan)
+
+    @property
+    def _several(self) -> bool:
+        return len(self.targets) > 1
 
     # -- data in ------------------------------------------------------------------------
 
     def rows(self, data: Any, delimiter: str | None = None) -> Rows:
         """``data``'s rows as this model takes them, with the target column if present
-        (see :func:`~glassnet.tabular.read_rows`)."""
-        if delimiter is None:  # the one the model was trained with
-            delimiter = str(self.metadata.get("settings", {}).get("delimiter") or ",")
+        (see :func:`~glassnet.tabular.read_rows`).
+
+        A CSV file is read as it is written (its dialect detected), so that a comma file
+        and a semicolon file of the same rows predict alike; the dialect of the training
+        file is the fallback where detection finds nothing, and ``delimiter`` wins over both.
+        """
+        dialect = self.metadata.get("dialect")
+        if delimiter is None and dialect is None:  # the one the model was trained with
+            delimiter = self.metadata.get("settings", {}).get("delimiter") or None
+        if delimiter is None and is_path(data):
+            with contextlib.suppress(ValueError):
+                dialect = sniff(data).to_dict()
         return read_rows(
             data,
             preprocessor=self.preprocessor,
-            target=self.target,
+            target=self.targets,
             n_features=self.network.n_features,
             delimiter=delimiter,
+            plan=self.columns,
+            dialect=dialect if isinstance(dialect, dict) else None,
         )
 
     def features(self, data: Any) -> Array:
@@ -197,23 +262,13 @@ class Model:
         if self.preprocessor is None:
             return self.network.check_X(rows.features)
         assert not isinstance(rows.features, np.ndarray)
+        warn_unseen_categories(self.preprocessor, rows.features)
         return self.preprocessor.transform(rows.features)
 
     def encode_target(self, values: Array) -> Array:
-        """Targets ``(m,)`` as the network learns them: class indices, or ``(y − mean) / std``."""
-        if not self._classifies:
-            mean, std = self.target_scale or (0.0, 1.0)
-            return (np.asarray(values, dtype=np.float64) - mean) / std
-        assert self.classes is not None
-        index = {as_text(label): i for i, label in enumerate(self.classes)}
-        codes = []
-        for value in np.asarray(values, dtype=object):
-            if value is None or as_text(value) not in index:
-                raise ValueError(
-                    f"unknown label {value!r}; the model's classes are {list(self.classes)}"
-                )
-            codes.append(index[as_text(value)])
-        return np.array(codes, dtype=np.int64)
+        """Targets ``(m,)`` (``(m, k)`` for several) as the network learns them: class
+        indices, or ``(y − mean) / std``."""
+        return encode_truth(values, self._classifies, self.classes, self.target_scale)
 
     def examples(
         self, data: Any, rows: int | None = None, delimiter: str | None = None
@@ -240,8 +295,27 @@ class Model:
         return self.proba_from(self.output(data))
 
     def predict(self, data: Any) -> Array:
-        """Class labels (as the training data named them) or values in the target's units."""
+        """Class labels (as the training data wrote them: integers, floats, booleans or
+        text) or values in the target's units, ``(m,)``; ``(m, k)`` for ``k`` targets."""
         return self.predictions_from(self.output(data))
+
+    def predictions(
+        self, data: Any, proba: bool = False, delimiter: str | None = None
+    ) -> Predictions:
+        """:meth:`predict` with the id of each row (where the model has an id column and
+        ``data`` holds it) and, with ``proba``, the class probabilities: what ``glassnet
+        predict`` writes (:meth:`Predictions.columns`, :meth:`Predictions.to_frame`)."""
+        rows = self.rows(data, delimiter)
+        output = self.output(rows)
+        plan = self.columns
+        return Predictions(
+            self.predictions_from(output),
+            self.targets,
+            rows.ids,
+            None if plan is None else plan.id_column,
+            self.proba_from(output) if proba else None,
+            self.classes,
+        )
 
     def proba_from(self, A: Array) -> Array:
         """Class probabilities from the network's output ``A`` (see :meth:`predict_proba`)."""
@@ -249,13 +323,9 @@ class Model:
 
     def predictions_from(self, A: Array) -> Array:
         """Labels or target-unit values from the network's output ``A`` (see :meth:`predict`)."""
-        if not self._classifies:
-            mean, std = self.target_scale or (0.0, 1.0)
-            values = A.astype(np.float64) * std + mean
-            return values[:, 0] if values.shape[1] == 1 else values
-        indices = self.network.loss.decide(A)
-        assert self.classes is not None
-        return np.asarray(self.classes, dtype=object)[indices]
+        return predictions_from_output(
+            A, self.network.loss, self.classes, self.target_scale, self._several
+        )
 
     def evaluate(self, data: Any, delimiter: str | None = None) -> dict[str, float]:
         """The metrics on ``data``'s rows that have a target: ``rmse``, ``mae`` and ``r2``
@@ -269,6 +339,9 @@ class Model:
         assert rows.target is not None
         output = self.output(rows)
         predicted = self.predictions_from(output)
+        if self._several:
+            proba = self.proba_from(output) if self._classifies else None
+            return several_scores(rows.target, predicted, proba, self.classes, self.targets)
         if not self._classifies:
             return regression_scores(rows.target, predicted)
         assert self.classes is not None
@@ -286,7 +359,9 @@ class Model:
             **self.metadata,
             "task": self.task,
             "target": self.target,
-            "target_scale": None if self.target_scale is None else list(self.target_scale),
+            "target_scale": None
+            if self.target_scale is None
+            else [np.asarray(part).tolist() for part in self.target_scale],
         }
         return save_model(
             path,
@@ -315,9 +390,9 @@ class Model:
             preprocessor=None
             if saved.preprocessor is None
             else Preprocessor.from_dict(saved.preprocessor),
-            classes=saved.classes,
+            classes=saved_classes(saved.classes),
             target=metadata.pop("target", None),
-            target_scale=None if scale is None else (float(scale[0]), float(scale[1])),
+            target_scale=None if scale is None else saved_scale(scale),
             metadata=metadata,
         )
 

@@ -1,8 +1,9 @@
 """From a table to the arrays a network trains on: the decisions of a tabular run.
 
-:func:`prepare` drops the rows without a target (and says how many), infers the task,
-encodes class labels, splits off the validation rows, fits the preprocessing on the
-training rows only and standardizes a regression target; :func:`build_network` builds the
+:func:`prepare` drops the rows without a target (and says how many), infers the task
+(:mod:`.task`) and encodes the target(s) (:mod:`.targets`), decides what to do with each
+input column (:mod:`.columns`), splits off the validation rows, fits the preprocessing on
+the training rows only and standardizes a regression target; :func:`build_network` builds the
 network the options ask for. The options are those of the one table,
 :data:`glassnet.training.options.TRAIN_OPTIONS`, checked by
 :func:`~glassnet.training.options.settings_from` (here `training_settings`).
@@ -10,49 +11,30 @@ network the options ask for. The options are those of the one table,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..backend import Array
-from ..data import LabelEncoder, Preprocessor, split_indices
-from ..data.table import ColumnKind, missing_mask
+from ..data import Preprocessor, Table, split_indices
+from ..data.table import missing_mask
 from ..datasets import load_mnist_small
 from ..losses import Task, loss_for_task
 from ..network import Network
 from ..training.options import settings_from as training_settings
-from .inputs import is_path, table_of
-
-MAX_CLASSES_FOR_NUMBERS = 20
-"""A numeric target with at most this many distinct integer values is taken as classes."""
-
-
-def infer_task(target: Array, kind: ColumnKind | str) -> Task:
-    """Guess the task from the target column ``(m,)``.
-
-    Text labels: binary for two classes, multiclass for more. Numbers: binary for two
-    distinct values, multiclass for 3 … 20 distinct integers, regression otherwise.
-    """
-    present = target[~missing_mask(target)]
-    distinct = np.unique(present.astype(str) if kind == "categorical" else present)
-    if distinct.size < 2:
-        raise ValueError(f"the target has {distinct.size} distinct value(s); nothing to learn")
-    if distinct.size == 2:
-        return "binary"
-    if kind == "categorical":
-        return "multiclass"
-    if distinct.size <= MAX_CLASSES_FOR_NUMBERS and np.all(distinct == np.round(distinct)):
-        return "multiclass"
-    return "regression"
+from .columns import ColumnPlan, plan_columns
+from .inputs import column_names, is_array, is_path, table_of
+from .targets import TargetColumn, encode_targets
 
 
 @dataclass
 class Prepared:
     """The data of a run, ready for the network: ``X_*`` ``(m, n_0)``; ``y_*`` class
-    indices ``(m,)`` or, for regression, standardized targets ``(y − mean) / std``."""
+    indices ``(m,)`` or, for regression, standardized targets ``(y − mean) / std``;
+    ``(m, k)`` for ``k`` targets."""
 
     description: str
     task: Task
@@ -62,111 +44,177 @@ class Prepared:
     y_val: Array | None
     preprocessor: Preprocessor | None
     classes: list[Any] | None
+    """The labels of the classes; for several targets, a list of labels per target."""
     target: str | None
-    target_scale: tuple[float, float] | None
-    """``(mean, std)`` of a regression target's training rows."""
+    """The target column's name; for several, their names joined by commas."""
+    target_scale: tuple[Any, Any] | None
+    """``(mean, std)`` of a regression target's training rows (arrays ``(k,)`` for ``k``)."""
     n_dropped: int = 0
     """Rows dropped because their target was missing."""
     data_file: str | None = None
     """The CSV file the rows came from; ``None`` for the shipped sample or data in memory."""
     in_memory: bool = False
     """Whether the rows came from memory (a DataFrame, a Table, arrays), not from a file."""
+    task_reason: str = ""
+    """Why the task is what it is, e.g. ``"the target has 2 distinct values: two classes"``."""
+    targets: list[str] = field(default_factory=list)
+    """Every target column's name (one, or several)."""
+    columns: ColumnPlan | None = None
+    """What is done with each input column (:func:`~glassnet.tabular.columns.plan_columns`)."""
+    dialect: dict[str, Any] | None = None
+    """How the CSV file is written (delimiter, decimal mark, header, encoding)."""
+    n_outputs: int = 0
+    """The network's output units ``n_L`` (0: as the task and the classes say)."""
+
+    def column_notes(self) -> list[str]:
+        """One line per input column not kept as it is (dropped, id, dates), with why."""
+        return [] if self.columns is None else self.columns.notes()
+
+
+def target_names(
+    data: Any, target: Any, delimiter: str | None = None, header: bool | None = None
+) -> list[str] | None:
+    """The target columns ``target`` names (a name, names separated by commas that are not
+    one column's name, or a list of names), or ``None`` when it holds the targets
+    themselves (values ``y`` for data that holds only features)."""
+    if target is None:
+        return None
+    if isinstance(target, str):
+        if "," in target and target not in column_names(data, delimiter, header):
+            return [name.strip() for name in target.split(",") if name.strip()]
+        return [target]
+    if (
+        isinstance(target, list | tuple)
+        and target
+        and all(isinstance(name, str) for name in target)
+        and not is_array(data)
+        and set(target) <= set(column_names(data, delimiter, header))
+    ):
+        return list(target)
+    return None
 
 
 def prepare(
-    data: Any, target: Any = None, *, settings: Mapping[str, Any] | None = None
+    data: Any,
+    target: Any = None,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    drop: Sequence[str] = (),
+    id: str | None = None,
 ) -> Prepared:
     """``data`` split, encoded and preprocessed for training, as ``settings`` say.
 
     ``data``: a CSV file's path, a pandas DataFrame, a :class:`~glassnet.data.Table`, a
     dict of columns, or a 2-D array ``X`` ``(m, n)``. ``target``: the target column's name
-    (default: the ``target`` option, else the last column), or the targets themselves,
-    ``y`` ``(m,)``, when ``data`` holds only features.
+    (default: the ``target`` option, else the last column), several names (a list, or
+    names separated by commas), or the targets themselves, ``y`` ``(m,)``, when ``data``
+    holds only features. ``drop``: columns to leave out; ``id``: a column kept out of the
+    features and written beside each prediction (both also read from ``settings``).
+    Identifier, date, free-text and constant columns are found and handled
+    (:func:`~glassnet.tabular.columns.plan_columns`); :meth:`Prepared.column_notes` says how.
     """
     chosen = training_settings(settings)
-    by_name = target if isinstance(target, str) or target is None else None
-    values = None if by_name is not None or target is None else target
+    delimiter = chosen["delimiter"]
+    named = target if target is not None else chosen["target"]
+    names = target_names(data, named, delimiter, chosen["header"])
+    values = None if names is not None or target is None else target
     table = table_of(
         data,
-        by_name or (None if values is not None else chosen["target"]),
+        names[0] if names else None,
         y=values,
-        delimiter=chosen["delimiter"],
+        delimiter=delimiter,
         categorical=chosen["categorical"],
+        decimal=chosen["decimal"],
+        header=chosen["header"],
     )
     source = str(data) if is_path(data) else table.source
-    assert table.target is not None and table.target_kind is not None
-    keep = ~missing_mask(table.target)
+    assert table.target_name is not None and table.target is not None
+    names = [table.target_name, *(names or [])[1:]]
+    columns = _target_columns(table, names, source)
+    keep = ~np.any([missing_mask(c.values) for c in columns], axis=0)
     dropped = int((~keep).sum())
     if not keep.any():
         raise ValueError(
-            f"{source}: every value of the target column {table.target_name!r} is missing"
+            f"{source}: every row misses a value of the target column(s) "
+            + ", ".join(map(repr, names))
         )
-    table = table.take(np.flatnonzero(keep)) if dropped else table
-    target_values, target_kind = table.target, table.target_kind
-    assert target_values is not None and target_kind is not None
-    task: Task = (
-        infer_task(target_values, target_kind) if chosen["task"] == "auto" else chosen["task"]
+    if dropped:
+        table = table.take(np.flatnonzero(keep))
+        columns = [TargetColumn(c.name, c.kind, c.values[keep]) for c in columns]
+    encoded = encode_targets(columns, chosen["task"], source)
+    plan = plan_columns(
+        table,
+        drop=[*(chosen.get("drop") or ()), *drop],
+        id=id if id is not None else chosen.get("id"),
+        categorical=chosen["categorical"],
+        others=names[1:],
     )
-    classes: list[Any] | None = None
-    if not loss_for_task(task).is_classification:
-        if target_kind != "numeric":
-            raise ValueError(
-                f"{source}: the target {table.target_name!r} is not numeric; "
-                "regression needs numbers"
-            )
-        y = target_values.astype(np.float64)
-    else:
-        encoder = LabelEncoder().fit(target_values)
-        classes = encoder.classes_
-        assert classes is not None
-        if len(classes) < 2:
-            raise ValueError(
-                f"{source}: the target {table.target_name!r} has only the class "
-                f"{classes[0]!r}; a classifier needs at least 2"
-            )
-        loss_for_task(task).check_classes(len(classes), str(table.target_name))
-        y = encoder.transform(target_values)
+    features = plan.apply(table)
+    y, classes = encoded.y, encoded.classes
     split = chosen["validation_split"]
     if split > 0:
         train_rows, val_rows = split_indices(
-            y, test_size=split, stratify=classes is not None, seed=chosen["seed"]
+            y, test_size=split, stratify=classes is not None and y.ndim == 1, seed=chosen["seed"]
         )
     else:
         train_rows, val_rows = np.arange(table.n_rows), np.arange(0)
     preprocessor = Preprocessor(scale=None if chosen["scale"] == "none" else chosen["scale"])
-    X_train = preprocessor.fit_transform(table.take(train_rows))
-    X_val = preprocessor.transform(table.take(val_rows)) if val_rows.size else None
+    X_train = preprocessor.fit_transform(features.take(train_rows))
+    X_val = preprocessor.transform(features.take(val_rows)) if val_rows.size else None
     y_train, y_val = y[train_rows], (y[val_rows] if val_rows.size else None)
     target_scale = None
     if classes is None:
         # Learned standardized, so that the loss and the learning rate mean the same for
-        # any unit; predictions are scaled back.
-        mean, std = float(y_train.mean()), float(y_train.std()) or 1.0
-        target_scale = (mean, std)
+        # any unit; predictions are scaled back. Each target gets its own scale.
+        mean, std = y_train.mean(axis=0), y_train.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
         y_train = (y_train - mean) / std
         y_val = None if y_val is None else (y_val - mean) / std
+        target_scale = (float(mean), float(std)) if y.ndim == 1 else (mean, std)
     without = f", {dropped} without a target dropped" if dropped else ""
     name = Path(source).name if is_path(data) else source
     description = (
         f"{name} ({table.n_rows:,} rows{without}; "
         f"{train_rows.size:,} train / {val_rows.size:,} validation; "
-        f"{len(table.feature_names)} columns → {X_train.shape[1]} features)"
+        f"{len(plan.names)} columns → {X_train.shape[1]} features)"
+        + ("" if table.dialect is None else f", read as {table.dialect.describe()}")
     )
     return Prepared(
         description,
-        task,
+        encoded.task,
         X_train,
         y_train,
         X_val,
         y_val,
         preprocessor,
         classes,
-        table.target_name,
+        ",".join(names),
         target_scale,
         n_dropped=dropped,
         data_file=source if is_path(data) else None,
         in_memory=not is_path(data),
+        task_reason=encoded.reason,
+        targets=names,
+        columns=plan,
+        dialect=None if table.dialect is None else table.dialect.to_dict(),
+        n_outputs=encoded.n_outputs,
     )
+
+
+def _target_columns(table: Table, names: Sequence[str], source: str) -> list[TargetColumn]:
+    """The target columns of ``table``: its own target, then the other ``names``."""
+    assert table.target is not None and table.target_kind is not None
+    columns = [TargetColumn(names[0], table.target_kind, table.target)]
+    for name in names[1:]:
+        if name not in table.values:
+            raise ValueError(
+                f"{source}: target {name!r} is not a column; the columns are: "
+                + ", ".join(map(repr, [*table.feature_names, names[0]]))
+            )
+        columns.append(TargetColumn(name, table.kinds[name], table.values[name]))
+    if len(set(names)) != len(names):
+        raise ValueError(f"{source}: a target is named twice in {list(names)}")
+    return columns
 
 
 def demo_data() -> Prepared:
@@ -193,7 +241,7 @@ def build_network(data: Prepared, settings: Mapping[str, Any] | None = None) -> 
     of ``data``'s task: ``[n_0, *layers, n_L]``."""
     chosen = training_settings(settings)
     loss = loss_for_task(data.task)
-    n_out = loss.output_units(len(data.classes or []))
+    n_out = data.n_outputs or loss.output_units(len(data.classes or []))
     return Network.build(
         [data.X_train.shape[1], *chosen["layers"], n_out],
         activation=chosen["activation"],
@@ -209,7 +257,10 @@ def build_network(data: Prepared, settings: Mapping[str, Any] | None = None) -> 
     )
 
 
-def default_metrics(task: Task) -> list[str]:
+def default_metrics(task: Task, n_targets: int = 1) -> list[str]:
     """R² for regression (the loss is in standardized units; R² is the same in any), macro
-    F1 for classification (accuracy alone hides a neglected class)."""
-    return ["f1_macro"] if loss_for_task(task).is_classification else ["r2"]
+    F1 for classification (accuracy alone hides a neglected class); for several yes/no
+    labels none beyond the accuracy of each output, which training logs anyway."""
+    if not loss_for_task(task).is_classification:
+        return ["r2"]
+    return ["f1_macro"] if n_targets <= 1 else []
