@@ -243,7 +243,6 @@ def test_resume_from_a_checkpoint_ends_bit_for_bit_where_a_full_run_does(
         "--dropout",
         "0.2",
         "--batch-norm",
-        "true",
         "--schedule",
         "cosine",
         "--epochs",
@@ -485,3 +484,52 @@ def test_predict_and_evaluate_read_a_file_with_the_delimiter_the_model_was_train
     evaluated = glassnet("evaluate", out / "model.glassnet", semicolons)
     assert evaluated.returncode == 0, evaluated.stderr
     assert "300 rows with a target" in evaluated.stdout
+
+
+def test_a_spreadsheets_european_csv_is_sniffed_and_remembered(small_csv, tmp_path) -> None:
+    """Issue 9, items 2–4: a BOM, semicolons and decimal commas, as a European spreadsheet
+    writes them, train without any flag, say what was read, and predict the same way."""
+    lines = small_csv.read_text().splitlines()
+    european = tmp_path / "flowers-excel.csv"
+    rows = [line.replace(",", ";") for line in lines]
+    rows = [rows[0]] + [";".join(cell.replace(".", ",") for cell in r.split(";")) for r in rows[1:]]
+    european.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    out = tmp_path / "run"
+    trained = glassnet("train", european, "--target", "species", "--epochs", "2", "--out", out)
+    assert trained.returncode == 0, trained.stderr
+    assert "semicolon-separated, decimal commas, a header row" in trained.stdout
+    assert "3 columns → 5 features" in trained.stdout  # width, height, colour: not 300 categories
+    predicted = glassnet("predict", out / "model.glassnet", european)
+    assert predicted.returncode == 0, predicted.stderr
+    plain = glassnet("predict", out / "model.glassnet", small_csv)  # the same rows, plainly
+    assert predicted.stdout == plain.stdout
+
+
+def test_an_id_column_is_kept_out_and_written_beside_each_prediction(small_csv, tmp_path) -> None:
+    """Issue 9, item 6: --id keeps a column out of the features; predict writes it first."""
+    lines = small_csv.read_text().splitlines()
+    with_id = tmp_path / "flowers-id.csv"
+    rows = ["plant," + lines[0]] + [f"P{i:04d},{line}" for i, line in enumerate(lines[1:])]
+    with_id.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    trained = glassnet("train", with_id, "--id", "plant", "--epochs", "2", "--out", out)
+    assert trained.returncode == 0, trained.stderr
+    assert "4 columns → 5 features" in trained.stdout  # the id is read, not a feature
+    predicted = glassnet("predict", out / "model.glassnet", with_id)
+    header, first = predicted.stdout.splitlines()[:2]
+    assert header == "plant,predicted_species"
+    assert first.startswith("P0000,")
+
+
+def test_unseen_categories_at_predict_time_are_one_warning_line(small_csv, tmp_path) -> None:
+    """Issue 9, item 7: a colour the model never saw is named on one line of stderr."""
+    out = tmp_path / "run"
+    assert glassnet("train", small_csv, "--epochs", "1", "--out", out, "-q").returncode == 0
+    lines = small_csv.read_text().splitlines()
+    unseen = tmp_path / "unseen.csv"
+    unseen.write_text("\n".join([lines[0], lines[1].replace(lines[1].split(",")[2], "purple")]))
+    predicted = glassnet("predict", out / "model.glassnet", unseen)
+    assert predicted.returncode == 0, predicted.stderr
+    warning = predicted.stderr.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("glassnet: warning: ")
+    assert "colour" in warning[0] and "purple" in warning[0]

@@ -1,13 +1,16 @@
 """The ``glassnet`` command. Thin: it parses arguments and calls the public API.
 
 Every error becomes one line on stderr and a non-zero exit status; ``--debug`` shows the
-traceback instead.
+traceback instead. Output piped into a command that stops reading (``| head``) ends the
+run quietly, with the status a shell gives a tool that the closed pipe stopped.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +21,7 @@ from .arguments import add_train_options
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 128 + 13  # 128 + SIGPIPE, as a shell reports `yes | head -1`
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,8 +49,27 @@ def build_parser() -> argparse.ArgumentParser:
         "data", nargs="?", help="a CSV file with a header row (default: the MNIST sample)"
     )
     train.add_argument("--out", help="the run folder (default: runs/<data>-<time>)")
-    train.add_argument("--config", help="a TOML file of options (keys as the flags)")
-    train.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
+    train.add_argument(
+        "--overwrite", action="store_true", help="replace the model of an existing run folder"
+    )
+    train.add_argument(
+        "--config",
+        help="a TOML file of options (keys as the flags) and files (data, test-file); "
+        "a run folder's config.toml trains that run again",
+    )
+    train.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        help="continue a run from its checkpoint (with --epochs N: on to epoch N)",
+    )
+    train.add_argument(
+        "--test-file",
+        metavar="FILE",
+        help="a labelled CSV to score the trained model on, into the summary and report",
+    )
+    train.add_argument(
+        "--no-report", action="store_true", help="write no report.html and no figures"
+    )
     train.add_argument(
         "--watch",
         type=int,
@@ -87,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(
+    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+) -> None:
+    """What the library warns about (unseen categories, columns it dropped), as one line."""
+    text = str(message).splitlines()[0] if str(message) else category.__name__
+    print(f"glassnet: warning: {text}", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -102,7 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handler: Callable[[argparse.Namespace, Any], int] = args.handler
     try:
-        return handler(args, say)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            status = handler(args, say)
+        sys.stdout.flush()  # a closed pipe shows here, where it can still end quietly
+        return status
+    except BrokenPipeError:
+        return _closed_pipe()
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -128,3 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def _closed_pipe() -> int:
+    """The reader of our output has gone (``| head``): nothing more to say, and nothing
+    left for the interpreter to flush at exit, which would complain on stderr."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file descriptor (captured, in tests)
+        pass
+    return EXIT_CLOSED_PIPE

@@ -12,6 +12,8 @@ from ..inspect.spec import TraceSpec
 from ..io import atomic_write_text
 from ..tabular import Model
 
+DELIMITER_HELP = "the CSV's field separator (default: the one the model was trained on)"
+
 
 def _spec(args: argparse.Namespace) -> TraceSpec:
     if args.example is not None:
@@ -56,7 +58,7 @@ def gradcheck_command(args: argparse.Namespace, say: Any) -> int:
                 "checking a model file needs --data, a CSV with its columns and target"
             )
         model = Model.load(args.spec)
-        X, y = model.examples(args.data, rows=args.rows)
+        X, y = model.examples(args.data, rows=args.rows, delimiter=args.delimiter)
         network, what = model.network, f"{args.spec} on {len(y)} rows of {args.data}"
     else:
         spec = _spec(args)
@@ -73,7 +75,7 @@ def diagnose_command(args: argparse.Namespace, say: Any) -> int:
     from ..inspect.diagnose import diagnose
 
     model = Model.load(args.model)
-    X, y = model.examples(args.data, rows=args.rows)
+    X, y = model.examples(args.data, rows=args.rows, delimiter=args.delimiter)
     result = diagnose(model.network, X, y, learning_rate=args.lr)
     say(str(result), 0)
     if args.histograms is not None:
@@ -109,6 +111,7 @@ def add_commands(command: Any) -> None:
     checked.add_argument("--example", metavar="NAME", help="check a spec shipped with glassnet")
     checked.add_argument("--data", help="with a model file: a CSV with its columns and target")
     checked.add_argument("--rows", type=int, default=32, help="rows of --data to use (default 32)")
+    checked.add_argument("--delimiter", help=DELIMITER_HELP)
     checked.add_argument("--epsilon", type=float, default=1e-6, help="the finite-difference step")
     checked.add_argument(
         "--threshold", type=float, default=1e-7, help="the largest passing relative error"
@@ -128,6 +131,7 @@ def add_commands(command: Any) -> None:
     diagnosed.add_argument(
         "--rows", type=int, default=512, help="rows to diagnose on (default 512)"
     )
+    diagnosed.add_argument("--delimiter", help=DELIMITER_HELP)
     diagnosed.add_argument(
         "--lr", type=float, default=None, help="learning rate, to judge update sizes"
     )

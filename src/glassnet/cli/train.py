@@ -8,36 +8,63 @@ import datetime as dt
 import shlex
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..report.writing import architecture, optimizer_description, write_run_files
+from ..report.writing import (
+    MODEL_FILE,
+    architecture,
+    optimizer_description,
+    write_run_files,
+)
 from ..tabular import Checkpointed, Model, demo_data, load_checkpoint, prepare
-from ..training import Callback, Checkpoint, EpochPrinter, ProgressBar, Snapshot
-from ..training.options import read_config, resolve
+from ..training import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    EpochPrinter,
+    ProgressBar,
+    Snapshot,
+    TrainingState,
+)
+from ..training.config_file import check_data_options, read_config, resolve, resume_settings
+
+SCHEDULES_OVER_EPOCHS = ("step", "exponential", "cosine")
+"""The schedules whose shape depends on the number of epochs."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run trains on and with: the options, the files, and a checkpoint to resume."""
+
+    settings: dict[str, Any]
+    data: str | None
+    """The data file as given (``None``: the shipped MNIST sample)."""
+    test_file: str | None
+    resume: Snapshot | None = None
 
 
 def run(args: argparse.Namespace, say: Any) -> int:
     """Train as ``args`` say; ``say(text, level)`` prints for the chosen verbosity."""
-    resume: Snapshot | None = None
-    if args.resume is not None:
-        checkpoint_file = load_checkpoint(args.resume)
-        settings, data_path = checkpoint_file.settings, checkpoint_file.data
-        resume = checkpoint_file.snapshot
-        say(f"resuming {args.resume} after epoch {checkpoint_file.epoch}", 1)
-    else:
-        config = read_config(Path(args.config)) if args.config else None
-        settings = resolve(vars(args), config)
-        data_path = args.data
-    data = demo_data() if data_path is None else prepare(data_path, settings=settings)
+    plan = _resumed(args, say) if args.resume is not None else _planned(args)
+    settings = plan.settings
+    if plan.test_file is not None and not Path(plan.test_file).is_file():
+        raise FileNotFoundError(f"--test-file {plan.test_file!r} does not exist")
+    out = _run_folder(args, plan.data)  # refused before any work, if it holds a model
+    data = demo_data() if plan.data is None else prepare(plan.data, settings=settings)
     say(f"data: {data.description}", 1)
+    for note in data.column_notes():
+        say(f"columns: {note}", 1)
     model = Model.build(data, settings)
     network = model.network
     n_out = network.n_outputs
     loss = network.loss
     say(
         f"task: {data.task} (target {data.target or 'digit'}; "
-        f"{n_out} {loss.output_activation} output{'s' if n_out > 1 else ''}, {loss.name} loss)",
+        f"{n_out} {loss.output_activation} output{'s' if n_out > 1 else ''}, {loss.name} loss)"
+        + (f"; {data.task_reason}" if data.task_reason else ""),
         1,
     )
     say(f"network: {architecture(network)}, {network.n_parameters():,} parameters", 1)
@@ -46,14 +73,15 @@ def run(args: argparse.Namespace, say: Any) -> int:
         f"{settings['epochs']} epochs, seed {settings['seed']}",
         1,
     )
-    out = _run_folder(args, data_path)
+    out.mkdir(parents=True, exist_ok=True)
     say(f"run folder: {out}", 1)
 
     def save_checkpoint(snapshot: Snapshot) -> Checkpointed:
         return model.save_checkpoint(out / "checkpoints", snapshot)
 
     checkpoint = Checkpoint(save_checkpoint, every=settings["checkpoint_every"])
-    callbacks: list[Callback] = [checkpoint]
+    seen = _SeenCallbacks()
+    callbacks: list[Callback] = [checkpoint, seen]
     use_bar = not args.quiet and sys.stderr.isatty() and _has_tqdm()
     if args.watch:
         from ..inspect.diagnose import DiagnosisWatch
@@ -66,7 +94,7 @@ def run(args: argparse.Namespace, say: Any) -> int:
         callbacks.append(ProgressBar() if use_bar else EpochPrinter())
     started = time.perf_counter()
     try:
-        history = model.train(data, callbacks=callbacks, resume=resume)
+        history = model.train(data, callbacks=callbacks, resume=plan.resume)
     except KeyboardInterrupt:
         if checkpoint.last is None:
             say("interrupted before the first epoch ended: nothing to save", 0, error=True)
@@ -80,26 +108,85 @@ def run(args: argparse.Namespace, say: Any) -> int:
         say(f"resume with: glassnet train --resume {shlex.quote(saved.path)}", 0, error=True)
         return 130
     seconds = time.perf_counter() - started
-    model.save(out / "model.glassnet")
+    stopper = next((cb for cb in seen.callbacks if isinstance(cb, EarlyStopping)), None)
+    if stopper is not None:
+        say(stopper.describe(), 0)
+    model.save(out / MODEL_FILE)
+    test, status = _test(model, plan.test_file, say)
     command = "glassnet " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
-    write_run_files(out, model, data, history, settings, seconds, command)
-    final = {key: values[-1] for key, values in history.logs.items() if key.startswith("val_")}
+    summary = write_run_files(
+        out,
+        model,
+        data,
+        history,
+        settings,
+        seconds,
+        command,
+        files={"data": plan.data, "test-file": plan.test_file},
+        early_stopping=None if stopper is None else stopper.summary(),
+        test=test,
+    )
+    final = summary["final"]
     if final:
-        say("validation: " + ", ".join(f"{k[4:]} {v:.4f}" for k, v in final.items()), 0)
-    say(f"model: {out / 'model.glassnet'}", 0)
-    report = _try_report(out, say)
-    if report is not None:
-        say(f"report: {report}", 0)
-    return 0
+        at = f" (epoch {stopper.weights_epoch}'s weights)" if stopper is not None else ""
+        scores = ", ".join(f"{k[4:]} {v:.4f}" for k, v in final.items() if k.startswith("val_"))
+        say(f"validation: {scores}{at}", 0)
+    if test is not None:
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in test.items() if isinstance(v, float))
+        say(f"test ({Path(str(test['data'])).name}, {test['rows']:,} rows): {scores}", 0)
+    say(f"model: {out / MODEL_FILE}", 0)
+    if args.no_report:
+        if args.overwrite:
+            (out / "report.html").unlink(missing_ok=True)  # the replaced run's, now stale
+    else:
+        report = _try_report(out, say)
+        if report is not None:
+            say(f"report: {report}", 0)
+    return status
 
 
-# -- describing the run ---------------------------------------------------------------
+# -- what to train on, and with which options -------------------------------------------
+
+
+def _planned(args: argparse.Namespace) -> Plan:
+    """A new run: the command line over the config file over the defaults."""
+    config = read_config(Path(args.config)) if args.config else None
+    data = args.data if args.data is not None else (config.data if config else None)
+    test_file = args.test_file or (config.test_file if config else None)
+    if data is None:
+        check_data_options(vars(args), config)
+    return Plan(resolve(vars(args), config), data, test_file)
+
+
+def _resumed(args: argparse.Namespace, say: Any) -> Plan:
+    """A run continued from its checkpoint: the run's options and data, with the options
+    that may change (``--epochs``: train on to that epoch); others are refused."""
+    if args.config is not None or args.data is not None:
+        given = "--config" if args.config is not None else f"the data file {args.data!r}"
+        raise ValueError(
+            f"{given} cannot be given with --resume: a resumed run keeps its checkpoint's "
+            "data and options"
+        )
+    checkpoint = load_checkpoint(args.resume)
+    saved = checkpoint.settings
+    settings = resume_settings(saved, vars(args), checkpoint.epoch, str(args.resume))
+    say(f"resuming {args.resume} after epoch {checkpoint.epoch}", 1)
+    if settings["epochs"] != saved["epochs"]:
+        say(f"training on to epoch {settings['epochs']} (the run had {saved['epochs']})", 1)
+        if settings["schedule"] in SCHEDULES_OVER_EPOCHS:
+            say(
+                f"note: the {settings['schedule']} learning-rate schedule now spans "
+                f"{settings['epochs']} epochs",
+                1,
+            )
+    return Plan(settings, checkpoint.data, args.test_file, checkpoint.snapshot)
 
 
 # -- the run folder -----------------------------------------------------------------------
 
 
 def _run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
+    """The run folder (not created yet); one that holds a model only with ``--overwrite``."""
     if args.out is not None:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
@@ -114,8 +201,36 @@ def _run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
         while out.exists():
             suffix += 1
             out = Path("runs") / f"{stem}-{stamp}-{suffix}"
-    out.mkdir(parents=True, exist_ok=True)
+    if (out / MODEL_FILE).exists() and not args.overwrite:
+        raise FileExistsError(
+            f"the run folder {out} already holds a model ({MODEL_FILE}); give --overwrite "
+            "to replace it, or --out with a new folder"
+        )
     return out
+
+
+class _SeenCallbacks(Callback):
+    """Keeps every callback of the run (those the options made too), to report on them."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[Callback] = []
+
+    def on_train_end(self, state: TrainingState) -> None:
+        self.callbacks = list(state.callbacks)
+
+
+def _test(model: Model, test_file: str | None, say: Any) -> tuple[Mapping[str, Any] | None, int]:
+    """The model's scores on ``--test-file`` and the exit status: a file it cannot score
+    is reported, and the trained run is still written."""
+    if test_file is None:
+        return None, 0
+    try:
+        result = model.evaluation(test_file)
+    except (ValueError, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        say(f"glassnet: error: --test-file {test_file}: {message}", 0, error=True)
+        return None, 1
+    return {"data": test_file, "rows": result.n_rows, **result.metrics}, 0
 
 
 def _try_report(out: Path, say: Any) -> Path | None:

@@ -17,27 +17,25 @@ from ..tabular import Model
 
 def predict(args: argparse.Namespace, say: Any) -> int:
     model = Model.load(args.model)
-    output = model.output(model.rows(args.data, args.delimiter))
-    predictions = model.predictions_from(output)
+    columns = model.predictions(args.data, proba=args.proba, delimiter=args.delimiter).columns()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    header = [f"predicted_{model.target or 'label'}"]
-    rows: list[list[Any]] = [[_cell(p)] for p in predictions]
-    if args.proba:
-        proba = model.proba_from(output)
-        header += [f"p({label})" for label in model.classes or []]
-        rows = [row + [f"{p:.6g}" for p in probs] for row, probs in zip(rows, proba, strict=True)]
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(columns)
+    proba = {name for name in columns if name.startswith("p(")}
+    n_rows = len(next(iter(columns.values()), []))
+    for i in range(n_rows):
+        writer.writerow(_cell(values[i], name in proba) for name, values in columns.items())
     if args.out is None:
         sys.stdout.write(out.getvalue())
     else:
         atomic_write_text(args.out, out.getvalue())
-        say(f"wrote {len(rows):,} predictions to {args.out}", 0)
+        say(f"wrote {n_rows:,} predictions to {args.out}", 0)
     return 0
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, probability: bool) -> Any:
+    if probability:
+        return f"{value:.6g}"
     return f"{value:.8g}" if isinstance(value, float | np.floating) else value
 
 
@@ -45,24 +43,8 @@ def evaluate(args: argparse.Namespace, say: Any) -> int:
     model = Model.load(args.model)
     result = model.evaluation(args.data, args.delimiter)
     say(f"{args.data}: {result.n_rows:,} rows with a target", 0)
-    metrics = result.metrics
-    if result.labels is None:
-        say(f"RMSE  {metrics['rmse']:.6g}", 0)
-        say(f"MAE   {metrics['mae']:.6g}", 0)
-        say(f"R²    {metrics['r2']:.4f}", 0)
-        return 0
-    say(f"accuracy        {metrics['accuracy']:.4f}", 0)
-    say(f"macro F1        {metrics['f1_macro']:.4f}", 0)
-    if "log_loss" in metrics:
-        say(f"log-loss        {metrics['log_loss']:.4f}", 0)
-    say("", 0)
-    say(result.report(), 0)
-    say("confusion matrix (rows: true, columns: predicted)", 0)
-    labels, matrix = result.labels, result.confusion_matrix()
-    width = max(max(len(label) for label in labels), len(str(matrix.max()))) + 1
-    say(" " * width + "".join(label.rjust(width) for label in labels), 0)
-    for label, row in zip(labels, matrix, strict=True):
-        say(label.rjust(width) + "".join(str(n).rjust(width) for n in row), 0)
+    for line in result.lines():
+        say(line, 0)
     return 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,11 @@ from ..io import atomic_savez, atomic_write_text
 from ..network import Network
 from ..tabular import Model, Prepared
 from ..training import History
-from ..training.options import make_optimizer, to_toml
+from ..training.config_file import to_toml
+from ..training.options import make_optimizer
+
+MODEL_FILE = "model.glassnet"
+"""The trained model's file in a run folder."""
 
 
 def optimizer_description(settings: dict[str, Any]) -> str:
@@ -53,15 +58,31 @@ def write_run_files(
     settings: dict[str, Any],
     seconds: float,
     command: str,
-) -> None:
+    *,
+    files: Mapping[str, str | None] | None = None,
+    early_stopping: Mapping[str, Any] | None = None,
+    test: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Write ``config.toml``, ``history.json``, ``summary.json`` and ``validation.npz``
     into ``out`` (each atomically), the files :func:`~glassnet.report.write_report` reads;
-    ``command`` is what produced the run, as a user would type it again."""
-    atomic_write_text(out / "config.toml", to_toml(settings))
+    return the summary.
+
+    ``command`` is what produced the run, as a user would type it again. ``files``: the
+    run's ``data`` and ``test-file`` as given (default: the file ``data`` came from), so
+    that ``config.toml`` alone reproduces the run. ``early_stopping``: what it did
+    (:meth:`~glassnet.training.EarlyStopping.summary`); the ``final`` scores are then
+    those of the epoch whose weights the model holds. ``test``: the scores on a test file.
+    """
+    run_files = dict(files) if files is not None else {"data": data.data_file}
+    chosen = dict(settings)
+    if chosen.get("target") is None and isinstance(data.target, str):
+        chosen["target"] = data.target  # the column the run chose, so that it is kept
+    from_sample = run_files.get("data") is None and not data.in_memory
+    atomic_write_text(out / "config.toml", to_toml(chosen, run_files, data_options=not from_sample))
     atomic_write_text(out / "history.json", json.dumps(history.as_dict(), indent=1))
     network = model.network
-    final = {key: values[-1] for key, values in history.logs.items() if key.startswith("val_")}
-    summary = {
+    weights_epoch = None if early_stopping is None else early_stopping.get("weights_of_epoch")
+    summary: dict[str, Any] = {
         "data": data.description,
         "task": data.task,
         "target": data.target,
@@ -73,8 +94,14 @@ def write_run_files(
         "batch_size": settings["batch_size"] or "all",
         "seconds_per_epoch": round(float(np.mean(history.seconds)), 4) if history.seconds else None,
         "seconds": round(seconds, 2),
-        "final": {k: v for k, v in final.items() if math.isfinite(v)},
+        "final": _final(history, weights_epoch),
         "classes": [str(c) for c in data.classes] if data.classes is not None else None,
+    }
+    if early_stopping is not None:
+        summary["early_stopping"] = dict(early_stopping)
+    if test is not None:
+        summary["test"] = dict(test)
+    summary |= {
         "command": command,
         "glassnet_version": __version__,
         "created": dt.datetime.now().isoformat(timespec="seconds"),
@@ -84,3 +111,13 @@ def write_run_files(
     if validation is not None:
         y_true, y_pred = validation
         atomic_savez(out / "validation.npz", y_true=y_true, y_pred=y_pred)
+    else:
+        (out / "validation.npz").unlink(missing_ok=True)  # an earlier run's, if replaced
+    return summary
+
+
+def _final(history: History, epoch: int | None) -> dict[str, float]:
+    """The validation scores of ``epoch`` (default: the last), the finite ones."""
+    at = history.epoch.index(epoch) if epoch in history.epoch else -1
+    logs = {key: values[at] for key, values in history.logs.items() if key.startswith("val_")}
+    return {key: value for key, value in logs.items() if math.isfinite(value)}

@@ -74,7 +74,10 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
     epochs, and (by default) put back the weights of the best epoch.
 
-    ``mode='auto'`` maximizes accuracy, F1 and R², and minimizes everything else.
+    ``mode='auto'`` maximizes accuracy, F1 and R², and minimizes everything else. After
+    training, :attr:`stopped_epoch` is the epoch it stopped at (0: it did not stop),
+    :attr:`best_epoch` the best one, :attr:`weights_epoch` the epoch whose weights the
+    network ends with, and :meth:`describe` says all of it in one line.
     """
 
     has_state = True
@@ -93,7 +96,29 @@ class EarlyStopping(Callback):
         self.restore_best_weights = restore_best_weights
         self.best_epoch = 0
         self.stopped_epoch = 0
+        self.last_epoch = 0
+        """The last epoch trained, once training has ended."""
+        self.epochs = 0
+        """The epochs training was asked for, once it has ended."""
         self._best: list[Any] = []
+
+    @property
+    def best(self) -> float:
+        """The best value of the monitored log so far."""
+        return self.tracker.best
+
+    @property
+    def restored(self) -> bool:
+        """Whether the network ended with the best epoch's weights (put back at the end)."""
+        return self.restore_best_weights and bool(self._best)
+
+    @property
+    def weights_epoch(self) -> int:
+        """The epoch whose weights the network ended with: the best, or else the last."""
+        return self.best_epoch if self.restored else self.last_epoch
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.stopped_epoch = 0
 
     def on_epoch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
         if self.tracker.improved(logs):
@@ -119,10 +144,46 @@ class EarlyStopping(Callback):
         self._best = [arrays[str(i)].copy() for i in range(len(arrays))]
 
     def on_train_end(self, state: TrainingState) -> None:
-        if self.restore_best_weights and self._best:
+        self.last_epoch, self.epochs = state.epoch, state.epochs
+        if self.restored:
             arrays = state.network.parameters() + state.network.buffers()
             for (_, array), best in zip(arrays, self._best, strict=True):
                 array[...] = best
+
+    def summary(self) -> dict[str, Any]:
+        """What early stopping did, as JSON data: ``monitor``, ``patience``,
+        ``stopped_epoch`` (``None``: it did not stop), ``best_epoch``, ``best`` (the
+        monitored value there) and ``weights_of_epoch``."""
+        return {
+            "monitor": self.tracker.monitor,
+            "patience": self.patience,
+            "stopped_epoch": self.stopped_epoch or None,
+            "best_epoch": self.best_epoch,
+            "best": self.best,
+            "weights_of_epoch": self.weights_epoch,
+        }
+
+    def describe(self) -> str:
+        """One line: where training stopped and why, the best epoch, and which weights
+        the network kept."""
+        monitor = self.tracker.monitor
+        by = f" by more than {self.tracker.min_delta:g}" if self.tracker.min_delta else ""
+        if self.stopped_epoch:
+            what = (
+                f"stopped at epoch {self.stopped_epoch} of {self.epochs} (no improvement "
+                f"of {monitor}{by} in {self.patience} epochs)"
+            )
+        else:
+            what = f"did not stop: ran all {self.last_epoch} epochs"
+        kept = (
+            "its weights restored"
+            if self.restored
+            else f"kept the weights of the last epoch, {self.last_epoch}"
+        )
+        return (
+            f"early stopping: {what}; best epoch {self.best_epoch} ({monitor} "
+            f"{self.best:.4f}), {kept}"
+        )
 
 
 SHORT_NAMES = {"accuracy": "acc", "learning_rate": "lr", "f1_macro": "f1"}

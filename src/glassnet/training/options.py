@@ -10,13 +10,12 @@ a value passed from Python with the same rule.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..activations import ACTIVATIONS
+from ..data import parse_delimiter
 from ..initializers import INITIALIZERS
 from ..losses import TASKS
 from ..optimizers import OPTIMIZERS, Optimizer, get_optimizer
@@ -64,6 +63,20 @@ class Option:
     keyword: str | None = None
     """The keyword of :func:`~glassnet.training.fit` when it differs from :attr:`key`
     (``learning_rate`` for ``--lr``); both are accepted from Python."""
+    needs_data: bool = False
+    """Whether the option is about a data file (``--target``): without one, ``glassnet
+    train`` trains on the shipped MNIST sample, which the option would not change."""
+    switch: bool = False
+    """An on-or-off option whose default is "detect" (``None``): ``--header`` and
+    ``--no-header`` on the command line, like the options whose default is a bool."""
+    on_resume: bool = False
+    """Whether a resumed run may change it (``--epochs``): the others would make the
+    resumed run differ from the one its checkpoint belongs to."""
+
+    @property
+    def is_flag(self) -> bool:
+        """Whether the option is on or off (``--batch-norm`` and ``--no-batch-norm``)."""
+        return self.switch or isinstance(self.default, bool)
 
     @property
     def key(self) -> str:
@@ -101,9 +114,14 @@ OPTIMIZER_NAMES = sorted([*OPTIMIZERS, "momentum", "nesterov"])
 
 TRAIN_OPTIONS: tuple[Option, ...] = (
     Option(
-        "target", str, None, "the CSV's target column (default: its last column)", metavar="COLUMN"
+        "target",
+        str,
+        None,
+        "the CSV's target column (default: its last column)",
+        metavar="COLUMN",
+        needs_data=True,
     ),
-    Option("task", str, "auto", "what to predict", ("auto", *TASKS)),
+    Option("task", str, "auto", "what to predict", ("auto", *TASKS), needs_data=True),
     Option(
         "layers",
         comma_sizes,
@@ -146,7 +164,14 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "AdamW's decoupled weight decay (default 0.01)",
         check=non_negative,
     ),
-    Option("epochs", integer, 20, "passes over the training data", check=positive_int),
+    Option(
+        "epochs",
+        integer,
+        20,
+        "passes over the training data (with --resume: train on to this epoch)",
+        check=positive_int,
+        on_resume=True,
+    ),
     Option(
         "batch-size",
         integer,
@@ -183,6 +208,14 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "the smallest change that counts as an improvement",
         check=non_negative,
     ),
+    Option(
+        "restore-best",
+        yes_no,
+        True,
+        "after early stopping, keep the best epoch's weights (--no-restore-best: the last)",
+        check=boolean,
+        on_resume=True,
+    ),
     Option("clip-norm", number, None, "clip the gradients' global L2 norm to this", check=positive),
     Option("clip-value", number, None, "clip each gradient entry to ±this", check=positive),
     Option("class-weight", str, None, "weight classes by inverse frequency", ("balanced",)),
@@ -192,16 +225,64 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         0.2,
         "fraction held out for validation (0: none)",
         check=check_fraction,
+        needs_data=True,
     ),
-    Option("scale", str, "standard", "scaling of numeric columns", ("standard", "minmax", "none")),
+    Option(
+        "scale",
+        str,
+        "standard",
+        "scaling of numeric columns",
+        ("standard", "minmax", "none"),
+        needs_data=True,
+    ),
     Option(
         "categorical",
         comma_names,
         [],
         "columns to treat as categorical, e.g. zip,state",
         metavar="COLUMNS",
+        needs_data=True,
     ),
-    Option("delimiter", str, ",", "the CSV's field separator"),
+    Option(
+        "delimiter",
+        parse_delimiter,
+        None,
+        "the CSV's field separator: , ; tab or | (default: detected)",
+        needs_data=True,
+    ),
+    Option(
+        "decimal",
+        str,
+        None,
+        "the decimal mark of the CSV's numbers (default: detected)",
+        (".", ","),
+        needs_data=True,
+    ),
+    Option(
+        "header",
+        yes_no,
+        None,
+        "whether the CSV's first row names the columns (default: detected)",
+        check=boolean,
+        needs_data=True,
+        switch=True,
+    ),
+    Option(
+        "drop",
+        comma_names,
+        [],
+        "columns to leave out, e.g. name,notes",
+        metavar="COLUMNS",
+        needs_data=True,
+    ),
+    Option(
+        "id",
+        str,
+        None,
+        "a column kept out of the features and written beside each prediction",
+        metavar="COLUMN",
+        needs_data=True,
+    ),
     Option(
         "metrics",
         comma_names,
@@ -225,6 +306,7 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "write a checkpoint every N epochs (0: only on Ctrl-C)",
         metavar="N",
         check=non_negative_int,
+        on_resume=True,
     ),
 )
 OPTIONS_BY_KEY = {
@@ -258,57 +340,6 @@ def settings_from(given: Mapping[str, Any] | None = None, /, **options: Any) -> 
             value = option.read(value)  # "64,32" or (64, 32) → [64, 32]
         chosen[option.key] = check_option(option.key, value)
     return chosen
-
-
-def read_config(path: Path) -> dict[str, Any]:
-    """The options in a TOML file, keys as flags (``batch-size``) or names (``batch_size``)."""
-    try:
-        with path.open("rb") as file:
-            raw = tomllib.load(file)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"config file {str(path)!r} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"config file {path}: {exc}") from None
-    raw = raw.get("train", raw)  # a [train] table, or options at the top level
-    settings = {}
-    for key, value in raw.items():
-        name = key.replace("-", "_")
-        if name not in OPTIONS_BY_KEY:
-            known = ", ".join(option.flag for option in TRAIN_OPTIONS)
-            raise ValueError(f"config file {path}: unknown option {key!r}; known options: {known}")
-        settings[name] = OPTIONS_BY_KEY[name].parse(value, f"config file {path}:")
-    return settings
-
-
-def resolve(given: Mapping[str, Any], config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every option's value: ``given`` (the command line's text, by key; ``None`` where not
-    given) over the config file over the default."""
-    settings = dict(DEFAULTS)
-    settings.update(config or {})
-    for option in TRAIN_OPTIONS:
-        value = given.get(option.key)
-        if value is not None:
-            settings[option.key] = option.parse(value, "option")
-    return settings
-
-
-def to_toml(settings: dict[str, Any]) -> str:
-    """The settings as a TOML config file that ``--config`` reads back."""
-    lines = []
-    for option in TRAIN_OPTIONS:
-        value = settings.get(option.key)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, str):
-            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        elif isinstance(value, list):
-            text = "[" + ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in value) + "]"
-        else:
-            text = repr(value)
-        lines.append(f"{option.flag} = {text}")
-    return "\n".join(lines) + "\n"
 
 
 # -- from settings to the objects of training ----------------------------------------------
@@ -371,6 +402,7 @@ def make_callbacks(settings: dict[str, Any]) -> list[Callback]:
                 settings["monitor"],
                 patience=settings["early_stopping"],
                 min_delta=settings["min_delta"],
+                restore_best_weights=settings["restore_best"],
             )
         )
     return callbacks
