@@ -215,7 +215,7 @@ def plan_columns(
         raise ValueError(
             f"{table.source}: no input column is left to learn from ("
             + "; ".join(plan.notes())
-            + "); name the columns to keep with categorical="
+            + "); name the columns to keep with --categorical (categorical= in Python)"
         )
     return plan
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..backend import Array
 from ..data import Dialect, Table, load_csv
+from ..data.files import is_table_file, load_table
 from ..data.frame import as_text, column, is_data_frame, is_series, series_column
 from ..data.frame import table_from_frame as _table_from_frame
 from ..data.table import ColumnKind, read_header
@@ -61,6 +62,8 @@ def table_of(
         if target is not None:
             raise ValueError("give the target as a column name or as values y, not both")
         return _with_targets(_features(data, reading, categorical), y)
+    if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet: a table, not CSV
+        data = load_table(data)
     if is_path(data):
         name = target or _last_column(Path(data), reading)
         return load_csv(data, name, categorical=list(categorical) or None, **reading)
@@ -227,6 +230,8 @@ def source_of(data: Any) -> str:
 def column_names(data: Any, delimiter: str | None = None, header: bool | None = None) -> list[str]:
     """The names of ``data``'s columns (a CSV file's header, a DataFrame's or a mapping's
     columns, a Table's features and target); ``[]`` for an array."""
+    if is_path(data) and is_table_file(data):
+        data = load_table(data)
     if is_path(data):
         return read_header(data, delimiter, header=header)
     if isinstance(data, Table):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..backend import Array
 from ..data import Preprocessor, sniff
+from ..data.files import is_table_file, load_table
 from ..io import load_model, save_model
 from ..io.model_file import SavedModel
 from ..losses import TASKS, Task, loss_for_task
@@ -238,6 +239,8 @@ class Model:
         and a semicolon file of the same rows predict alike; the dialect of the training
         file is the fallback where detection finds nothing, and ``delimiter`` wins over both.
         """
+        if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet: a table, not CSV
+            data = load_table(data)
         dialect = self.metadata.get("dialect")
         if delimiter is None and dialect is None:  # the one the model was trained with
             delimiter = self.metadata.get("settings", {}).get("delimiter") or None

@@ -1,0 +1,97 @@
+"""Tables from files that are not CSV: NumPy ``.npz`` archives and ``.npy`` arrays, and
+Parquet files (with pandas and pyarrow), so that ``glassnet train``, ``predict`` and
+``evaluate`` take them where they take a CSV file.
+
+- ``.npz``: the arrays ``X`` ``(m, n)`` (columns ``x0 … x{n−1}``) and, if present, ``y``
+  ``(m,)``, the target column ``y``; nothing is unpickled.
+- ``.npy``: one 2-D array of numbers, columns ``column_1 … column_n``; the target is a
+  column like any other (the last, unless named).
+- ``.parquet``: the file's columns and their names, read by pandas.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .frame import PANDAS_HINT, pandas, table_from_frame
+from .npz import NPY_MAGIC, ZIP_MAGIC
+from .table import Table
+
+TABLE_SUFFIXES = (".npz", ".npy", ".parquet")
+"""The file types read here; any other file is read as CSV."""
+
+
+def is_table_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a ``.npz``, ``.npy`` or ``.parquet`` file rather than CSV."""
+    return Path(path).suffix.lower() in TABLE_SUFFIXES
+
+
+def load_table(path: str | os.PathLike[str], target: str | None = None) -> Table:
+    """The table in a ``.npz``, ``.npy`` or ``.parquet`` file; ``target`` names its target
+    column (default: ``y`` in an archive that has one, else none)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        try:
+            frame = pandas().read_parquet(path)
+        except ImportError as exc:
+            raise ImportError(
+                f"{path}: reading Parquet needs pandas and pyarrow: {PANDAS_HINT} "
+                'and pip install "glassnet[parquet]"'
+            ) from exc
+        return table_from_frame(frame, target, source=str(path))
+    columns = _npz_columns(path) if suffix == ".npz" else _npy_columns(path)
+    if target is None and suffix == ".npz" and "y" in columns:
+        target = "y"
+    return Table.from_columns(columns, target, source=str(path))
+
+
+def _npz_columns(path: Path) -> dict[str, np.ndarray]:
+    with path.open("rb") as handle:
+        if not handle.read(len(ZIP_MAGIC)).startswith(ZIP_MAGIC):
+            raise ValueError(f"{path}: not a .npz archive (a zip file of arrays)")
+    with np.load(path, allow_pickle=False) as archive:
+        if "X" not in archive.files:
+            raise ValueError(
+                f"{path}: no array 'X'; the archive holds: {', '.join(archive.files) or 'nothing'}"
+            )
+        X = _numbers(archive, "X", path)
+        y = _numbers(archive, "y", path) if "y" in archive.files else None
+    X = X.reshape(len(X), -1) if X.ndim != 2 else X
+    columns = {f"x{j}": X[:, j] for j in range(X.shape[1])}
+    if y is not None:
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(
+                f"{path}: 'y' must hold one value per row of 'X' ({len(X)}), got shape {y.shape}"
+            )
+        columns["y"] = y
+    return columns
+
+
+def _npy_columns(path: Path) -> dict[str, np.ndarray]:
+    with path.open("rb") as handle:
+        if not handle.read(len(NPY_MAGIC)).startswith(NPY_MAGIC):
+            raise ValueError(f"{path}: not a .npy file")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except ValueError:
+        message = f"{path}: holds pickled Python objects, which glassnet does not load"
+        raise ValueError(message) from None
+    if array.ndim != 2:
+        raise ValueError(f"{path}: expected a 2-D array (rows, columns), got shape {array.shape}")
+    return {f"column_{j + 1}": array[:, j] for j in range(array.shape[1])}
+
+
+def _numbers(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
+    try:
+        array = archive[key]
+    except ValueError as exc:  # NumPy refuses object arrays when allow_pickle=False
+        raise ValueError(
+            f"{path}: array {key!r} holds pickled Python objects, which glassnet does not load"
+        ) from exc
+    return np.asarray(array)

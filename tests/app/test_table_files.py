@@ -1,0 +1,80 @@
+"""Issue 9, item 12: ``.npz``, ``.npy`` and ``.parquet`` files work in ``glassnet train``,
+``predict`` and ``evaluate`` as a CSV of the same rows does: the same predictions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def glassnet(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "glassnet", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def rows() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] - X[:, 1] > 0).astype(np.int64)
+    return X, y
+
+
+def _train_and_predict(path: Path, out: Path, *extra: str) -> list[str]:
+    trained = glassnet("train", path, *extra, "--epochs", "3", "--out", out, "-q")
+    assert trained.returncode == 0, trained.stderr
+    predicted = glassnet("predict", out / "model.glassnet", path)
+    assert predicted.returncode == 0, predicted.stderr
+    return predicted.stdout.splitlines()
+
+
+def test_npz_npy_and_csv_of_the_same_rows_predict_alike(rows, tmp_path) -> None:
+    X, y = rows
+    csv = tmp_path / "rows.csv"
+    header = "x0,x1,x2,y"
+    lines = [",".join([*(f"{v:.17g}" for v in x), str(t)]) for x, t in zip(X, y, strict=True)]
+    csv.write_text(header + "\n" + "\n".join(lines) + "\n")
+    npz = tmp_path / "rows.npz"
+    np.savez(npz, X=X, y=y)
+    from_csv = _train_and_predict(csv, tmp_path / "csv")
+    from_npz = _train_and_predict(npz, tmp_path / "npz")
+    assert from_npz == from_csv  # same column names x0…, same target y: the same model
+    assert from_npz[0] == "predicted_y" and set(from_npz[1:]) == {"0", "1"}
+    npy = tmp_path / "rows.npy"
+    np.save(npy, np.column_stack([X, y]))
+    from_npy = _train_and_predict(npy, tmp_path / "npy")
+    assert from_npy[0] == "predicted_column_4"
+    assert from_npy[1:] == from_csv[1:]
+    evaluated = glassnet("evaluate", tmp_path / "npz" / "model.glassnet", npz)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "120 rows with a target" in evaluated.stdout
+
+
+def test_parquet_of_the_same_rows_predicts_alike(rows, tmp_path) -> None:
+    pd = pytest.importorskip("pandas", reason="Parquet files are read by pandas")
+    pytest.importorskip("pyarrow", reason="pandas reads Parquet with pyarrow")
+    X, y = rows
+    frame = pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "x2": X[:, 2], "y": y})
+    parquet, csv = tmp_path / "rows.parquet", tmp_path / "rows.csv"
+    frame.to_parquet(parquet)
+    frame.to_csv(csv, index=False)
+    assert _train_and_predict(parquet, tmp_path / "pq") == _train_and_predict(csv, tmp_path / "c")
+
+
+def test_a_pickled_npy_is_refused_in_one_line(tmp_path) -> None:
+    bad = tmp_path / "objects.npy"
+    np.save(bad, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    result = glassnet("train", bad, "--epochs", "1", "--out", tmp_path / "run")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"glassnet: error: {bad}: holds pickled Python objects, which glassnet does not load"
+    )
