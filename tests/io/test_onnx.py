@@ -377,3 +377,20 @@ def test_a_network_of_images_exports_with_its_flatten(tmp_path, dtype) -> None:
     graph = onnx.load(str(path)).graph
     dims = [d.dim_param or d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
     assert dims == ["batch", 3, 4]
+
+
+@pytest.mark.parametrize(
+    "classes", [[0, 1], ["no", "yes"], [False, True], [np.int64(3), np.int64(7)]]
+)
+def test_class_labels_travel_in_the_metadata_with_their_type(tmp_path, classes) -> None:
+    """Issue 9, item 1: a runtime reads back the labels exactly as the model was trained."""
+    import json
+
+    net = gn.Network.build([3, 4, 1], seed=0)
+    path = export_onnx(net, tmp_path / "labelled.onnx", classes=classes)
+    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert json.loads(meta["classes"]) == [c.item() if hasattr(c, "item") else c for c in classes]
+    assert [type(c) for c in json.loads(meta["classes"])] == [
+        type(c.item() if hasattr(c, "item") else c) for c in classes
+    ]
+    assert meta["loss"] == "bce"  # the other metadata stays

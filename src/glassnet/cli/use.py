@@ -52,7 +52,7 @@ def export(args: argparse.Namespace, say: Any) -> int:
     from ..io.onnx import export_onnx
 
     model = Model.load(args.model)
-    path = export_onnx(model.network, args.onnx)
+    path = export_onnx(model.network, args.onnx, classes=model.classes)
     inputs = "the preprocessed features" if model.preprocessor is not None else "the raw features"
     outputs = "probabilities" if model.network.loss.is_classification else "standardized values"
     say(

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,8 +75,13 @@ def export_onnx(
     opset: int | None = None,
     input_name: str = "X",
     output_name: str | None = None,
+    classes: Sequence[Any] | None = None,
 ) -> Path:
     """Write ``network``'s inference forward pass to the ONNX file ``path``; return the path.
+
+    ``classes``: the label of each output class, stored as JSON in the model's metadata
+    (``classes``) with its type (``[0, 1]``, ``["no", "yes"]``, ``[false, true]``), so
+    that a runtime turns the probabilities back into the labels the model was trained on.
 
     The model takes ``input_name`` of shape ``(batch, n_0)`` in the network's dtype
     (float32 or float64) and gives ``output_name`` of shape ``(batch, n_L)``: by default
@@ -120,8 +126,20 @@ def export_onnx(
         raise ValueError(f"input_name and output_name must differ, both are {input_name!r}")
 
     model = _build_model(network, opset, input_name, output_name)
+    if classes is not None:
+        labels = json.dumps(list(classes), default=_plain)
+        onnx.helper.set_model_props(
+            model, {**{p.key: p.value for p in model.metadata_props}, "classes": labels}
+        )
     onnx.checker.check_model(model, full_check=True)
     return atomic_write_bytes(path, model.SerializeToString())
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number or bool it holds, for JSON."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"class label {value!r} is not JSON data")
 
 
 def _check_opset(opset: Any, newest: int) -> int:
