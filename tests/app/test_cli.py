@@ -533,3 +533,15 @@ def test_unseen_categories_at_predict_time_are_one_warning_line(small_csv, tmp_p
     warning = predicted.stderr.strip().splitlines()
     assert len(warning) == 1 and warning[0].startswith("glassnet: warning: ")
     assert "colour" in warning[0] and "purple" in warning[0]
+
+
+def test_a_regression_run_says_which_numbers_are_standardized(small_csv, tmp_path) -> None:
+    """Issue 9, item 10: the epoch lines mix a standardized loss with RMSE in real units;
+    the run says so before training."""
+    out = tmp_path / "run"
+    result = glassnet("train", small_csv, "--target", "height", "--epochs", "1", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "units: the loss is on the standardized target (y − mean) / std; "
+        "rmse and mae are in the target's own units"
+    ) in result.stdout

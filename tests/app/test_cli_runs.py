@@ -122,7 +122,11 @@ def test_a_runs_config_alone_reproduces_the_run(data_dir, tmp_path) -> None:
     )
     assert first.returncode == 0, first.stderr
     config = (tmp_path / "first" / "config.toml").read_text()
-    assert 'data = "flowers-semicolon.csv"' in config  # as given
+    (data_line,) = [line for line in config.splitlines() if line.startswith("data = ")]
+    written = data_line.removeprefix("data = ").strip('"')
+    # Relative to the run folder, so that the config works from any working folder.
+    assert not Path(written).is_absolute()
+    assert (tmp_path / "first" / written).resolve() == semicolons.resolve()
     assert 'target = "species"' in config  # the column the run chose (the last)
     assert 'delimiter = ";"' in config and 'categorical = ["colour"]' in config
     again = glassnet(
@@ -133,7 +137,7 @@ def test_a_runs_config_alone_reproduces_the_run(data_dir, tmp_path) -> None:
         tmp_path / "again",
         "-q",
         "--no-report",
-        cwd=data_dir,
+        cwd=tmp_path,  # not where the data is
     )
     assert again.returncode == 0, again.stderr
     assert_same_parameters(
@@ -341,10 +345,12 @@ def test_resume_into_its_own_finished_run_folder_needs_overwrite(data_dir, tmp_p
         "--no-report",
     )
     assert done.returncode == 0, done.stderr
-    line = one_line_error(
-        glassnet("train", "--resume", out / "checkpoints" / "epoch-0002.glassnet", "--epochs", "3")
+    resumed = glassnet(
+        "train", "--resume", out / "checkpoints" / "epoch-0002.glassnet", "--epochs", "3"
     )
+    line = one_line_error(resumed)
     assert "already holds a model" in line
+    assert resumed.stdout == ""  # refused before it says it would train on
 
 
 def _first_line_then_close(*args: object) -> tuple[bytes, int, str]:

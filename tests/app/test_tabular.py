@@ -300,3 +300,17 @@ def test_a_table_with_its_own_target_needs_no_name(csv_file) -> None:
         warnings.simplefilter("ignore")
         model = Model.fit(table, **FEW)
     assert model.target == "species" and model.classes == ["iris", "rose", "tulip"]
+
+
+def test_evaluate_takes_arrays_with_their_targets() -> None:
+    """``Model.evaluate(X, y)`` for a model fitted on arrays, equal to the scores of its
+    own predictions computed by scikit-learn."""
+    metrics = pytest.importorskip("sklearn.metrics", reason="compares with scikit-learn")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] + X[:, 2] > 0).astype(np.int64)
+    model = Model.fit(X, y, epochs=5)
+    scores = model.evaluate(X, y)
+    assert scores["accuracy"] == pytest.approx(metrics.accuracy_score(y, model.predict(X)))
+    with pytest.raises(ValueError, match=r"y has 79 value\(s\), but the data has 80 row\(s\)"):
+        model.evaluate(X, y[:-1])

@@ -224,3 +224,13 @@ def test_evaluate_reports_roc_auc_as_scikit_learn_computes_it(pd) -> None:
     P = several.predict_proba(frame.drop(columns="y"))
     expected = metrics.roc_auc_score(frame["k"], P, multi_class="ovr", average="macro")
     assert several.evaluate(frame.drop(columns="y"))["auc"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_text_target_with_a_value_in_every_row_is_refused() -> None:
+    """A free-text or id column picked as the target (the last column, by default) is
+    refused with a way out, instead of training one softmax output per row."""
+    notes = np.array([f"note number {i}" for i in range(60)], dtype=object)
+    with pytest.raises(ValueError, match=r"60 distinct values in 60 rows .* --target"):
+        explain_task(notes, "categorical")
+    species = np.array(["a", "b", "c"] * 20, dtype=object)
+    assert explain_task(species, "categorical")[0] == "multiclass"

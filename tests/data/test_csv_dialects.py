@@ -339,3 +339,19 @@ def _words(tmp_path: Path) -> Path:
     path = tmp_path / "w.csv"
     path.write_text("name,colour\nann,red\nbob,blue\n")
     return path
+
+
+def test_class_labels_with_leading_zeros_stay_text(tmp_path) -> None:
+    """Issue 9, item 1: target labels ``01``/``02`` keep their zeros; a feature column
+    of such numbers stays numeric unless named categorical."""
+    path = tmp_path / "codes.csv"
+    path.write_text("zip,size,label\n02139,0.5,01\n10001,0,02\n00501,1.5,01\n")
+    table = gd.load_csv(path, "label")
+    assert table.target_kind == "categorical" and list(table.target) == ["01", "02", "01"]
+    assert table.kinds == {"zip": "numeric", "size": "numeric"}
+    assert list(gd.load_csv(path, "label", categorical=["zip"]).values["zip"]) == [
+        "02139",
+        "10001",
+        "00501",
+    ]
+    assert list(gd.load_csv(path, "label", numeric=["label"]).target) == [1.0, 2.0, 1.0]

@@ -48,6 +48,8 @@ class Plan:
 
 def run(args: argparse.Namespace, say: Any) -> int:
     """Train as ``args`` say; ``say(text, level)`` prints for the chosen verbosity."""
+    if args.resume is not None:  # a finished run is refused before anything is said
+        _run_folder(args, None)
     plan = _resumed(args, say) if args.resume is not None else _planned(args)
     settings = plan.settings
     if plan.test_file is not None and not Path(plan.test_file).is_file():
@@ -67,6 +69,12 @@ def run(args: argparse.Namespace, say: Any) -> int:
         + (f"; {data.task_reason}" if data.task_reason else ""),
         1,
     )
+    if data.target_scale is not None:  # the loss is standardized; say which number is which
+        say(
+            "units: the loss is on the standardized target (y − mean) / std; "
+            "rmse and mae are in the target's own units",
+            1,
+        )
     say(f"network: {architecture(network)}, {network.n_parameters():,} parameters", 1)
     say(
         f"training: {optimizer_description(settings)}, batch {settings['batch_size'] or 'all'}, "

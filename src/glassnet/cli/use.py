@@ -41,7 +41,7 @@ def _cell(value: Any, probability: bool) -> Any:
 
 def evaluate(args: argparse.Namespace, say: Any) -> int:
     model = Model.load(args.model)
-    result = model.evaluation(args.data, args.delimiter)
+    result = model.evaluation(args.data, delimiter=args.delimiter)
     say(f"{args.data}: {result.n_rows:,} rows with a target", 0)
     for line in result.lines():
         say(line, 0)

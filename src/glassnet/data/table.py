@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,7 +242,15 @@ def load_csv(
     for j, name in enumerate(columns):
         cells = [fields[j].strip() if strip else fields[j] for _, fields in data]
         numbers = None
-        if name not in forced_categorical:
+        # Class labels written with leading zeros ("01", "02") are text: read as numbers
+        # they would lose their zeros and not round-trip. (A feature such as a zip code is
+        # left to --categorical: as a number it still orders the rows.)
+        coded = (
+            name == target
+            and name not in forced_numeric
+            and any(_LEADING_ZERO.match(cell) for cell in cells)
+        )
+        if name not in forced_categorical and not coded:
             numbers = parse_numeric(cells, missing_set, number)
             if numbers is None:
                 forced = name in forced_numeric
@@ -251,6 +260,10 @@ def load_csv(
         else:
             parsed[name] = ("numeric", numbers)
     return Table.from_parsed(parsed, target, source=str(path), dialect=found_dialect)
+
+
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+"""A number written with a leading zero before another digit: ``01``, ``007``."""
 
 
 def _given(

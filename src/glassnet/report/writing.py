@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,13 @@ def architecture(network: Network) -> str:
     )
 
 
+def _beside(folder: Path, name: str | None) -> str | None:
+    """``name`` (a file named from the working folder) as a path relative to ``folder``."""
+    if name is None or not Path(name).exists():
+        return name
+    return os.path.relpath(Path(name).resolve(), folder.resolve())
+
+
 def write_run_files(
     out: Path,
     model: Model,
@@ -74,6 +82,9 @@ def write_run_files(
     those of the epoch whose weights the model holds. ``test``: the scores on a test file.
     """
     run_files = dict(files) if files is not None else {"data": data.data_file}
+    # Files are written relative to the run folder, which the config is read beside, so
+    # that --config reproduces the run from any working folder.
+    run_files = {key: _beside(out, name) for key, name in run_files.items()}
     chosen = dict(settings)
     if chosen.get("target") is None and isinstance(data.target, str):
         chosen["target"] = data.target  # the column the run chose, so that it is kept

@@ -330,15 +330,26 @@ class Model:
             A, self.network.loss, self.classes, self.target_scale, self._several
         )
 
-    def evaluate(self, data: Any, delimiter: str | None = None) -> dict[str, float]:
-        """The metrics on ``data``'s rows that have a target: ``rmse``, ``mae`` and ``r2``
-        in the target's units, or ``accuracy``, ``f1_macro`` and ``log_loss``."""
-        return self.evaluation(data, delimiter).metrics
+    def evaluate(
+        self, data: Any, y: Any = None, *, delimiter: str | None = None
+    ) -> dict[str, float]:
+        """The metrics on ``data``'s rows that have a target (``y``, when ``data`` holds only
+        features such as an array ``X``): ``rmse``, ``mae`` and ``r2`` in the target's
+        units, or ``accuracy``, ``f1_macro`` and ``log_loss``."""
+        return self.evaluation(data, y, delimiter=delimiter).metrics
 
-    def evaluation(self, data: Any, delimiter: str | None = None) -> Evaluation:
+    def evaluation(self, data: Any, y: Any = None, *, delimiter: str | None = None) -> Evaluation:
         """:meth:`evaluate` with what it compared: the truth and the predictions, and for
         a classifier the per-class report and the confusion matrix."""
-        rows = self.rows(data, delimiter).labelled("to evaluate against")
+        rows = self.rows(data, delimiter)
+        if y is not None:
+            truth = np.asarray(y)
+            if truth.ndim == 0 or len(truth) != len(rows):
+                raise ValueError(
+                    f"y has {truth.size} value(s), but the data has {len(rows)} row(s)"
+                )
+            rows = replace(rows, target=truth)
+        rows = rows.labelled("to evaluate against")
         assert rows.target is not None
         output = self.output(rows)
         predicted = self.predictions_from(output)

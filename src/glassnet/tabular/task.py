@@ -39,6 +39,14 @@ def explain_task(target: Array, kind: ColumnKind | str) -> tuple[Task, str]:
     if k == 2:
         return "binary", "the target has 2 distinct values: two classes"
     if kind == "categorical":
+        if m / k < MIN_ROWS_PER_CLASS and k > MAX_CLASSES_FOR_NUMBERS:
+            # A text column with a value in (nearly) every row is an identifier or free
+            # text, not classes: a classifier would get no example to learn most of them.
+            raise ValueError(
+                f"the target holds text with {k} distinct values in {m} rows "
+                f"({m / k:.1f} rows per class): it looks like an identifier or free text, "
+                "not classes; name the target column with --target (target= in Python)"
+            )
         return "multiclass", f"the target holds text with {k} distinct values: one class each"
     if not np.all(distinct == np.round(distinct)):
         return "regression", "the target holds numbers that are not all whole numbers"
