@@ -412,6 +412,8 @@ def test_watch_names_vanishing_gradients_in_a_deep_sigmoid_network(small_csv, tm
         ",".join(["16"] * 10),
         "--epochs",
         "1",
+        "--l2",  # the default L2 term (λ/m) W would mask the vanishing data gradient
+        "0",
         "--watch",
         "--out",
         tmp_path / "run",

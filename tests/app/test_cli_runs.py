@@ -197,6 +197,9 @@ def test_early_stopping_says_where_it_stopped_and_keeps_the_best_weights(
         "3",
         "--checkpoint-every",
         "1",
+        "--no-refit",  # the saved model is the early-stopped one, checked below
+        "--l2",
+        "0",
         "--out",
         out,
         "--no-report",

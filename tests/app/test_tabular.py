@@ -14,9 +14,18 @@ from glassnet.data import Table, load_csv
 from glassnet.tabular import Model, load_checkpoint, prepare, training_settings
 from glassnet.training import Checkpoint
 from glassnet.training.options import DEFAULTS
+from glassnet.training.row_defaults import defaults_for_rows, with_row_defaults
 
 PANDAS = "the DataFrame tests need pandas (the test extra installs it)"
-FEW = {"layers": [12], "epochs": 4, "batch_size": 16, "seed": 3}
+# A short, fixed run: no early stopping or refit (the defaults for a table of this size).
+FEW = {
+    "layers": [12],
+    "epochs": 4,
+    "batch_size": 16,
+    "seed": 3,
+    "early_stopping": 0,
+    "refit": False,
+}
 
 
 def flower_columns(n: int = 240, seed: int = 0) -> dict[str, list[object]]:
@@ -225,7 +234,9 @@ def test_the_options_and_their_defaults_are_the_tables() -> None:
 
 
 def test_model_fit_trains_for_the_options_it_is_given(frame, classifier) -> None:
-    assert classifier.settings == {**DEFAULTS, **FEW, "target": "species"}
+    given = {**FEW, "target": "species"}
+    assert classifier.settings == with_row_defaults({**DEFAULTS, **given}, given, len(frame))
+    assert classifier.settings["l2"] == defaults_for_rows(len(frame))["l2"]  # not given
     assert len(classifier.history.epoch) == FEW["epochs"]
     assert [layer.n_out for layer in classifier.network.parametric_layers()] == [12, 3]
 

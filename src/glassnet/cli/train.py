@@ -8,6 +8,7 @@ import datetime as dt
 import shlex
 import sys
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from ..training import (
     TrainingState,
 )
 from ..training.config_file import check_data_options, read_config, resolve, resume_settings
+from ..training.row_defaults import with_row_defaults
 
 SCHEDULES_OVER_EPOCHS = ("step", "exponential", "cosine")
 """The schedules whose shape depends on the number of epochs."""
@@ -44,6 +46,9 @@ class Plan:
     """The data file as given (``None``: the shipped MNIST sample)."""
     test_file: str | None
     resume: Snapshot | None = None
+    given: frozenset[str] = frozenset()
+    """The options the command line or the config set; the others take the defaults that
+    suit the table's size (:func:`~glassnet.training.row_defaults.with_row_defaults`)."""
 
 
 def run(args: argparse.Namespace, say: Any) -> int:
@@ -56,6 +61,8 @@ def run(args: argparse.Namespace, say: Any) -> int:
         raise FileNotFoundError(f"--test-file {plan.test_file!r} does not exist")
     out = _run_folder(args, plan.data)  # refused before any work, if it holds a model
     data = demo_data() if plan.data is None else prepare(plan.data, settings=settings)
+    if plan.data is not None and plan.resume is None:
+        settings = with_row_defaults(settings, plan.given, data.n_rows)
     say(f"data: {data.description}", 1)
     for note in data.column_notes():
         say(f"columns: {note}", 1)
@@ -119,8 +126,9 @@ def run(args: argparse.Namespace, say: Any) -> int:
     stopper = next((cb for cb in seen.callbacks if isinstance(cb, EarlyStopping)), None)
     if stopper is not None:
         say(stopper.describe(), 0)
-    model.save(out / MODEL_FILE)
-    test, status = _test(model, plan.test_file, say)
+    final = _refit(model, plan, settings, data.n_rows, say) or model
+    final.save(out / MODEL_FILE)
+    test, status = _test(final, plan.test_file, say)
     command = "glassnet " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
     summary = write_run_files(
         out,
@@ -156,6 +164,28 @@ def run(args: argparse.Namespace, say: Any) -> int:
 # -- what to train on, and with which options -------------------------------------------
 
 
+def _refit(
+    model: Model, plan: Plan, settings: dict[str, Any], n_rows: int, say: Any
+) -> Model | None:
+    """A fresh model trained on every row for the epoch count early stopping chose on the
+    validation rows, when the settings ask for it (``None`` otherwise)."""
+    best = model.refit_epochs()
+    if best is None or plan.data is None:
+        return None
+    say(
+        f"refit: a fresh network on all {n_rows:,} rows for {best} epochs (the best on validation)",
+        1,
+    )
+    again = {**settings, "validation_split": 0.0, "epochs": best, "early_stopping": 0}
+    again["refit"] = False
+    target, drop, id_ = again.pop("target"), again.pop("drop"), again.pop("id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # said already, on the first fit
+        refitted = Model.fit(plan.data, target, drop=drop or (), id=id_, **again)
+    refitted.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
+    return refitted
+
+
 def _planned(args: argparse.Namespace) -> Plan:
     """A new run: the command line over the config file over the defaults."""
     config = read_config(Path(args.config)) if args.config else None
@@ -163,7 +193,9 @@ def _planned(args: argparse.Namespace) -> Plan:
     test_file = args.test_file or (config.test_file if config else None)
     if data is None:
         check_data_options(vars(args), config)
-    return Plan(resolve(vars(args), config), data, test_file)
+    given = {key for key, value in vars(args).items() if value is not None}
+    given |= set(config.settings) if config else set()
+    return Plan(resolve(vars(args), config), data, test_file, given=frozenset(given))
 
 
 def _resumed(args: argparse.Namespace, say: Any) -> Plan:

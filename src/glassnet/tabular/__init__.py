@@ -31,9 +31,10 @@ the table that the command line's flags and config files read too.
 """
 
 from ..training.options import settings_from as training_settings
+from .checkpoints import Checkpointed
 from .columns import ColumnPlan, ColumnUse, UnseenCategoryWarning, plan_columns
 from .inputs import table_of
-from .model import Checkpointed, Model, load_checkpoint
+from .model import Model, load_checkpoint
 from .outputs import Predictions
 from .prepare import Prepared, build_network, default_metrics, demo_data, prepare
 from .rows import Rows, read_rows

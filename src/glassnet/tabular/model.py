@@ -25,6 +25,8 @@ from ..training import Callback, History, Snapshot
 from ..training.checkpoint import network_at
 from ..training.options import DEFAULTS, make_callbacks, make_optimizer
 from ..training.options import settings_from as training_settings
+from ..training.row_defaults import with_row_defaults
+from .checkpoints import Checkpointed
 from .columns import ColumnPlan, warn_unseen_categories
 from .inputs import is_path
 from .labels import saved_classes
@@ -75,21 +77,15 @@ class Model:
         resume: Snapshot | Checkpointed | None = None,
         **options: Any,
     ) -> Model:
-        """Train a model on a table: :func:`prepare`, :meth:`build`, then :meth:`train`.
+        """Train a model on a table: :func:`prepare`, :meth:`build`, :meth:`train`.
 
-        ``data``: a CSV file's path, a pandas DataFrame, a :class:`~glassnet.data.Table`,
-        a dict of columns, or a 2-D array ``X`` ``(m, n)``. ``target``: the target column's
-        name (default: the last column), several names (``["a", "b"]``: one output each),
-        or the targets ``y`` ``(m,)`` when ``data`` holds only features. ``drop``: columns
-        to leave out; ``id``: a column kept out of the features and given back beside each
-        prediction (:meth:`predictions`). Identifier, date, free-text and constant columns
-        are found and handled, with a warning that says how. ``options``: the training
-        options of ``glassnet train``, by their Python names (``epochs=30``, ``layers=[64,
-        32]``, ``lr=1e-3``, ``validation_split=0.2``, ``seed=0``, …; see
-        :data:`glassnet.training.options.TRAIN_OPTIONS`), with the same defaults. Rows
-        without a target are dropped with a warning that says how many. ``callbacks`` run
-        after those the options make (schedule, early stopping); ``verbose`` prints a line
-        per epoch; ``resume`` continues from a checkpoint.
+        ``data``: a CSV (or .npz, .npy, .parquet) path, a DataFrame, a Table, a dict of
+        columns, or an array ``X`` ``(m, n)`` with the targets ``y`` as ``target``; else
+        ``target`` names the target column(s) (default: the last). ``drop``: columns to
+        leave out; ``id``: a column given back beside each prediction. ``options``: those of
+        ``glassnet train`` by their Python names (``epochs=30``, ``lr=1e-3``, …), with its
+        defaults, and :func:`~glassnet.training.row_defaults.defaults_for_rows` for those
+        not given; then, when early stopping chose an epoch, a refit on every row.
         """
         names = target_names(data, target, options.get("delimiter"))
         # Kept with the options where the option table has rows for them, so that a run's
@@ -107,9 +103,35 @@ class Model:
         found = [] if prepared.columns is None else prepared.columns.notes(skip=asked)
         if found:  # what was decided, not asked for: say it, on one line
             warnings.warn("columns: " + "; ".join(found), stacklevel=2)
+        # The same data gives the same defaults, so a resumed run gets those it began with.
+        chosen = with_row_defaults(chosen, [*options, *columns], prepared.n_rows)
         model = cls.build(prepared, chosen)
         model.train(prepared, callbacks=callbacks, verbose=verbose, resume=resume)
-        return model
+        best = model.refit_epochs()
+        if best is None:
+            return model
+        # Early stopping on the validation rows chose the epoch count; a fresh network
+        # learns from every row (the validation ones too) for that many epochs.
+        again = {**chosen, "validation_split": 0.0, "epochs": best, "early_stopping": 0}
+        again["refit"] = False
+        for given_apart in ("drop", "id", "target"):  # passed as arguments of their own
+            again.pop(given_apart, None)
+        refitted = cls.fit(data, target, drop=drop, id=id, verbose=verbose, **again)
+        refitted.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
+        return refitted
+
+    @property
+    def n_epochs(self) -> int:
+        """Epochs trained (0 before training)."""
+        return 0 if self.history is None else len(self.history.epoch)
+
+    def refit_epochs(self) -> int | None:
+        """The epoch count a refit on every row trains for: the epoch of the best
+        validation loss, when the settings ask for a refit and there were validation rows."""
+        history = self.history
+        if not self.settings.get("refit") or history is None or "val_loss" not in history.logs:
+            return None
+        return int(np.argmin(history.logs["val_loss"])) + 1
 
     @classmethod
     def build(cls, data: Prepared, settings: dict[str, Any] | None = None) -> Model:
@@ -409,41 +431,6 @@ class Model:
             target_scale=None if scale is None else saved_scale(scale),
             metadata=metadata,
         )
-
-
-@dataclass(frozen=True)
-class Checkpointed:
-    """A checkpoint file: the model at its epoch, and the training state to resume from."""
-
-    model: Model
-    snapshot: Snapshot
-    path: str
-
-    @property
-    def epoch(self) -> int:
-        """The last finished epoch."""
-        return int(self.snapshot["epoch"])
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        """The training options of the run, to resume it with."""
-        if "settings" not in self.model.metadata:
-            raise ValueError(
-                f"{self.path} was not written by glassnet train (it has no settings to "
-                "resume with); resume it from Python with fit(resume=...)"
-            )
-        return self.model.settings
-
-    @property
-    def data(self) -> str | None:
-        """The CSV file the run trained on (``None``: the shipped MNIST sample)."""
-        if "data" not in self.model.metadata:
-            raise ValueError(
-                f"{self.path} was trained on data in memory, which a checkpoint does not "
-                "hold; resume it from Python: Model.fit(data, ..., resume=load_checkpoint(path))"
-            )
-        data = self.model.metadata["data"]
-        return None if data is None else str(data)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpointed:

@@ -66,6 +66,11 @@ class Prepared:
     n_outputs: int = 0
     """The network's output units ``n_L`` (0: as the task and the classes say)."""
 
+    @property
+    def n_rows(self) -> int:
+        """The labelled rows: training and validation."""
+        return len(self.X_train) + (0 if self.X_val is None else len(self.X_val))
+
     def column_notes(self) -> list[str]:
         """One line per input column not kept as it is (dropped, id, dates), with why."""
         return [] if self.columns is None else self.columns.notes()

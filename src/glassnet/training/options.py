@@ -209,6 +209,13 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         check=non_negative,
     ),
     Option(
+        "refit",
+        yes_no,
+        False,
+        "after early stopping, train a fresh network on every row for the best epoch count",
+        check=boolean,
+    ),
+    Option(
         "restore-best",
         yes_no,
         True,
