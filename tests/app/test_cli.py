@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import glassnet, one_line_error
 
 from glassnet.io import load_model
 
@@ -22,28 +23,6 @@ needs_housing = pytest.mark.skipif(
     not HOUSING.exists(),
     reason=f"needs the shared datasets folder beside the repository: {HOUSING} is absent",
 )
-
-
-def glassnet(
-    *args: str, cwd: Path | None = None, timeout: int = 300
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "glassnet", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-        check=False,
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The error a user sees: exactly one line on stderr, no traceback, non-zero exit."""
-    assert result.returncode != 0, result.stdout
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    assert lines[0].startswith("glassnet: error: ")
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
