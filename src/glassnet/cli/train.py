@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, say: Any) -> int:
     out.mkdir(parents=True, exist_ok=True)
     say(f"run folder: {out}", 1)
 
-    def save_checkpoint(snapshot: Snapshot) -> Checkpointed:
+    def save_checkpoint(snapshot: Snapshot) -> Checkpointed[Model]:
         return model.save_checkpoint(out / "checkpoints", snapshot)
 
     checkpoint = Checkpoint(save_checkpoint, every=settings["checkpoint_every"])

@@ -4,19 +4,28 @@ its epoch and the training state to resume from."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from ..training import Snapshot
 
-if TYPE_CHECKING:
-    from .model import Model
+
+class _SavedModel(Protocol):
+    """What a checkpoint needs of its model: the metadata the run stored."""
+
+    metadata: dict[str, Any]
+
+    @property
+    def settings(self) -> dict[str, Any]: ...
+
+
+M = TypeVar("M", bound=_SavedModel)
 
 
 @dataclass(frozen=True)
-class Checkpointed:
+class Checkpointed(Generic[M]):
     """A checkpoint file: the model at its epoch, and the training state to resume from."""
 
-    model: Model
+    model: M
     snapshot: Snapshot
     path: str
 

@@ -74,7 +74,7 @@ class Model:
         id: str | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
-        resume: Snapshot | Checkpointed | None = None,
+        resume: Snapshot | Checkpointed[Model] | None = None,
         **options: Any,
     ) -> Model:
         """Train a model on a table: :func:`prepare`, :meth:`build`, :meth:`train`.
@@ -176,7 +176,7 @@ class Model:
         *,
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
-        resume: Snapshot | Checkpointed | None = None,
+        resume: Snapshot | Checkpointed[Model] | None = None,
     ) -> History:
         """Train the network on ``data`` as :attr:`settings` say, with
         :func:`glassnet.training.fit`: the options' optimizer, schedule and early stopping,
@@ -213,7 +213,9 @@ class Model:
         parameters and buffers, not the live ones."""
         return replace(self, network=network_at(self.network, snapshot), history=None)
 
-    def save_checkpoint(self, folder: str | os.PathLike[str], snapshot: Snapshot) -> Checkpointed:
+    def save_checkpoint(
+        self, folder: str | os.PathLike[str], snapshot: Snapshot
+    ) -> Checkpointed[Model]:
         """Write the model at a snapshot's epoch, with the snapshot, to
         ``folder/epoch-NNNN.glassnet`` (what ``glassnet train --resume`` reads)."""
         at_epoch = self.at(snapshot)
@@ -433,7 +435,7 @@ class Model:
         )
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> Checkpointed:
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpointed[Model]:
     """A checkpoint file's model and training state; a ValueError for a plain model file."""
     saved = load_model(path)
     if saved.training is None:
