@@ -46,8 +46,13 @@ def test_a_default_fit_refits_on_every_row_for_the_best_epoch_count() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = Model.fit(frame, "y")
+        # The same run without the refit (same seed, same defaults): its validation losses
+        # say independently which epoch the refit should train for.
+        selection = Model.fit(frame, "y", refit=False)
+    losses = selection.history["val_loss"]
     refit = model.metadata["refit"]
-    assert 1 <= refit["epochs"] <= refit["chosen_after_epochs"]
+    assert refit["epochs"] == int(np.argmin(losses)) + 1
+    assert refit["chosen_after_epochs"] == len(losses)
     assert model.settings["epochs"] == refit["epochs"]
     assert model.settings["validation_split"] == 0.0  # the refit learned from every row
     assert len(model.history.epoch) == refit["epochs"]
