@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from .backend import Array, xp
-from .validation import check_non_negative_number, check_positive_number
+from .validation import check_non_negative_number, check_positive_number, check_unit_interval
 
 
 class RuleLine(NamedTuple):
@@ -193,9 +193,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
-        self.momentum = check_non_negative_number("momentum", momentum)
-        if self.momentum >= 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = check_unit_interval("momentum", momentum)
         if nesterov and not self.momentum:
             raise ValueError("nesterov=True needs a momentum > 0")
         self.nesterov = bool(nesterov)
@@ -263,7 +261,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-8):
         super().__init__(learning_rate)
-        self.rho = _check_unit_interval("rho", rho)
+        self.rho = check_unit_interval("rho", rho)
         self.epsilon = check_positive_number("epsilon", epsilon)
 
     def update(self, theta: Array, grad: Array, state: dict[str, Array], scratch: Array) -> None:
@@ -305,8 +303,8 @@ class Adam(Optimizer):
         weight_decay: float | None = None,
     ) -> None:
         super().__init__(learning_rate)
-        self.beta1 = _check_unit_interval("beta1", beta1)
-        self.beta2 = _check_unit_interval("beta2", beta2)
+        self.beta1 = check_unit_interval("beta1", beta1)
+        self.beta2 = check_unit_interval("beta2", beta2)
         self.epsilon = check_positive_number("epsilon", epsilon)
         decay = self.default_weight_decay if weight_decay is None else weight_decay
         self.weight_decay = check_non_negative_number("weight_decay", decay)
@@ -405,13 +403,6 @@ def clip_gradients(
         for grad in grads:
             grad *= scale
     return norm
-
-
-def _check_unit_interval(name: str, value: float) -> float:
-    value = check_non_negative_number(name, value)
-    if value >= 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return value
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

@@ -35,6 +35,15 @@ def check_non_negative_number(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_unit_interval(name: str, value: Any) -> float:
+    """``value`` as a float if it is in ``[0, 1)`` (a rate, a fraction, a decay), else an
+    error naming ``name``."""
+    number = check_non_negative_number(name, value)
+    if number >= 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return number
+
+
 def _first_non_finite(array: Array) -> tuple[int, ...]:
     return tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
 

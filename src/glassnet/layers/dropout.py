@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array
+from ..validation import check_unit_interval
 from .base import Layer, check_shape
 
 
@@ -27,9 +28,7 @@ class Dropout(Layer):
         self, n: int | tuple[int, ...], rate: float, *, rng: np.random.Generator | None = None
     ) -> None:
         self.input_shape = self.output_shape = check_shape("n", n)
-        if not 0 <= rate < 1:
-            raise ValueError(f"dropout rate must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = check_unit_interval("dropout rate", rate)
         self.rng: np.random.Generator = rng if rng is not None else np.random.default_rng()
         self.mask: Array | None = None
         self.out: Array | None = None

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..validation import check_unit_interval
 from .base import Layer
 from .dense import Dense
 from .dropout import Dropout
@@ -33,8 +34,7 @@ def dense_stack(
         raise ValueError(f"sizes must list at least [n_inputs, n_outputs], got {sizes}")
     if min(sizes) < 1:
         raise ValueError(f"every layer size must be ≥ 1, got {sizes}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    dropout = check_unit_interval("dropout", dropout)
     layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(pairwise(sizes)):
         is_output = i == len(sizes) - 2

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..metrics import METRICS
-from ..validation import check_non_negative_number, check_positive_number
+from ..validation import check_non_negative_number, check_positive_number, check_unit_interval
 
 
 def integer(text: str | int) -> int:
@@ -47,17 +47,12 @@ def comma_names(text: str | Sequence[str]) -> list[str]:
 
 
 def fraction(text: str | float) -> float:
-    value = number(text)
-    if not 0 <= value < 1:
-        raise ValueError(f"must be in [0, 1), got {text!r}")
-    return value
+    """A fraction read from text; :func:`check_fraction` checks its range."""
+    return number(text)
 
 
-def check_fraction(label: str, value: Any) -> float:
-    number = check_non_negative_number(label, value)
-    if number >= 1:
-        raise ValueError(f"{label} must be in [0, 1), got {value!r}")
-    return number
+check_fraction = check_unit_interval
+"""``check(label, value)`` of a value in ``[0, 1)``."""
 
 
 def yes_no(text: str | bool) -> bool:
