@@ -148,23 +148,42 @@ def test_a_newer_format_version_asks_for_an_upgrade(tmp_path, trained) -> None:
         load_model(path)
 
 
-def test_arrays_that_do_not_fit_the_architecture_name_the_layer(tmp_path, trained) -> None:
+def _refused_with_and_without_the_spec(tmp_path, network, change, undeclared, declared):
+    """``change(entries, spec)`` made to a saved file's arrays (and, the second time, to
+    the spec's list of arrays too), re-signed: refused first for the list and the file
+    disagreeing (``undeclared``), then by the layer's sizes (``declared``)."""
     from glassnet.io import model_file
 
-    path = save_model(tmp_path / "m.glassnet", trained[0])
+    for declare, message in ((False, undeclared), (True, declared)):
+        path = save_model(tmp_path / "m.glassnet", network)
 
-    def reshape(entries):
+        def edit(entries, declare=declare):
+            spec = json.loads(entries["spec.json"].tobytes())
+            change(entries, spec["arrays"] if declare else {})
+            entries["spec.json"] = np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8)
+            entries.pop("checksum")
+            entries["checksum"] = np.frombuffer(
+                model_file.entries_checksum(entries).encode(), dtype=np.uint8
+            )
+
+        _rewrite(path, edit)
+        with pytest.raises(ModelFileError, match=message):
+            load_model(path)
+
+
+def test_arrays_that_do_not_fit_the_architecture_name_the_layer(tmp_path, trained) -> None:
+    def reshape(entries, listed):
         entries["layers.2.W"] = np.zeros((6, 7), dtype=np.float32)
-        entries.pop("checksum")
-        entries["checksum"] = np.frombuffer(
-            model_file.entries_checksum(entries).encode(), dtype=np.uint8
-        )
+        if listed:
+            listed["layers.2.W"]["shape"] = [6, 7]
 
-    _rewrite(path, reshape)
-    with pytest.raises(
-        ModelFileError, match=r"layer 2 \(dense\): W must have shape \(6, 8\), got \(6, 7\)"
-    ):
-        load_model(path)
+    _refused_with_and_without_the_spec(
+        tmp_path,
+        trained[0],
+        reshape,
+        r"its array 'layers.2.W' is float32 \(6, 7\) but its spec says float32 \(6, 8\)",
+        r"its layer 2 \(dense\) needs W of shape \(6, 8\), but the file lists \(6, 7\)",
+    )
 
 
 def test_pickled_arrays_are_never_loaded(tmp_path) -> None:
@@ -203,19 +222,14 @@ def test_a_file_that_is_not_a_model(tmp_path) -> None:
 
 
 def test_a_missing_array_is_refused_not_filled_with_defaults(tmp_path, trained) -> None:
-    from glassnet.io import model_file
-
-    path = save_model(tmp_path / "m.glassnet", trained[0])
-
-    def drop(entries):
+    def drop(entries, listed):
         entries.pop("layers.0.running_var")
-        entries.pop("checksum")
-        entries["checksum"] = np.frombuffer(
-            model_file.entries_checksum(entries).encode(), dtype=np.uint8
-        )
+        listed.pop("layers.0.running_var", None)
 
-    _rewrite(path, drop)
-    with pytest.raises(
-        ModelFileError, match=r"layer 0 \(dense\): missing array\(s\) \['running_var'\]"
-    ):
-        load_model(path)
+    _refused_with_and_without_the_spec(
+        tmp_path,
+        trained[0],
+        drop,
+        r"its spec lists the array 'layers.0.running_var', which the file does not hold",
+        r"its layer 0 \(dense\) needs running_var of shape \(\d+,\), but the file lists None",
+    )

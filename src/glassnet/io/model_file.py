@@ -12,18 +12,20 @@ A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding:
 - ``checksum``: the SHA-256 of everything above, so that a truncated, corrupted or
   hand-edited file is refused instead of loading as a different model.
 
-Loading reads arrays with ``allow_pickle=False``, so it can never run code; it rebuilds
-the network from the JSON and checks every array's shape against the architecture,
-naming the layer when one is off. Writes go to a temporary file in the same folder that
-is renamed over the target, so a crash never leaves a half-written model.
+Loading never unpickles, so it can never run code, and it trusts nothing in the file: the
+checksum has no key, so whoever edits a file can sign it again. :mod:`glassnet.io.archive`
+bounds the zip, the spec and the arrays before reading them and verifies the checksum in
+a streaming pass; :mod:`glassnet.io.spec_checks` checks every field of the spec against
+:data:`~glassnet.io.archive.LIMITS`; the layers check every array against the
+architecture (and refuse NaN and inf), naming the layer when one is off. Every refusal is
+a :class:`ModelFileError` naming the file. Writes go to a temporary file in the same
+folder that is renamed over the target, so a crash never leaves a half-written model.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,16 +33,22 @@ from typing import Any
 import numpy as np
 
 from ..network import Network
+from .archive import (
+    CHECKSUM_KEY,
+    LIMITS,
+    SPEC_KEY,
+    ModelFileError,
+    entries_checksum,
+    open_archive,
+    parse_spec,
+    printable,
+    read_manifest,
+)
 from .files import atomic_savez
+from .spec_checks import check_arrays, check_spec
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
-SPEC_KEY = "spec.json"
-CHECKSUM_KEY = "checksum"
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be read: missing, truncated, corrupted, edited or too new."""
 
 
 @dataclass
@@ -73,12 +81,12 @@ def save_model(
     the like); everything else in ``training`` and ``metadata`` must be JSON data.
     """
     path = Path(path)
-    arrays = {key: np.asarray(array) for key, array in network.arrays().items()}
+    arrays = {key: np.ascontiguousarray(a) for key, a in network.arrays().items()}
     training_json = None
     if training is not None:
         training_json = {k: v for k, v in training.items() if k != "arrays"}
         for key, array in training.get("arrays", {}).items():
-            arrays[f"training.{key}"] = np.asarray(array)
+            arrays[f"training.{key}"] = np.ascontiguousarray(array)
     spec = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -99,7 +107,10 @@ def save_model(
 
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
-    """Read a model file written by :func:`save_model`; never runs code from the file.
+    """Read a model file written by :func:`save_model`; never runs code from the file, and
+    allocates nothing large before the file's sizes are checked against
+    :data:`~glassnet.io.archive.LIMITS` and its checksum is verified (see
+    :mod:`glassnet.io.archive`).
 
     Raises
     ------
@@ -107,35 +118,37 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         When ``path`` is not a file.
     ModelFileError
         When the file is not a glassnet model, is truncated, corrupted or edited, comes
-        from a newer format version, or holds arrays that do not fit its architecture.
+        from a newer format version, asks for more than a model file may, or holds
+        values that do not fit its architecture (non-finite parameters among them).
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"model file {str(path)!r} does not exist")
     if path.is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a directory, not a model file")
-    entries = _read_entries(path)
-    if SPEC_KEY not in entries or CHECKSUM_KEY not in entries:
-        raise ModelFileError(f"{path} is not a glassnet model file (it has no {SPEC_KEY})")
-    stored = entries.pop(CHECKSUM_KEY).tobytes().decode("ascii", errors="replace")
-    if stored != entries_checksum(entries):
-        raise ModelFileError(
-            f"{path} does not match its checksum: the file was modified or corrupted"
-        )
-    try:
-        spec = json.loads(entries.pop(SPEC_KEY).tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: its {SPEC_KEY} is not valid JSON ({exc})") from None
-    _check_format(path, spec)
-    try:
-        network = _rebuild_network(spec["network"], entries)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: {exc}") from None
+    with open_archive(path) as archive:
+        if SPEC_KEY not in archive.members or CHECKSUM_KEY not in archive.members:
+            raise ModelFileError(f"{path} is not a glassnet model file (it has no {SPEC_KEY})")
+        raw_spec = archive.small(SPEC_KEY, LIMITS.spec_bytes)
+        stored = archive.small(CHECKSUM_KEY, 256).tobytes().decode("ascii", errors="replace")
+        spec = parse_spec(path, raw_spec)
+        _check_format(path, spec)
+        manifest = read_manifest(path, spec.get("arrays"), archive.members)
+        check_spec(path, spec)
+        check_arrays(path, spec["network"], manifest)
+        if stored != archive.digest_of(manifest, raw_spec):
+            raise ModelFileError(
+                f"{path} does not match its checksum: the file was modified or corrupted"
+            )
+        arrays = {key: archive.array(key, declared) for key, declared in manifest.items()}
+    network = _rebuild_network(path, spec["network"], arrays)
     training = spec.get("training")
     if training is not None:
         prefix = "training."
         training["arrays"] = {
-            key[len(prefix) :]: array for key, array in entries.items() if key.startswith(prefix)
+            key[len(prefix) :]: _finite(path, key, array)
+            for key, array in arrays.items()
+            if key.startswith(prefix)
         }
     return SavedModel(
         network=network,
@@ -146,63 +159,33 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     )
 
 
-def _rebuild_network(spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
+def _rebuild_network(path: Path, spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> Network:
     try:
         return Network.from_config(spec, arrays)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(str(exc).strip("'\"")) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        # The spec passed check_spec's bounds; what is still wrong, the layers name.
+        cause = str(exc).strip("'\"") or type(exc).__name__
+        raise ModelFileError(f"{path}: {printable(cause, 300)}") from None
+
+
+def _finite(path: Path, key: str, array: np.ndarray) -> np.ndarray:
+    """A training array (an optimizer's moments) that resuming may use: finite numbers."""
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ModelFileError(f"{path}: its array {key!r} holds NaN or inf")
+    return array
 
 
 def _check_format(path: Path, spec: Any) -> None:
     if not isinstance(spec, dict) or spec.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a glassnet model file")
     version = spec.get("format_version")
-    if not isinstance(version, int):
+    if type(version) is not int:
         raise ModelFileError(f"{path}: format_version is missing or not an integer")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} was written by a newer glassnet (model format {version}; this glassnet "
             f"reads up to {FORMAT_VERSION}): upgrade glassnet to load it"
         )
-
-
-def _read_entries(path: Path) -> dict[str, np.ndarray]:
-    if not zipfile.is_zipfile(path):
-        raise ModelFileError(
-            f"{path} is not a readable glassnet model file: it is truncated or corrupted, "
-            "or not a model file at all"
-        )
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"{path} is not a glassnet model file (not an archive)")
-            return {key: archive[key] for key in archive.files}
-    except ModelFileError:
-        raise
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise ModelFileError(
-                f"{path} holds pickled Python objects, which glassnet model files never do: "
-                "it was not loaded, since unpickling can run code"
-            ) from None
-        raise ModelFileError(
-            f"{path} is not a readable glassnet model file: it is truncated or corrupted ({exc})"
-        ) from None
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise ModelFileError(
-            f"{path} is not a readable glassnet model file: it is truncated or corrupted ({exc})"
-        ) from None
-
-
-def entries_checksum(entries: dict[str, np.ndarray]) -> str:
-    """The SHA-256 a model file stores over its entries (every name, dtype, shape and
-    byte, in name order), so that loading finds any change to them."""
-    digest = hashlib.sha256()
-    for key in sorted(entries):
-        array = np.ascontiguousarray(entries[key])
-        digest.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
 
 
 def _write_atomically(path: Path, entries: dict[str, np.ndarray]) -> None:

@@ -158,6 +158,14 @@ class Layer:
         """Rebuild a layer from :meth:`config` and its ``params`` and ``buffers``."""
         raise NotImplementedError
 
+    @classmethod
+    def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+        """The shape of each array (``params`` and ``buffers``) that a layer of ``config``
+        holds, told without building it, so that a model file's arrays are checked against
+        the architecture before they are read; ``None`` (the default) where only the built
+        layer can tell, and then the file's overall bounds alone apply."""
+        return None
+
 
 def as_parameter(value: Any, shape: tuple[int, ...], name: str, dtype: np.dtype[Any]) -> Array:
     """A fresh, contiguous copy of ``value`` with the expected shape, or a clear error."""

@@ -3,6 +3,7 @@ layer takes between ``Z`` and its activation when built with ``batch_norm=True``
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,8 @@ class BatchNorm(Layer):
         self.momentum, self.epsilon = float(momentum), float(epsilon)
         if not 0 < self.momentum <= 1:
             raise ValueError(f"batch norm momentum must be in (0, 1], got {momentum!r}")
+        if not 0 < self.epsilon < math.inf:  # √(σ² + ε) must stay a positive number
+            raise ValueError(f"batch norm epsilon must be a finite number > 0, got {epsilon!r}")
         dtype = np.dtype(dtype)
 
         def vector(value: Any, name: str, fill: float) -> Array:
@@ -56,6 +59,8 @@ class BatchNorm(Layer):
         self.gamma, self.beta = vector(gamma, "gamma", 1.0), vector(beta, "beta", 0.0)
         self.running_mean = vector(running_mean, "running_mean", 0.0)
         self.running_var = vector(running_var, "running_var", 1.0)
+        if (self.running_var < 0).any():  # a variance; a negative one gives NaN outputs
+            raise ValueError("batch norm running_var must be ≥ 0 (it is a variance)")
         self.dgamma, self.dbeta = xp.zeros_like(self.gamma), xp.zeros_like(self.beta)
         self.Z_hat: Array | None = None
         self.inv_std: Array | None = None
@@ -145,6 +150,11 @@ class BatchNorm(Layer):
             **{name: arrays.get(name) for name in names},
             dtype=dtype,
         )
+
+    @classmethod
+    def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        n = int(config["n"])
+        return {name: (n,) for name in ("gamma", "beta", "running_mean", "running_var")}
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_in}, momentum={self.momentum}, epsilon={self.epsilon})"

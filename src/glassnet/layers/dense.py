@@ -205,6 +205,12 @@ class Dense(Layer):
             dtype=dtype,
         )
 
+    @classmethod
+    def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        n_in, n_out = int(config["n_in"]), int(config["n_out"])
+        norm = config.get("batch_norm")
+        return {"W": (n_out, n_in), "b": (n_out,), **(BatchNorm.array_shapes(norm) if norm else {})}
+
     def __repr__(self) -> str:
         norm = ", batch_norm=True" if self.norm is not None else ""
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{norm})"

@@ -77,6 +77,10 @@ class Dropout(Layer):
         return {"type": self.kind, "n": n, "rate": self.rate}
 
     @classmethod
+    def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {}  # nothing learned, nothing kept
+
+    @classmethod
     def from_config(
         cls,
         config: dict[str, Any],

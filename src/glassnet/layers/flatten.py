@@ -46,6 +46,10 @@ class Flatten(Layer):
         return {"type": self.kind, "input_shape": list(self.input_shape)}
 
     @classmethod
+    def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {}  # nothing learned, nothing kept
+
+    @classmethod
     def from_config(
         cls,
         config: dict[str, Any],
