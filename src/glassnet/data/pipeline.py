@@ -4,6 +4,7 @@ columns, one-hot encoding of categorical ones, fitted on training data only.
 
 from __future__ import annotations
 
+import shlex
 from typing import Any, Literal
 
 import numpy as np
@@ -13,6 +14,8 @@ from .preprocessing import MedianImputer, MinMaxScaler, OneHotEncoder, StandardS
 from .table import ColumnKind, Table
 
 Scale = Literal["standard", "minmax"] | None
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 SCALERS: dict[str, type[StandardScaler] | type[MinMaxScaler]] = {
     "standard": StandardScaler,
     "minmax": MinMaxScaler,
@@ -85,6 +88,15 @@ class Preprocessor:
                 )
             if np.isinf(numeric[:, j]).any():
                 raise ValueError(f"{table.source}: numeric column {name!r} contains inf")
+            with np.errstate(over="ignore", invalid="ignore"):
+                spread = float(np.nanstd(numeric[:, j]))
+            if not np.isfinite(spread):  # (x − μ)² overflows: σ would be inf, x/σ all 0
+                peak = float(np.nanmax(np.abs(numeric[:, j])))
+                raise ValueError(
+                    f"{table.source}: numeric column {name!r} holds values up to {peak:.3g}, "
+                    "too large to standardize (their variance overflows float64): rescale "
+                    f"the column, or leave it out with --drop {shlex.quote(name)}"
+                )
         imputed = self.imputer_.fit_transform(numeric)
         if self.scaler_ is not None:
             self.scaler_.fit(imputed)
@@ -96,7 +108,9 @@ class Preprocessor:
         self._check_columns(table)
         numeric = self.imputer_.transform(self._numeric_block(table))
         if self.scaler_ is not None:
-            numeric = self.scaler_.transform(numeric)
+            with np.errstate(over="ignore"):
+                numeric = self.scaler_.transform(numeric)
+        self._check_range(numeric, table)
         encoded = self.encoder_.transform(self._categorical_block(table))
         blocks: list[Array] = []
         n_used = k_used = 0
@@ -148,6 +162,11 @@ class Preprocessor:
             raise ValueError(
                 "Preprocessor.from_dict: 'columns' must be a list of "
                 '{"name": str, "kind": "numeric" | "categorical"}'
+            )
+        if data["scale"] is not None and data["scale"] not in SCALERS:
+            raise ValueError(
+                f"Preprocessor.from_dict: 'scale' must be one of {sorted(SCALERS)} or null, "
+                f"got {data['scale']!r}"
             )
         processor = cls(data["scale"])
         processor.columns_ = {c["name"]: c["kind"] for c in columns}
@@ -209,6 +228,21 @@ class Preprocessor:
                     f"{table.source}: column {name!r} is {found} here but was {kind} when "
                     f"fitted; read the file with load_csv(..., {kind}=[{name!r}])"
                 )
+
+    def _check_range(self, numeric: Array, table: Table) -> None:
+        """Refuse a value that the network's float32 cannot hold once scaled (it would
+        turn into inf there, and every prediction into NaN), naming its column and row."""
+        with np.errstate(invalid="ignore"):
+            beyond = ~(np.abs(numeric) <= _FLOAT32_MAX)
+        if beyond.any():
+            row, j = (int(i) for i in np.argwhere(beyond)[0])
+            name = self.numeric_columns[j]
+            raw = float(self._numeric_block(table.take([row]))[0, j])
+            raise ValueError(
+                f"{table.source}: numeric column {name!r}, data row {row + 1}: the value "
+                f"{raw:.6g} is too large for this model (scaled, it is {numeric[row, j]:.3g}; "
+                f"the network's float32 holds up to {_FLOAT32_MAX:.3g})"
+            )
 
     def _numeric_block(self, table: Table) -> Array:
         names = self.numeric_columns

@@ -57,12 +57,22 @@ def _field(data: dict[str, Any], key: str, cls: type) -> Any:
     return data[key]
 
 
-def _float_list(data: dict[str, Any], key: str, cls: type) -> Array:
+def _float_list(data: dict[str, Any], key: str, cls: type, positive: bool = False) -> Array:
+    """A list of finite numbers (``positive``: each above 0, as a scale must be, since it
+    divides) from a ``to_dict`` result, which may come from an edited model file."""
     values = _field(data, key, cls)
     try:
-        return np.asarray(values, dtype=np.float64).reshape(len(values))
-    except (TypeError, ValueError) as exc:
+        array = np.asarray(values, dtype=np.float64).reshape(len(values))
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{cls.__name__}.from_dict: {key!r} must be a list of numbers") from exc
+    wrong = ~np.isfinite(array) | ((array <= 0) if positive else False)
+    if wrong.any():
+        j = int(np.argmax(wrong))
+        need = "finite numbers above 0" if positive else "finite numbers"
+        raise ValueError(
+            f"{cls.__name__}.from_dict: {key!r} must hold {need}, got {array[j]} for column {j}"
+        )
+    return array
 
 
 class _Fitted:
@@ -119,7 +129,7 @@ class StandardScaler(_Fitted):
         """The scaler that ``to_dict`` described."""
         scaler = cls()
         scaler.mean_ = _float_list(data, "mean", cls)
-        scaler.scale_ = _float_list(data, "scale", cls)
+        scaler.scale_ = _float_list(data, "scale", cls, positive=True)
         if len(scaler.mean_) != len(scaler.scale_):
             raise ValueError("StandardScaler.from_dict: 'mean' and 'scale' differ in length")
         return scaler
@@ -159,7 +169,7 @@ class MinMaxScaler(_Fitted):
         """The scaler that ``to_dict`` described."""
         scaler = cls()
         scaler.min_ = _float_list(data, "min", cls)
-        scaler.range_ = _float_list(data, "range", cls)
+        scaler.range_ = _float_list(data, "range", cls, positive=True)
         if len(scaler.min_) != len(scaler.range_):
             raise ValueError("MinMaxScaler.from_dict: 'min' and 'range' differ in length")
         return scaler

@@ -105,6 +105,17 @@ class ColumnPlan:
         """Each date column and its order."""
         return {c.name: c.date_order for c in self.columns if c.use == "date"}
 
+    @property
+    def features(self) -> list[str]:
+        """The columns :meth:`apply` hands the preprocessing, in order."""
+        names: list[str] = []
+        for use in self.columns:
+            if use.use == "feature":
+                names.append(use.name)
+            elif use.use == "date":
+                names += [f"{use.name}.{name}" for name in DATE_FEATURES]
+        return names
+
     def apply(self, table: Table) -> Table:
         """``table``'s feature columns as the preprocessing takes them: dates replaced by
         their numbers (``signup.year``, …, ``signup.days``), ids and dropped columns gone."""

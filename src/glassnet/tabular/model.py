@@ -17,24 +17,23 @@ import numpy as np
 from ..backend import Array
 from ..data import Preprocessor, sniff
 from ..data.files import is_table_file, load_table
-from ..io import load_model, save_model
-from ..io.model_file import SavedModel
-from ..losses import TASKS, Task, loss_for_task
+from ..io import ModelFileError, load_model, save_model
+from ..losses import Task, loss_for_task
 from ..network import Network
 from ..training import Callback, History, Snapshot
-from ..training.checkpoint import network_at
+from ..training.checkpoint import check_snapshot, network_at
 from ..training.options import DEFAULTS, make_callbacks, make_optimizer
 from ..training.options import settings_from as training_settings
 from ..training.row_defaults import with_row_defaults
 from .checkpoints import Checkpointed
 from .columns import ColumnPlan, warn_unseen_categories
 from .inputs import is_path
-from .labels import saved_classes
 from .outputs import Predictions, encode_truth, predictions_from_output
 from .prepare import Prepared, build_network, default_metrics, prepare, target_names
 from .rows import Rows, read_rows
+from .saved_checks import check_settings_fit, model_parts
 from .scores import Evaluation, classification_scores, regression_scores, several_scores
-from .units import TargetUnits, saved_scale, to_units
+from .units import TargetUnits, to_units
 
 
 @dataclass
@@ -314,8 +313,17 @@ class Model:
 
     def output(self, data: Any) -> Array:
         """The network's output ``A^[L]`` for ``data``: one forward pass, which
-        :meth:`proba_from` and :meth:`predictions_from` read without running it again."""
-        return self.network.predict_output(self.features(data))
+        :meth:`proba_from` and :meth:`predictions_from` read without running it again;
+        a ValueError, not NaN predictions, where the network's numbers overflow."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            A = self.network.predict_output(self.features(data))
+        if not np.isfinite(A).all():
+            rows = int((~np.isfinite(A)).any(axis=1).sum())
+            raise ValueError(
+                f"the network's output is NaN or inf for {rows:,} of {len(A):,} rows: its "
+                "parameters are too large for these inputs (a diverged or edited model)"
+            )
+        return A
 
     def predict_proba(self, data: Any) -> Array:
         """Class probabilities ``(m, K)`` (for binary: ``[P(class 0), P(class 1)]``)."""
@@ -412,32 +420,22 @@ class Model:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Model:
-        """The model in a file (see :func:`load_checkpoint` for a checkpoint's state too)."""
-        return cls._from_saved(load_model(path))
-
-    @classmethod
-    def _from_saved(cls, saved: SavedModel) -> Model:
-        metadata = dict(saved.metadata)
-        task = metadata.pop("task", None)
-        if task not in TASKS:
-            task = saved.network.loss.task
-        scale = metadata.pop("target_scale", None)
-        return cls(
-            network=saved.network,
-            task=task,
-            preprocessor=None
-            if saved.preprocessor is None
-            else Preprocessor.from_dict(saved.preprocessor),
-            classes=saved_classes(saved.classes),
-            target=metadata.pop("target", None),
-            target_scale=None if scale is None else saved_scale(scale),
-            metadata=metadata,
-        )
+        """The model in a file (see :func:`load_checkpoint` for a checkpoint's state too);
+        a :class:`~glassnet.io.ModelFileError` for a file whose parts do not fit."""
+        return cls(**model_parts(load_model(path), path))
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpointed[Model]:
-    """A checkpoint file's model and training state; a ValueError for a plain model file."""
+    """A checkpoint file's model and training state; a ValueError for a plain model file,
+    a :class:`~glassnet.io.ModelFileError` for a state that does not fit its model."""
     saved = load_model(path)
     if saved.training is None:
         raise ValueError(f"{path} is a model file, not a checkpoint: it has no training state")
-    return Checkpointed(Model._from_saved(saved), saved.training, str(path))
+    model = Model(**model_parts(saved, path))
+    try:
+        check_snapshot(saved.training)
+        if "settings" in model.metadata:
+            check_settings_fit(model.settings, model.network)
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    return Checkpointed(model, saved.training, str(path))

@@ -101,6 +101,45 @@ def restore_snapshot(
     state.step = int(snapshot["step"])
 
 
+_SNAPSHOT_FIELDS: dict[str, type] = {
+    "epoch": int,
+    "step": int,
+    "rng": dict,
+    "dropout_rng": list,
+    "optimizer": dict,
+    "callbacks": list,
+    "history": dict,
+    "arrays": dict,
+}
+
+
+def check_snapshot(snapshot: Any) -> None:
+    """A ValueError naming the field, unless ``snapshot`` has the form
+    :func:`take_snapshot` gives (a checkpoint file is data from anywhere; the values
+    themselves are checked again where :func:`restore_snapshot` puts them back)."""
+    if not isinstance(snapshot, dict):
+        raise ValueError("its training state is not a JSON object")
+    for key, kind in _SNAPSHOT_FIELDS.items():
+        value = snapshot.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(
+                f"its training state's {key!r} is {type(value).__name__}, not {kind.__name__}"
+            )
+    if snapshot["epoch"] < 0 or snapshot["step"] < 0:
+        raise ValueError("its training state counts a negative epoch or step")
+    history = snapshot["history"]
+    if not isinstance(history.get("epoch"), list) or not all(
+        isinstance(values, list) for key, values in history.items() if key != "metric"
+    ):
+        raise ValueError("its training state's history is not lists of numbers by epoch")
+    for position, own in enumerate(snapshot["callbacks"]):
+        if not isinstance(own, dict):
+            raise ValueError(f"its training state's callback {position} is not a JSON object")
+    for position, own in enumerate(snapshot["dropout_rng"]):
+        if not isinstance(own, dict):
+            raise ValueError(f"its training state's generator {position} is not a JSON object")
+
+
 def _layer_rngs(network: Trainable) -> list[np.random.Generator]:
     return [layer.rng for layer in network.layers if layer.rng is not None]
 

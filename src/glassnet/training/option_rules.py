@@ -69,6 +69,19 @@ def positive_int(label: str, value: Any) -> int:
     return int(check_positive_number(label, value, integer=True))
 
 
+MAX_EPOCHS = 1_000_000
+"""More than any run needs (a million passes over the data), few enough that a crafted
+config or checkpoint cannot ask a run never to end."""
+
+
+def epoch_count(label: str, value: Any) -> int:
+    """A positive number of epochs, at most :data:`MAX_EPOCHS`."""
+    epochs = positive_int(label, value)
+    if epochs > MAX_EPOCHS:
+        raise ValueError(f"{label} must be at most {MAX_EPOCHS:,}, got {epochs:,}")
+    return epochs
+
+
 def non_negative_int(label: str, value: Any) -> int:
     number = check_non_negative_number(label, value)
     if not float(number).is_integer():

@@ -25,6 +25,7 @@ from .option_rules import (
     check_fraction,
     comma_names,
     comma_sizes,
+    epoch_count,
     fraction,
     integer,
     layer_sizes,
@@ -34,7 +35,6 @@ from .option_rules import (
     non_negative_int,
     number,
     positive,
-    positive_int,
     yes_no,
 )
 from .schedules import (
@@ -169,7 +169,7 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         integer,
         20,
         "passes over the training data (with --resume: train on to this epoch)",
-        check=positive_int,
+        check=epoch_count,
         on_resume=True,
     ),
     Option(

@@ -1,0 +1,94 @@
+"""Fuzzing the model-file reader: hundreds of damaged and crafted model files and
+checkpoints (tests/io/fuzzing.py), each of which glassnet must either load as a model that
+predicts finite numbers or refuse with its own error — a :class:`ModelFileError`, one line,
+naming the file — within a bound of time and memory, in-process and through the command.
+
+The bounds: 64 MiB of Python/NumPy allocations (``tracemalloc``) and 5 s a case. A
+reader that decompresses or allocates what a file declares before checking it fails the
+first (a declared (10⁶, 10⁶) array is 4 TB); one that recurses into nested JSON, unpickles,
+or lets a ``zlib``, ``KeyError`` or ``AttributeError`` through fails the error checks.
+``bench/fuzz.py`` runs the same cases by the ten thousand.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fuzzing import SLOW_MUTATIONS, load_or_refuse, make_originals, measured, mutate
+
+MEMORY_BOUND = 64 << 20
+TIME_BOUND = 5.0
+CASES = 160
+"""Per valid file (a classifier, a regressor, a checkpoint): 480 in all, about 10 s."""
+
+
+@pytest.fixture(scope="module")
+def originals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    return make_originals(tmp_path_factory.mktemp("originals"))
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor", "checkpoint"])
+def test_every_mutated_file_loads_or_is_refused_in_one_line(originals, tmp_path, kind) -> None:
+    original, data = originals[kind]
+    valid = original.read_bytes()
+    counts: dict[str, dict[str, int]] = {}
+    for seed in range(CASES):
+        name, mutated = mutate(valid, seed)
+        path = tmp_path / f"case-{seed}-{name}.glassnet"
+        path.write_bytes(mutated)
+        outcome, seconds, peak = measured(path, data, kind == "checkpoint")
+        assert seconds < TIME_BOUND, f"{name} (seed {seed}) took {seconds:.1f} s"
+        assert peak < MEMORY_BOUND, f"{name} (seed {seed}) allocated {peak / 2**20:.0f} MiB"
+        counts.setdefault(name, {"refused": 0, "loaded": 0, "unusable": 0})[outcome] += 1
+        path.unlink()
+    # The fuzzer reaches every kind of mutation, and the damaged files are all refused.
+    assert len(counts) >= 18, sorted(counts)
+    for damage in ("flip", "truncate", "zero_range", "repeat_range"):
+        assert counts.get(damage, {}).get("loaded", 0) == 0, (damage, counts[damage])
+
+
+def test_a_small_file_that_inflates_to_hundreds_of_megabytes_is_refused_in_bounds(
+    originals, tmp_path
+) -> None:
+    original, data = originals["classifier"]
+    for seed in range(2):
+        mutated = SLOW_MUTATIONS["memory_bomb"](original.read_bytes(), np.random.default_rng(seed))
+        path = tmp_path / f"bomb-{seed}.glassnet"
+        path.write_bytes(mutated)
+        assert len(mutated) < 4 << 20  # a few MB on disk, hundreds inflated
+        outcome, seconds, peak = measured(path, data, checkpoint=False)
+        assert outcome == "refused"
+        assert peak < MEMORY_BOUND, f"the bomb allocated {peak / 2**20:.0f} MiB"
+        assert seconds < TIME_BOUND
+
+
+def test_the_command_refuses_mutated_files_in_one_line_without_a_traceback(
+    originals, tmp_path
+) -> None:
+    original, data = originals["classifier"]
+    valid = original.read_bytes()
+    refused = 0
+    for seed in range(400):
+        name, mutated = mutate(valid, seed)
+        path = tmp_path / f"cli-{seed}.glassnet"
+        path.write_bytes(mutated)
+        if load_or_refuse(path, data, checkpoint=False) != "refused":
+            continue
+        result = subprocess.run(
+            [sys.executable, "-m", "glassnet", "predict", path, data],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1, (name, result.stderr)
+        assert len(lines) == 1 and lines[0].startswith("glassnet: error: "), (name, lines)
+        assert str(path) in lines[0], (name, lines)
+        refused += 1
+        if refused == 8:
+            break
+    assert refused == 8
