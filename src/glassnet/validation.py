@@ -7,32 +7,99 @@ Nothing inside the engine validates again; it asserts invariants only.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
 
 from .backend import Array, xp
 
+_TOO_LONG = 40
+"""Characters of a value's repr that a message shows (a JSON integer may have 400 digits)."""
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut short when it is long: what a message says it received."""
+    text = repr(value)
+    if len(text) <= _TOO_LONG:
+        return text
+    return f"{text[: _TOO_LONG - 10]}… ({len(text)} characters)"
+
+
+# A terminal escape sequence (ESC [ … m colours, ESC ] … BEL sets the window title, ESC
+# and one character), removed whole so that no "[31m" is left behind; then any other
+# control character but tab and newline, and the bidirectional overrides that can show
+# text in another order than it is (U+202A–U+202E, U+2066–U+2069).
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?"
+)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` from a file (a spec's description, a column name, a class label) made safe
+    to print on a terminal: escape sequences and control characters removed, tab and
+    newline kept. Without it a file could recolour, clear or retitle the user's terminal."""
+    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
+
+
+def _as_float(value: int | float | np.integer | np.floating) -> float:
+    """``value`` as a float: inf for an int beyond float64's range (a JSON ``10**400`` is a
+    Python int, and ``float()`` of it raises OverflowError, not a ValueError)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
 
 def check_positive_number(name: str, value: Any, *, integer: bool = False) -> Any:
     """``value`` if it is a finite number > 0 (an integer when ``integer``), else ValueError."""
     kind = "an integer" if integer else "a number"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be {kind} > 0, got {value!r} ({type(value).__name__})")
-    if integer and not float(value).is_integer():
-        raise TypeError(f"{name} must be {kind} > 0, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be {kind} > 0, got {value!r}")
-    return int(value) if integer else float(value)
+    if not _is_number(value):
+        raise TypeError(f"{name} must be {kind} > 0, got {shown(value)} ({type(value).__name__})")
+    if integer and isinstance(value, int | np.integer):
+        if value <= 0:
+            raise ValueError(f"{name} must be {kind} > 0, got {shown(value)}")
+        return int(value)
+    number = _as_float(value)
+    if integer and math.isfinite(number) and not number.is_integer():
+        raise TypeError(f"{name} must be {kind} > 0, got {shown(value)}")
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"{name} must be {kind} > 0, got {shown(value)}")
+    return int(number) if integer else number
 
 
 def check_non_negative_number(name: str, value: Any) -> float:
     """``value`` as a float if it is finite and ≥ 0, else ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a number ≥ 0, got {value!r} ({type(value).__name__})")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a number ≥ 0, got {value!r}")
-    return float(value)
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a number ≥ 0, got {shown(value)} ({type(value).__name__})")
+    number = _as_float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a number ≥ 0, got {shown(value)}")
+    return number
+
+
+def check_integer(name: str, value: Any, *, low: int = 1, high: int | None = None) -> int:
+    """``value`` as an int if it is a whole number in ``[low, high]`` (no upper bound when
+    ``high`` is None), else an error naming ``name`` and the range.
+
+    A float that is a whole number (``2.0``, ``1e3``) counts, as JSON and TOML may write one.
+    """
+    wanted = f"an integer ≥ {low:,}" if high is None else f"an integer from {low:,} to {high:,}"
+    if not _is_number(value):
+        raise TypeError(f"{name} must be {wanted}, got {shown(value)} ({type(value).__name__})")
+    if not isinstance(value, int | np.integer):
+        number = _as_float(value)
+        if not math.isfinite(number) or not number.is_integer():
+            raise ValueError(f"{name} must be {wanted}, got {shown(value)}")
+    whole = int(value)
+    if whole < low or (high is not None and whole > high):
+        raise ValueError(f"{name} must be {wanted}, got {shown(value)}")
+    return whole
 
 
 def check_unit_interval(name: str, value: Any) -> float:

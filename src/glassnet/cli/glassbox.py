@@ -5,14 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..inspect import gradient_check, list_examples, load_example, load_spec, render
+from ..inspect.gradcheck import DEFAULT_MAX_ENTRIES, check_settings, sampling
+from ..inspect.render import MAX_DIGITS, check_digits
 from ..inspect.spec import TraceSpec
+from ..inspect.trace import MAX_STEPS, check_steps
 from ..io import atomic_write_text
 from ..tabular import Model
+from ..validation import check_integer, check_positive_number, printable
 
 DELIMITER_HELP = "the CSV's field separator (default: the one the model was trained on)"
+PROGRESS_FROM = 5_000
+"""Entries to check from which gradcheck shows a progress bar (on a terminal, with tqdm)."""
+SAMPLE_SEED = 0
+"""The seed of gradcheck's random choice of entries: the same entries on every run."""
 
 
 def _spec(args: argparse.Namespace) -> TraceSpec:
@@ -38,45 +48,88 @@ def trace_command(args: argparse.Namespace, say: Any) -> int:
         for name, description in list_examples().items():
             say(f"{name}\n    {description}", 0)
         return 0
-    spec = _spec(args)
-    steps = args.steps if args.steps is not None else spec.steps
-    if steps < 1:
-        raise ValueError(f"--steps must be ≥ 1, got {steps}")
-    record = spec.run(steps)
+    steps = None if args.steps is None else check_steps("--steps", args.steps)
+    digits = check_digits("--digits", args.digits)
+    record = _spec(args).run(steps)
     if args.format == "json":
         text = json.dumps(record.to_dict(), indent=1) + "\n"
     else:
-        text = render(record, args.format, digits=args.digits)
+        text = render(record, args.format, digits=digits)
     _emit(text, args.out, say)
     return 0
 
 
 def gradcheck_command(args: argparse.Namespace, say: Any) -> int:
+    epsilon, threshold, max_entries = check_settings(
+        args.epsilon,
+        args.threshold,
+        args.max_entries,
+        ("--epsilon", "--threshold", "--max-entries"),
+    )
+    rows = check_integer("--rows", args.rows)
     if args.spec is not None and args.spec.endswith(".glassnet"):
         if args.data is None:
             raise ValueError(
                 "checking a model file needs --data, a CSV with its columns and target"
             )
         model = Model.load(args.spec)
-        X, y = model.examples(args.data, rows=args.rows, delimiter=args.delimiter)
+        X, y = model.examples(args.data, rows=rows, delimiter=args.delimiter)
         network, what = model.network, f"{args.spec} on {len(y)} rows of {args.data}"
     else:
         spec = _spec(args)
         network, X, y, what = spec.network, spec.X, spec.Y, spec.name or args.spec
-    result = gradient_check(
-        network, X, y, epsilon=args.epsilon, threshold=args.threshold, max_entries=args.max_entries
+    plan = sampling(network, max_entries)
+    for name, checked, size in plan:
+        if checked < size:
+            say(
+                f"checking {checked:,} of {size:,} entries of {name}, chosen at random "
+                f"(seed {SAMPLE_SEED}); --max-entries N to change",
+                1,
+            )
+    with _progress(sum(checked for _, checked, _ in plan), args.quiet) as progress:
+        result = gradient_check(
+            network,
+            X,
+            y,
+            epsilon=epsilon,
+            threshold=threshold,
+            max_entries=max_entries,
+            seed=SAMPLE_SEED,
+            progress=progress,
+        )
+    say(
+        f"gradient check of {printable(what)}: backpropagation against central differences "
+        "(float64)",
+        0,
     )
-    say(f"gradient check of {what}: backpropagation against central differences (float64)", 0)
     say(str(result), 0)
     return 0 if result.passed else 1
+
+
+@contextmanager
+def _progress(total: int, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A tqdm bar's ``update`` when there are many entries to check and the optional tqdm is
+    installed (on a terminal only: tqdm's ``disable=None``); else None."""
+    if total < PROGRESS_FROM or quiet:
+        yield None
+        return
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        yield None
+        return
+    with tqdm(total=total, desc="entries", unit="", disable=None, leave=False) as bar:
+        yield bar.update
 
 
 def diagnose_command(args: argparse.Namespace, say: Any) -> int:
     from ..inspect.diagnose import diagnose
 
+    rows = check_integer("--rows", args.rows)
+    lr = None if args.lr is None else check_positive_number("--lr", args.lr)
     model = Model.load(args.model)
-    X, y = model.examples(args.data, rows=args.rows, delimiter=args.delimiter)
-    result = diagnose(model.network, X, y, learning_rate=args.lr)
+    X, y = model.examples(args.data, rows=rows, delimiter=args.delimiter)
+    result = diagnose(model.network, X, y, learning_rate=lr)
     say(str(result), 0)
     if args.histograms is not None:
         from ..inspect.pictures import draw_histograms
@@ -96,10 +149,17 @@ def add_commands(command: Any) -> None:
     traced.add_argument("--example", metavar="NAME", help="trace a spec shipped with glassnet")
     traced.add_argument("--list", action="store_true", help="list the shipped examples")
     traced.add_argument(
-        "--steps", type=int, help="training steps to trace (default: the spec's, or 1)"
+        "--steps",
+        type=int,
+        help=f"training steps to trace, 1 to {MAX_STEPS:,} (default: the spec's, or 1)",
     )
     traced.add_argument("--format", default="text", choices=("text", "markdown", "latex", "json"))
-    traced.add_argument("--digits", type=int, default=6, help="significant digits (not for json)")
+    traced.add_argument(
+        "--digits",
+        type=int,
+        default=6,
+        help=f"significant digits, 1 to {MAX_DIGITS} (default 6; not for json)",
+    )
     traced.add_argument("--out", help="write to this file instead of stdout")
 
     checked = command(
@@ -112,15 +172,22 @@ def add_commands(command: Any) -> None:
     checked.add_argument("--data", help="with a model file: a CSV with its columns and target")
     checked.add_argument("--rows", type=int, default=32, help="rows of --data to use (default 32)")
     checked.add_argument("--delimiter", help=DELIMITER_HELP)
-    checked.add_argument("--epsilon", type=float, default=1e-6, help="the finite-difference step")
     checked.add_argument(
-        "--threshold", type=float, default=1e-7, help="the largest passing relative error"
+        "--epsilon", type=float, default=1e-6, help="the finite-difference step, in (0, 1)"
+    )
+    checked.add_argument(
+        "--threshold",
+        type=float,
+        default=1e-7,
+        help="the largest passing relative error, in (0, 1)",
     )
     checked.add_argument(
         "--max-entries",
         type=int,
-        default=None,
-        help="check at most this many entries per array (random, seeded)",
+        default=DEFAULT_MAX_ENTRIES,
+        metavar="N",
+        help=f"check at most N ≥ 1 entries per array, chosen at random (seed 0); default "
+        f"{DEFAULT_MAX_ENTRIES:,}",
     )
 
     diagnosed = command(

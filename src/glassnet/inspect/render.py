@@ -19,11 +19,19 @@ from functools import partial
 from string import Template
 from typing import Any
 
+from ..validation import check_integer, printable
 from .render_formats import Latex, Markdown, Writer
 from .trace import LayerInfo, Trace, TraceStep, describe_network
 
 WRITERS: dict[str, type[Writer]] = {"text": Writer, "markdown": Markdown, "latex": Latex}
 LATEX_DOCUMENT = (r"\documentclass{article}", r"\usepackage{amsmath}", r"\begin{document}")
+MAX_DIGITS = 17
+"""Significant digits enough to write any float64 exactly; more would print rounding noise."""
+
+
+def check_digits(name: str, digits: object) -> int:
+    """``digits`` as an int from 1 to :data:`MAX_DIGITS`, else an error naming ``name``."""
+    return check_integer(name, digits, low=1, high=MAX_DIGITS)
 
 
 def render(trace: Trace, fmt: str = "text", digits: int = 6) -> str:
@@ -32,7 +40,7 @@ def render(trace: Trace, fmt: str = "text", digits: int = 6) -> str:
     LaTeX with amsmath; the Markdown's equations are ``$$ … $$`` blocks."""
     if fmt not in WRITERS:
         raise ValueError(f"format must be one of text, markdown, latex, json; got {fmt!r}")
-    page = _Page(trace, WRITERS[fmt](digits))
+    page = _Page(trace, WRITERS[fmt](check_digits("digits", digits)))
     page.preamble()
     for step in trace.steps:
         page.step(step)
@@ -61,9 +69,11 @@ class _Page:
     def preamble(self) -> None:
         trace, w = self.trace, self.w
         m = len(trace.X[0])
-        w.title(trace.name or "glassnet trace")
+        # A trace's name and description may come from a file: printed without the control
+        # characters that would drive the terminal.
+        w.title(printable(trace.name) or "glassnet trace")
         if trace.description:
-            w.paragraph(trace.description)
+            w.paragraph(printable(trace.description))
         network = describe_network(trace.layers, trace.loss.description, trace.l2, trace.l1)
         w.paragraph(f"{network}; {trace.rule_description}; m = {m} sample{'s' * (m != 1)}")
         w.heading("initial parameters", 2)

@@ -12,8 +12,9 @@ the way a textbook writes an example (JSON or TOML).
 as rows (a sample of ``X`` may be a grid, for a network that starts with a flatten layer).
 Optional keys: ``l2`` (λ of document 001), ``l1`` (λ₁), ``optimizer`` (a name or a table
 with ``name`` and its settings; default plain gradient descent with ``learning_rate``),
-``dtype`` (default float64), ``steps``, ``seed`` (for dropout masks, default 0), and
-``name`` / ``description`` / ``source``.
+``dtype`` (default float64), ``steps`` (1 to :data:`~glassnet.inspect.trace.MAX_STEPS`,
+default 1), ``seed`` (for dropout masks, default 0), and ``name`` / ``description`` /
+``source`` (text; control characters are dropped, as the trace prints them).
 
 A layer is dense unless its ``type`` names another kind; a dense layer may add
 ``"batch_norm": true`` or a table with ``gamma``, ``beta``, ``momentum`` and ``epsilon``.
@@ -39,7 +40,10 @@ from ..layers import BatchNorm, Dense, Layer, layer_from_config
 from ..losses import get_loss
 from ..network import Network
 from ..optimizers import SGD, Optimizer, get_optimizer
-from .trace import describe_network, layer_infos
+from ..validation import shown
+from . import spec_fields as fields
+from .spec_fields import SpecError
+from .trace import MAX_STEPS, check_steps, describe_network, layer_infos
 
 if TYPE_CHECKING:
     from .trace import Trace
@@ -63,9 +67,7 @@ KNOWN_KEYS = {
 LAYER_KEYS = {"type", "activation", "W", "b", "batch_norm"}
 """The keys of a dense layer; other kinds take the keys of their ``config()``."""
 
-
-class SpecError(ValueError):
-    """A trace spec that is missing a key or whose values do not fit together."""
+__all__ = ["SpecError", "TraceSpec", "list_examples", "load_example", "load_spec", "parse_spec"]
 
 
 @dataclass
@@ -86,9 +88,8 @@ class TraceSpec:
         """Trace ``steps`` (default: the spec's) training steps of this spec's network."""
         from .trace import trace
 
-        record = trace(
-            self.network, self.X, self.Y, steps=steps or self.steps, optimizer=self.optimizer
-        )
+        steps = self.steps if steps is None else check_steps("steps", steps)
+        record = trace(self.network, self.X, self.Y, steps=steps, optimizer=self.optimizer)
         record.name, record.description, record.source = self.name, self.description, self.source
         return record
 
@@ -126,11 +127,14 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
     ):
         if key not in raw:
             raise SpecError(f"{where}: missing key {key!r} ({meaning})")
-    dtype = resolve_dtype(raw.get("dtype", "float64"))
+    try:
+        dtype = resolve_dtype(raw.get("dtype", "float64"))
+    except ValueError as exc:
+        raise SpecError(f"{where}: {exc}") from None
     layers_raw = raw["layers"]
     if not isinstance(layers_raw, list) or not layers_raw:
         raise SpecError(f"{where}: 'layers' must be a non-empty list of layers")
-    rng = np.random.default_rng(int(_number(where, raw, "seed", 0)))
+    rng = np.random.default_rng(fields.integer(where, raw, "seed", 0, low=0))
     layers: list[Layer] = []
     for index, spec in enumerate(layers_raw, start=1):
         below = layers[-1] if layers else None
@@ -146,13 +150,12 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
         loss = get_loss(raw["loss"])
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{where}: loss: {exc}") from None
+    l2, l1 = fields.number(where, raw, "l2", 0.0), fields.number(where, raw, "l1", 0.0)
     try:
-        network = Network(
-            layers, loss, l2=_number(where, raw, "l2", 0.0), l1=_number(where, raw, "l1", 0.0)
-        )
+        network = Network(layers, loss, l2=l2, l1=l1)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{where}: {exc}") from None
-    X = _matrix(where, raw["X"], "X", dtype)
+    X = fields.matrix(where, raw["X"], "X", dtype)
     if X.shape[1:] != network.input_shape:
         first = layers[0]
         if "W" in first.params and X.ndim == 2:
@@ -164,7 +167,7 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
             f"{where}: each sample of X has shape {X.shape[1:]}, but the first layer "
             f"({first.kind}) takes samples of shape {network.input_shape}"
         )
-    Y = _matrix(where, raw["Y"], "Y", dtype)
+    Y = fields.matrix(where, raw["Y"], "Y", dtype)
     if Y.shape[0] != X.shape[0]:
         raise SpecError(
             f"{where}: X has {X.shape[0]} row(s) but Y has {Y.shape[0]}: one per sample"
@@ -173,18 +176,15 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
         Y = network.check_y(Y, X.shape[0], name="Y")
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{where}: {exc}") from None
-    steps = int(_number(where, raw, "steps", 1))
-    if steps < 1:
-        raise SpecError(f"{where}: steps must be ≥ 1, got {steps}")
     return TraceSpec(
         network=network,
         X=X,
         Y=Y,
         optimizer=_optimizer(where, raw),
-        steps=steps,
-        name=str(raw.get("name", "")),
-        description=str(raw.get("description", "")),
-        source=str(raw.get("source", "")),
+        steps=fields.integer(where, raw, "steps", 1, low=1, high=MAX_STEPS),
+        name=fields.text(where, raw, "name"),
+        description=fields.text(where, raw, "description"),
+        source=fields.text(where, raw, "source"),
         raw=raw,
     )
 
@@ -211,39 +211,51 @@ def _layer(
         )
     if "W" not in spec:
         raise SpecError(f"{here}: missing key 'W' (the n_l × n_(l-1) weight matrix)")
-    W = _matrix(here, spec["W"], "W", dtype)
+    W = fields.matrix(here, spec["W"], "W", dtype)
     try:
         activation = get_activation(spec.get("activation", "identity"))
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{here}: activation: {exc}") from None
     b = spec.get("b")
     if b is not None:
-        b_array = np.asarray(b, dtype=float)
+        b_array = fields.array(here, b, "b", dtype)
         if b_array.reshape(-1).shape != (W.shape[0],) or b_array.ndim > 2:
             raise SpecError(
                 f"{here}: b has shape {b_array.shape}, but W has {W.shape[0]} row(s): "
                 f"b^[{l}] needs {W.shape[0]} value(s)"
             )
         b = b_array.reshape(-1)
+    norm = _batch_norm(here, spec.get("batch_norm", False), W.shape[0], dtype)
     try:
-        norm = _batch_norm(spec.get("batch_norm", False), W.shape[0], dtype)
         return Dense(W.shape[1], W.shape[0], activation, W=W, b=b, batch_norm=norm, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{here}: {exc}") from None
 
 
-def _batch_norm(value: Any, n: int, dtype: np.dtype[Any]) -> bool | BatchNorm:
+def _batch_norm(here: str, value: Any, n: int, dtype: np.dtype[Any]) -> bool | BatchNorm:
     """``batch_norm`` of a dense layer: ``true``/``false`` or a table of its settings."""
     if isinstance(value, bool):
         return value
     if not isinstance(value, dict):
-        raise ValueError(f"batch_norm must be true, false or a table, got {value!r}")
+        raise SpecError(f"{here}: batch_norm must be true, false or a table, got {shown(value)}")
     unknown = sorted(set(value) - {"gamma", "beta", "momentum", "epsilon"})
     if unknown:
-        raise ValueError(
-            f"batch_norm: unknown key(s) {unknown}; it takes gamma, beta, momentum, epsilon"
+        raise SpecError(
+            f"{here}: batch_norm: unknown key(s) {unknown}; it takes gamma, beta, momentum, epsilon"
         )
-    return BatchNorm(n, **value, dtype=dtype)
+    where = f"{here}: batch_norm"
+    settings: dict[str, Any] = {
+        key: fields.array(where, value[key], key, dtype)
+        for key in ("gamma", "beta")
+        if key in value
+    }
+    for key in ("momentum", "epsilon"):
+        if key in value:
+            settings[key] = fields.number(where, value, key, 0.0)
+    try:
+        return BatchNorm(n, **settings, dtype=dtype)
+    except ValueError as exc:  # a γ or β of the wrong length, a momentum out of (0, 1]
+        raise SpecError(f"{here}: {exc}") from None
 
 
 def _other_layer(
@@ -274,30 +286,6 @@ def _other_layer(
     return layer
 
 
-def _matrix(where: str, value: Any, key: str, dtype: np.dtype[Any]) -> Array:
-    try:
-        array = np.array(value, dtype=dtype)
-    except (TypeError, ValueError):
-        raise SpecError(
-            f"{where}: {key} must be a matrix of numbers (a list of equal rows)"
-        ) from None
-    if array.ndim == 1:
-        array = array.reshape(1, -1) if key in ("X", "Y") else array.reshape(-1, 1)
-    grid = key == "X" and array.ndim > 2  # samples that are grids, for a flatten layer
-    if (array.ndim != 2 and not grid) or array.size == 0:
-        raise SpecError(f"{where}: {key} must be a non-empty matrix, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise SpecError(f"{where}: {key} contains NaN or inf")
-    return array
-
-
-def _number(where: str, raw: dict[str, Any], key: str, default: float) -> float:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SpecError(f"{where}: {key} must be a number, got {value!r}")
-    return float(value)
-
-
 def _optimizer(where: str, raw: dict[str, Any]) -> Optimizer:
     spec = raw.get("optimizer")
     if spec is None:
@@ -305,16 +293,14 @@ def _optimizer(where: str, raw: dict[str, Any]) -> Optimizer:
             raise SpecError(
                 f"{where}: missing key 'learning_rate' (α of gradient descent), or an 'optimizer'"
             )
+        learning_rate = fields.number(where, raw, "learning_rate", 0.0)
         try:
-            return SGD(_number(where, raw, "learning_rate", 0.0))
+            return SGD(learning_rate)
         except ValueError as exc:
-            raise SpecError(f"{where}: learning_rate: {exc}") from None
-    settings = {"name": spec} if isinstance(spec, str) else dict(spec)
-    name = settings.pop("name", None)
-    if not isinstance(name, str):
-        raise SpecError(f"{where}: optimizer needs a 'name' (sgd, momentum, adam, …)")
+            raise SpecError(f"{where}: {exc}") from None
+    name, settings = fields.optimizer_settings(where, spec)
     if "learning_rate" in raw and "learning_rate" not in settings:
-        settings["learning_rate"] = raw["learning_rate"]
+        settings["learning_rate"] = fields.number(where, raw, "learning_rate", 0.0)
     try:
         return get_optimizer(name, **settings)
     except (TypeError, ValueError) as exc:

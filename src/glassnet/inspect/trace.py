@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..optimizers import SGD, Optimizer, RuleLine
+from ..validation import check_integer
 
 if TYPE_CHECKING:
     from ..layers import Layer
@@ -26,6 +27,20 @@ if TYPE_CHECKING:
     from ..network import Network
 
 Matrix = list[list[float]]
+
+MAX_STEPS = 1_000
+"""The most steps one trace records: every step keeps every ``Z``, ``A``, ``δ``, gradient and
+update as numbers to print, so a trace grows with its steps; a thousand is far more than
+anyone reads, and bounds what ``--steps`` can ask for."""
+MAX_NUMBERS = 5_000_000
+"""The most numbers one trace of several steps keeps (about 200 MB as Python floats): a
+large network reaches it in fewer than :data:`MAX_STEPS` steps. One step is always traced."""
+
+
+def check_steps(name: str, steps: object) -> int:
+    """``steps`` as an int if it is from 1 to :data:`MAX_STEPS`, else an error naming
+    ``name`` (``"steps"``, ``"--steps"``, a spec file's key)."""
+    return check_integer(name, steps, low=1, high=MAX_STEPS)
 
 
 def columns(array: Any) -> Matrix:
@@ -204,7 +219,12 @@ def trace(
     The network is updated in place, as training would (dropout draws a new mask each
     step); pass ``network.astype(...)`` to keep the original. Without ``optimizer``, plain
     gradient descent with ``learning_rate``.
+
+    ``steps`` is at most :data:`MAX_STEPS`, and a trace of several steps keeps at most
+    :data:`MAX_NUMBERS` numbers: the first step's size says how many steps fit, and a
+    ValueError says so before the second step when they do not.
     """
+    steps = check_steps("steps", steps)
     X = network.check_X(X)
     Y = network.check_y(Y, X.shape[0])
     optimizer = optimizer if optimizer is not None else SGD(learning_rate)
@@ -231,6 +251,8 @@ def trace(
         if terms:
             terms = {"data": loss - terms["l2"] - terms["l1"], **terms}
         record.append(TraceStep(step, forward, loss, backward, params, terms, scalars))
+        if step == 1 and steps > 1:
+            _check_size(_count(record[0].to_dict()), steps)
     parametric = network.parametric_layers()
     return Trace(
         steps=record,
@@ -249,6 +271,25 @@ def trace(
         l1=network.l1,
         input_shape=network.input_shape,
     )
+
+
+def _count(record: Any) -> int:
+    """The numbers in a step's record (nested dicts and lists of floats)."""
+    if isinstance(record, dict):
+        return sum(_count(value) for value in record.values())
+    if isinstance(record, list):
+        return sum(_count(value) for value in record)
+    return 1
+
+
+def _check_size(per_step: int, steps: int) -> None:
+    if per_step * steps > MAX_NUMBERS:
+        fits = max(1, MAX_NUMBERS // per_step)
+        raise ValueError(
+            f"steps: {steps:,} steps of this network would keep {per_step * steps:,} numbers "
+            f"({per_step:,} per step), more than a trace keeps ({MAX_NUMBERS:,}); trace at "
+            f"most {fits:,} step{'s' * (fits != 1)}"
+        )
 
 
 def _with_params(network: Network, infos: list[LayerInfo]) -> list[tuple[Layer, LayerInfo]]:

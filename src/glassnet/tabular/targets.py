@@ -6,6 +6,11 @@ output per target: a regression of several numbers (one identity output each, ea
 standardized on its own), or several independent yes/no labels (one sigmoid output each,
 binary cross-entropy). Targets of several classes each would need a softmax per target,
 which one network does not have: they are refused, naming the target.
+
+A regression target is learned standardized, ``(y − mean) / std``, and scored in its own
+units; both square its values, so a target whose values reach :data:`MAX_TARGET_MAGNITUDE`
+(``10²⁰⁰`` times a price, say) is refused before training, naming the column, rather than
+trained on an infinite ``std`` and scored as NaN after the model was saved.
 """
 
 from __future__ import annotations
@@ -22,6 +27,11 @@ from ..data.table import ColumnKind
 from ..losses import Task, loss_for_task
 from .labels import typed_labels
 from .task import explain_task, given_task
+
+MAX_TARGET_MAGNITUDE = 1e150
+"""The largest |value| a regression target may hold. Its square, 1e300, summed over up to 10⁸
+rows (the variance that standardizes it, the MSE in its units) stays below float64's
+largest number, 1.8e308; the features are float32, but the target is float64 throughout."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,30 @@ def encode_targets(columns: Sequence[TargetColumn], task: str, source: str) -> T
     return Targets(chosen, reason, y, classes, len(columns))
 
 
+def check_target_scale(values: Array, name: str, source: str) -> None:
+    """Refuse a regression target ``(m,)`` whose standardization would not be finite and
+    exact in float64: values of :data:`MAX_TARGET_MAGNITUDE` or more (their squares
+    overflow), or values that differ but whose spread is too small for float64 to square
+    (the std underflows to 0, and the target would be learned as a constant)."""
+    magnitude = float(np.max(np.abs(values)))
+    if not magnitude < MAX_TARGET_MAGNITUDE:  # NaN too: the missing are dropped before
+        raise ValueError(
+            f"{source}: the target {name!r} has values up to {magnitude:.3g} in absolute value; "
+            f"a regression target must stay below {MAX_TARGET_MAGNITUDE:.0e}, as squaring it "
+            "(to standardize it, to score it) overflows float64; divide the column by a power "
+            "of 10 and train again"
+        )
+    with np.errstate(under="ignore"):
+        spread = float(np.std(values))
+    low, high = float(np.min(values)), float(np.max(values))
+    if spread == 0 and low != high:
+        raise ValueError(
+            f"{source}: the target {name!r} varies by only {high - low:.3g}, too little for "
+            "float64 to square (its std underflows to 0); multiply the column by a power of "
+            "10 and train again"
+        )
+
+
 def _described(encoded: Targets) -> str:
     if encoded.classes is None:
         return "holds numbers"
@@ -90,7 +124,9 @@ def _one(column: TargetColumn, task: str, source: str) -> Targets:
             raise ValueError(
                 f"{source}: the target {column.name!r} is not numeric; regression needs numbers"
             )
-        return Targets(chosen, reason, column.values.astype(np.float64), None, 1)
+        values = column.values.astype(np.float64)
+        check_target_scale(values, column.name, source)
+        return Targets(chosen, reason, values, None, 1)
     labels = typed_labels(column.values, column.kind)
     encoder = LabelEncoder().fit(labels)
     classes = encoder.classes_

@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import IO, Any
 
 from ..metrics import METRICS
 from ..validation import check_non_negative_number
-from .state import Callback, TrainingState
+from .state import Callback, DivergenceWarning, TrainingState
+
+DIVERGENCE_RATIO = 10.0
+"""A final training loss more than this many times the starting loss has diverged …"""
+DIVERGENCE_MARGIN = 1.0
+"""… when it is also more than this above it (a loss of 0.001 that ends at 0.02 has not)."""
 
 
 def _monitored(logs: Mapping[str, float], monitor: str) -> float:
@@ -207,6 +213,46 @@ def format_logs(logs: Mapping[str, float]) -> str:
         rest.append(f"{logs['seconds']:.2f}s")
     groups = ["  ".join(train), ("val " + "  ".join(val)) if val else "", "  ".join(rest)]
     return " │ ".join(group for group in groups if group)
+
+
+class DivergenceCheck(Callback):
+    """Warns when training ends far above where it started, which a NaN check misses: the
+    loss exploded and stayed finite (Adam at a learning rate of 10⁶ ends near 10⁴ or 10⁹).
+
+    The rule: the last epoch's training loss is more than :data:`DIVERGENCE_RATIO` times
+    the starting loss and more than :data:`DIVERGENCE_MARGIN` above it. The starting loss is
+    the smaller of the first batch's loss, which is measured at the initial parameters
+    before any update, and the first epoch's mean: a learning rate large enough to diverge
+    does so within the first epoch, whose mean is then already huge. :func:`fit` adds this
+    check to every run; the warning is a :class:`DivergenceWarning`.
+    """
+
+    def __init__(self) -> None:
+        self.first_batch: float | None = None
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.first_batch = None
+
+    def on_batch_end(self, state: TrainingState, logs: Mapping[str, float]) -> None:
+        if self.first_batch is None:
+            self.first_batch = float(logs["loss"])
+
+    def on_train_end(self, state: TrainingState) -> None:
+        losses = state.history.loss
+        if not losses:
+            return
+        starts = [v for v in (self.first_batch, losses[0]) if v is not None and math.isfinite(v)]
+        start, last = min(starts, default=losses[0]), losses[-1]
+        if last > DIVERGENCE_RATIO * start and last > start + DIVERGENCE_MARGIN:
+            warnings.warn(
+                f"training diverged: the training loss ended at {last:.4g} in epoch "
+                f"{state.history.epoch[-1]}, up from {start:.4g} at the start (more than "
+                f"{DIVERGENCE_RATIO:g} times it); try a smaller learning rate (now "
+                f"{state.optimizer.learning_rate:g}), gradient clipping (clip_norm) or "
+                "standardized inputs",
+                DivergenceWarning,
+                stacklevel=2,
+            )
 
 
 class EpochPrinter(Callback):

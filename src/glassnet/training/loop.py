@@ -24,7 +24,7 @@ from ..losses import Loss
 from ..metrics import Metric, get_metric
 from ..optimizers import Optimizer
 from ..validation import check_positive_number, check_sample_weight
-from .callbacks import EpochPrinter
+from .callbacks import DivergenceCheck, EpochPrinter
 from .checkpoint import restore_snapshot
 from .divergence import non_finite_report
 from .options import DEFAULTS, check_option, make_optimizer
@@ -106,6 +106,13 @@ def fit(
     ------
     TrainingDivergedError
         When the cost becomes NaN or inf, naming the epoch and step.
+
+    Warns
+    -----
+    DivergenceWarning
+        When the last epoch's loss is finite but far above the starting loss (more than 10
+        times it and more than 1 above it; see
+        :class:`~glassnet.training.callbacks.DivergenceCheck`).
     """
     X = network.check_X(X)
     m = X.shape[0]
@@ -133,7 +140,9 @@ def fit(
         X_val = network.check_X(validation_data[0], name="X_val")
         validation = (X_val, network.check_y(validation_data[1], X_val.shape[0], name="y_val"))
     extra_metrics = [get_metric(name) for name in metrics]  # names the unknown one
-    callbacks = list(callbacks) + ([EpochPrinter()] if verbose else [])
+    # The divergence check is always on: a loss that explodes but stays finite would
+    # otherwise end a run that looks successful.
+    callbacks = [*callbacks, *([EpochPrinter()] if verbose else []), DivergenceCheck()]
 
     bounds = batch_bounds(m, batch, merge_single=has_batch_norm)
     # Mini-batches are gathered into one reused buffer: no copy of the whole dataset per

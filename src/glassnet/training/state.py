@@ -19,6 +19,11 @@ class TrainingDivergedError(FloatingPointError):
     """The loss became NaN or inf during training."""
 
 
+class DivergenceWarning(RuntimeWarning):
+    """Training ended with a finite loss far above the one it started from (see
+    :class:`~glassnet.training.callbacks.DivergenceCheck`)."""
+
+
 @dataclass
 class History:
     """What :func:`fit` measured, one entry per epoch, as in Keras' ``History``.
