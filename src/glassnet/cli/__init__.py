@@ -18,9 +18,9 @@ from .._version import __version__
 from . import glassbox, use
 from . import train as train_command
 from .arguments import add_train_options
+from .signals import interrupted
 
 EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
 EXIT_CLOSED_PIPE = 128 + 13  # 128 + SIGPIPE, as a shell reports `yes | head -1`
 
 
@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         metavar="CHECKPOINT",
         help="continue a run from its checkpoint (with --epochs N: on to epoch N)",
+    )
+    train.add_argument(
+        "--allow-changed-data",
+        action="store_true",
+        help="with --resume: only warn, rather than refuse, when the data file differs from "
+        "the one the checkpoint was trained on",
     )
     train.add_argument(
         "--test-file",
@@ -140,9 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except BrokenPipeError:
         return _closed_pipe()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # SIGINT or SIGTERM, outside training (see .signals)
         print("glassnet: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return interrupted(exc).exit_status
     except (
         ValueError,
         TypeError,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..io.folder_lock import FolderInUseError, FolderLock
 from ..report.writing import (
     MODEL_FILE,
     architecture,
@@ -21,6 +22,7 @@ from ..report.writing import (
     write_run_files,
 )
 from ..tabular import Checkpointed, Model, demo_data, load_checkpoint, prepare
+from ..tabular.checkpoints import checked_file, run_files
 from ..training import (
     Callback,
     Checkpoint,
@@ -32,6 +34,7 @@ from ..training import (
 )
 from ..training.config_file import check_data_options, read_config, resolve, resume_settings
 from ..training.row_defaults import with_row_defaults
+from .signals import StopOnSignal, interrupted
 
 SCHEDULES_OVER_EPOCHS = ("step", "exponential", "cosine")
 """The schedules whose shape depends on the number of epochs."""
@@ -52,14 +55,38 @@ class Plan:
 
 
 def run(args: argparse.Namespace, say: Any) -> int:
-    """Train as ``args`` say; ``say(text, level)`` prints for the chosen verbosity."""
+    """Train as ``args`` say; ``say(text, level)`` prints for the chosen verbosity.
+
+    From here on SIGINT and SIGTERM stop the run cleanly (:mod:`.signals`), and once its
+    folder is chosen no other run may write it (:class:`~glassnet.io.folder_lock.FolderLock`).
+    """
     if args.resume is not None:  # a finished run is refused before anything is said
-        _run_folder(args, None)
-    plan = _resumed(args, say) if args.resume is not None else _planned(args)
+        _refuse_finished(_run_folder(args, None), args)
+    elif args.allow_changed_data:
+        raise ValueError(
+            "--allow-changed-data applies only with --resume CHECKPOINT (a new run reads "
+            "its data as it is now)"
+        )
+    with StopOnSignal() as signals:
+        plan = _resumed(args, say) if args.resume is not None else _planned(args)
+        if plan.test_file is not None and not Path(plan.test_file).is_file():
+            raise FileNotFoundError(f"--test-file {plan.test_file!r} does not exist")
+        lock = _locked_run_folder(args, plan.data)
+        out = lock.folder
+        with lock:
+            if lock.stale_pid is not None:
+                say(
+                    f"run folder: took over the lock left by process {lock.stale_pid}, "
+                    "which no longer holds it (that run was killed or crashed)",
+                    1,
+                )
+            _refuse_finished(out, args)  # again: a run that held the lock may have finished
+            return _train(args, plan, out, signals, say)
+
+
+def _train(args: argparse.Namespace, plan: Plan, out: Path, signals: StopOnSignal, say: Any) -> int:
+    """The run itself, in the locked run folder ``out``."""
     settings = plan.settings
-    if plan.test_file is not None and not Path(plan.test_file).is_file():
-        raise FileNotFoundError(f"--test-file {plan.test_file!r} does not exist")
-    out = _run_folder(args, plan.data)  # refused before any work, if it holds a model
     data = demo_data() if plan.data is None else prepare(plan.data, settings=settings)
     if plan.data is not None and plan.resume is None:
         settings = with_row_defaults(settings, plan.given, data.n_rows)
@@ -67,6 +94,7 @@ def run(args: argparse.Namespace, say: Any) -> int:
     for note in data.column_notes():
         say(f"columns: {note}", 1)
     model = Model.build(data, settings)
+    model.metadata.update(run_files(plan.data, plan.test_file))  # for --resume from anywhere
     network = model.network
     n_out = network.n_outputs
     loss = network.loss
@@ -107,21 +135,29 @@ def run(args: argparse.Namespace, say: Any) -> int:
         )
     if not args.quiet:
         callbacks.append(ProgressBar() if use_bar else EpochPrinter())
+    callbacks.append(signals)  # last: the epoch's snapshot is taken before it stops
     started = time.perf_counter()
     try:
-        history = model.train(data, callbacks=callbacks, resume=plan.resume)
-    except KeyboardInterrupt:
+        with signals.training():
+            history = model.train(data, callbacks=callbacks, resume=plan.resume)
+    except KeyboardInterrupt as exc:  # later signals are only recorded: the save completes
+        stop = interrupted(exc)
         if checkpoint.last is None:
-            say("interrupted before the first epoch ended: nothing to save", 0, error=True)
-            return 130
+            say(
+                f"interrupted by {stop.name} before the first epoch ended: nothing to save",
+                0,
+                error=True,
+            )
+            return stop.exit_status
         saved = save_checkpoint(checkpoint.last)
         say(
-            f"interrupted: saved the state after epoch {saved.epoch} to {saved.path}",
+            f"interrupted by {stop.name}: saved the state after epoch {saved.epoch} to "
+            f"{saved.path}",
             0,
             error=True,
         )
         say(f"resume with: glassnet train --resume {shlex.quote(saved.path)}", 0, error=True)
-        return 130
+        return stop.exit_status
     seconds = time.perf_counter() - started
     stopper = next((cb for cb in seen.callbacks if isinstance(cb, EarlyStopping)), None)
     if stopper is not None:
@@ -183,6 +219,7 @@ def _refit(
         warnings.simplefilter("ignore")  # said already, on the first fit
         refitted = Model.fit(plan.data, target, drop=drop or (), id=id_, **again)
     refitted.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
+    refitted.metadata.update(run_files(plan.data, plan.test_file))  # as the first model's
     return refitted
 
 
@@ -219,14 +256,31 @@ def _resumed(args: argparse.Namespace, say: Any) -> Plan:
                 f"{settings['epochs']} epochs",
                 1,
             )
-    return Plan(settings, checkpoint.data, args.test_file, checkpoint.snapshot)
+    data = checkpoint.data
+    if data is not None:  # never read a file a checkpoint names without saying so
+        say(f"resuming: data {_printable(data)} (from the checkpoint)", 0)
+        data = checkpoint.check_data(allow_changed=args.allow_changed_data)
+    test_file = args.test_file
+    if test_file is None and checkpoint.test_file is not None:
+        say(f"resuming: test file {_printable(checkpoint.test_file)} (from the checkpoint)", 0)
+        try:
+            test_file = checked_file(checkpoint.test_file, checkpoint.path, "test")
+        except FileNotFoundError as exc:
+            warnings.warn(f"{exc}: the resumed run is not tested (give --test-file)", stacklevel=1)
+    return Plan(settings, data, test_file, checkpoint.snapshot)
+
+
+def _printable(path: str) -> str:
+    """A path read from a file, as it can be printed: quoted where it holds a line break or
+    a terminal's control character that would make the output say something else."""
+    return path if path.isprintable() else repr(path)
 
 
 # -- the run folder -----------------------------------------------------------------------
 
 
 def _run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
-    """The run folder (not created yet); one that holds a model only with ``--overwrite``."""
+    """The run folder (not created yet)."""
     if args.out is not None:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
@@ -241,12 +295,34 @@ def _run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
         while out.exists():
             suffix += 1
             out = Path("runs") / f"{stem}-{stamp}-{suffix}"
+    return out
+
+
+def _locked_run_folder(args: argparse.Namespace, data_path: str | None) -> FolderLock:
+    """The run folder, locked against other runs (see :func:`_run_folder`); one that holds a
+    model is refused before any work. A default folder (no ``--out``) that another run took
+    in the same second is passed over for the next name, as a taken name already is."""
+    for _ in range(100):
+        out = _run_folder(args, data_path)
+        _refuse_finished(out, args)
+        lock = FolderLock(out, "run folder")
+        try:
+            lock.acquire()
+        except FolderInUseError:
+            if args.out is not None or args.resume is not None:
+                raise
+            continue  # the other run has made the folder: the next name is free
+        return lock
+    raise FileExistsError(f"no free run folder under runs/ for {data_path or 'the sample'}")
+
+
+def _refuse_finished(out: Path, args: argparse.Namespace) -> None:
+    """Refuse a run folder that holds a model, unless ``--overwrite``."""
     if (out / MODEL_FILE).exists() and not args.overwrite:
         raise FileExistsError(
             f"the run folder {out} already holds a model ({MODEL_FILE}); give --overwrite "
             "to replace it, or --out with a new folder"
         )
-    return out
 
 
 class _SeenCallbacks(Callback):
