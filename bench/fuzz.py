@@ -1,17 +1,20 @@
-"""The long fuzz run: tens of thousands of damaged and crafted model files and checkpoints.
+"""The long fuzz run: tens of thousands of damaged and crafted model files, checkpoints,
+trace specs and CSV tables.
 
-The same mutations as the suite's ``tests/io/test_fuzz.py`` (``tests/io/fuzzing.py``),
-by the ten thousand instead of the hundred, plus the slow ones (small files that inflate
-to hundreds of MB) and a sample through the ``glassnet predict`` command. Each case must
-load as a model that predicts finite numbers (or says that its numbers overflow), or be
-refused with a one-line ``ModelFileError`` naming the file; every case is timed and its
-allocations traced (``tracemalloc``). The table counts the outcomes by mutation; any
-other outcome is a failure, listed, and the exit status is 1.
+The same mutations as the suite's ``tests/io/test_fuzz.py`` (``tests/io/fuzzing.py`` and
+``tests/io/fuzzing_inputs.py``), by the ten thousand instead of the hundred, plus the slow
+ones (small model files that inflate to hundreds of MB) and a sample of refused model
+files through the ``glassnet predict`` command. A model file must load as a model that
+predicts finite numbers, or be refused in one line naming it (a ``ModelFileError``), or,
+loaded, refuse the data in one line; a spec must trace or be refused in one line naming
+it; a CSV must train and predict, or be refused in one line naming it. Every case is
+timed and its allocations traced (``tracemalloc``). The table counts the outcomes by
+mutation; any other outcome is a failure, listed, and the exit status is 1.
 
 Run it from the repository root::
 
-    python bench/fuzz.py                  # 12,000 cases in-process, 200 via the command
-    python bench/fuzz.py --cases 30000 --cli 0 --seed 7
+    python bench/fuzz.py          # 12,000 model files, 2,000 specs, 2,000 CSVs; 200 via the command
+    python bench/fuzz.py --cases 30000 --specs 0 --csvs 0 --cli 0 --seed 7
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -35,6 +39,18 @@ from fuzzing import (
     measured,
     mutate,
 )
+from fuzzing_inputs import (
+    CSV_MUTATIONS,
+    SPEC_MUTATIONS,
+    csv_text,
+    measured_input,
+    mutate_input,
+    spec_texts,
+    use_csv,
+    use_spec,
+)
+
+from glassnet.tabular import Model
 
 MEMORY_BOUND = 64 << 20
 TIME_BOUND = 5.0
@@ -43,14 +59,17 @@ KINDS = ("classifier", "regressor", "checkpoint")
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=12_000, help="in-process cases in all")
+    parser.add_argument("--cases", type=int, default=12_000, help="model files and checkpoints")
+    parser.add_argument("--specs", type=int, default=2_000, help="trace specs")
+    parser.add_argument("--csvs", type=int, default=2_000, help="CSV tables")
     parser.add_argument(
         "--cli", type=int, default=200, help="refused cases to rerun via the command"
     )
     parser.add_argument("--slow-every", type=int, default=500, help="a slow mutation every N cases")
     parser.add_argument("--seed", type=int, default=0, help="the first case's seed")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unseen categories, dropped rows: said, not findings
         return run(Path(folder), args)
 
 
@@ -83,20 +102,22 @@ def run(folder: Path, args: argparse.Namespace) -> int:
         largest = max(largest, (peak, label))
         outcomes[name][outcome] += 1
         path.unlink()
+    _inputs(folder, args, outcomes, failures)
     in_process = time.perf_counter() - started
     cli = _through_the_command(folder, originals, args)
     failures += cli["failures"]
 
-    columns = ("refused", "loaded", "unusable", "FAILED")
-    print(f"{'mutation':16s} " + " ".join(f"{c:>9s}" for c in columns))
+    columns = ("refused", "loaded", "unusable", "traced", "used", "FAILED")
+    print(f"{'mutation':22s} " + " ".join(f"{c:>9s}" for c in columns))
     for name in sorted(outcomes):
-        print(f"{name:16s} " + " ".join(f"{outcomes[name][c]:9,d}" for c in columns))
+        print(f"{name:22s} " + " ".join(f"{outcomes[name][c]:9,d}" for c in columns))
     total = Counter[str]()
     for counts in outcomes.values():
         total.update(counts)
-    print(f"{'all':16s} " + " ".join(f"{total[c]:9,d}" for c in columns))
+    print(f"{'all':22s} " + " ".join(f"{total[c]:9,d}" for c in columns))
+    cases = args.cases + args.specs + args.csvs
     print(
-        f"\n{args.cases:,} cases in-process in {in_process:.0f} s; slowest {slowest[0]:.2f} s "
+        f"\n{cases:,} cases in-process in {in_process:.0f} s; slowest {slowest[0]:.2f} s "
         f"({slowest[1]}); largest allocation {largest[0] / 2**20:.1f} MiB ({largest[1]})"
     )
     print(f"{cli['runs']} refused cases rerun via glassnet predict: {cli['ok']} one-line errors")
@@ -104,6 +125,45 @@ def run(folder: Path, args: argparse.Namespace) -> int:
         print("FAILED:", failure)
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
+
+
+def _inputs(
+    folder: Path,
+    args: argparse.Namespace,
+    outcomes: dict[str, Counter[str]],
+    failures: list[str],
+) -> None:
+    """The spec and CSV cases, each under the same bounds as a model file."""
+    texts = spec_texts()
+    valid_csv = csv_text(np.random.default_rng(args.seed))
+    (folder / "valid.csv").write_bytes(valid_csv)
+    model = Model.fit(folder / "valid.csv", "label", epochs=1, layers=[3], refit=False)
+    plan = [("spec", case) for case in range(args.specs)]
+    plan += [("csv", case) for case in range(args.csvs)]
+    for family, case in plan:
+        seed = args.seed + case
+        if family == "spec":
+            original = sorted(texts)[case % len(texts)]
+            name, mutated = mutate_input(SPEC_MUTATIONS, texts[original], seed)
+            path = folder / f"spec-{seed}.json"
+        else:
+            name, mutated = mutate_input(CSV_MUTATIONS, valid_csv, seed)
+            path = folder / f"table-{seed}.csv"
+        path.write_bytes(mutated)
+        label = f"{family} {name} (seed {seed})"
+        if family == "spec":
+            use = lambda path=path: use_spec(path)  # noqa: E731
+        else:
+            use = lambda path=path: use_csv(path, model)  # noqa: E731
+        try:
+            outcome, seconds, peak = measured_input(use)
+        except Exception as exc:  # every other outcome (an assertion's too) is a finding
+            outcome, seconds, peak = "FAILED", 0.0, 0
+            failures.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        if seconds > TIME_BOUND or peak > MEMORY_BOUND:
+            failures.append(f"{label}: {seconds:.1f} s, {peak / 2**20:.0f} MiB")
+        outcomes[f"{family}: {name}"][outcome] += 1
+        path.unlink()
 
 
 def _through_the_command(

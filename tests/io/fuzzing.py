@@ -153,19 +153,19 @@ def repeat_range(data: bytes, rng: np.random.Generator) -> bytes:
 # -- crafting: the spec ----------------------------------------------------------------------
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def json_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every place in a JSON value (the paths to its containers' items)."""
     found = [prefix]
     if isinstance(value, dict):
         for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
+            found += json_paths(inner, (*prefix, key))
     elif isinstance(value, list):
         for position, inner in enumerate(value[:50]):
-            found += _paths(inner, (*prefix, position))
+            found += json_paths(inner, (*prefix, position))
     return found
 
 
-def _set(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+def set_at(document: Any, path: tuple[Any, ...], value: Any) -> Any:
     if not path:
         return value
     parent = document
@@ -177,7 +177,7 @@ def _set(document: Any, path: tuple[Any, ...], value: Any) -> Any:
 
 def _choose_path(spec: dict[str, Any], rng: np.random.Generator) -> tuple[Any, ...]:
     # Half of the time a field glassnet reads to build the model, the other half anywhere.
-    paths = _paths(spec)
+    paths = json_paths(spec)
     if rng.random() < 0.5:
         vital = [p for p in paths if p and p[0] in ("network", "classes", "preprocessor")]
         paths = vital or paths
@@ -189,7 +189,7 @@ def spec_value(entries: Entries, rng: np.random.Generator) -> Entries:
     hostile value, re-signed."""
     spec = spec_of(entries)
     value = HOSTILE_VALUES[int(rng.integers(0, len(HOSTILE_VALUES)))]
-    return resign(entries, _json(_set(spec, _choose_path(spec, rng), value)))
+    return resign(entries, _json(set_at(spec, _choose_path(spec, rng), value)))
 
 
 def spec_delete(entries: Entries, rng: np.random.Generator) -> Entries:
@@ -209,15 +209,15 @@ def spec_scale(entries: Entries, rng: np.random.Generator) -> Entries:
     spec = spec_of(entries)
     numbers = [
         p
-        for p in _paths(spec)
-        if isinstance(_get(spec, p), int | float) and not isinstance(_get(spec, p), bool)
+        for p in json_paths(spec)
+        if isinstance(get_at(spec, p), int | float) and not isinstance(get_at(spec, p), bool)
     ]
     if not numbers:
         return spec_value(entries, rng)
     path = numbers[int(rng.integers(0, len(numbers)))]
     factor = [10**3, 10**6, 10**9, -1, 0, 10**200][int(rng.integers(0, 6))]
-    value = _get(spec, path) * factor
-    return resign(entries, _json(_set(spec, path, value)))
+    value = get_at(spec, path) * factor
+    return resign(entries, _json(set_at(spec, path, value)))
 
 
 def spec_nested(entries: Entries, rng: np.random.Generator) -> Entries:
@@ -236,7 +236,7 @@ def spec_not_json(entries: Entries, rng: np.random.Generator) -> Entries:
     return resign(entries, cut.decode("utf-8", errors="replace"))
 
 
-def _get(document: Any, path: tuple[Any, ...]) -> Any:
+def get_at(document: Any, path: tuple[Any, ...]) -> Any:
     for key in path:
         document = document[key]
     return document

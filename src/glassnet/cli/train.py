@@ -23,6 +23,7 @@ from ..report.writing import (
 )
 from ..tabular import Checkpointed, Model, demo_data, load_checkpoint, prepare
 from ..tabular.checkpoints import checked_file, run_files
+from ..tabular.sources import naming
 from ..training import (
     Callback,
     Checkpoint,
@@ -87,7 +88,8 @@ def run(args: argparse.Namespace, say: Any) -> int:
 def _train(args: argparse.Namespace, plan: Plan, out: Path, signals: StopOnSignal, say: Any) -> int:
     """The run itself, in the locked run folder ``out``."""
     settings = plan.settings
-    data = demo_data() if plan.data is None else prepare(plan.data, settings=settings)
+    with naming(plan.data):
+        data = demo_data() if plan.data is None else prepare(plan.data, settings=settings)
     if plan.data is not None and plan.resume is None:
         settings = with_row_defaults(settings, plan.given, data.n_rows)
     say(f"data: {data.description}", 1)

@@ -48,6 +48,9 @@ from .trace import MAX_STEPS, check_steps, describe_network, layer_infos
 if TYPE_CHECKING:
     from .trace import Trace
 
+MAX_SPEC_BYTES = 16 << 20
+"""A spec is read whole: a small network and a few samples fit in far less."""
+
 KNOWN_KEYS = {
     "layers",
     "loss",
@@ -100,14 +103,24 @@ def load_spec(path: str | os.PathLike[str]) -> TraceSpec:
     if path.is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a directory, not a spec file")
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
     except FileNotFoundError:
         raise FileNotFoundError(f"spec file {str(path)!r} does not exist") from None
+    if size > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{path}: {size:,} bytes is more than a spec may be ({MAX_SPEC_BYTES:,}): a spec "
+            "holds a small network and a few samples"
+        )
+    kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
     try:
-        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+        text = path.read_bytes().decode("utf-8")
+        raw = tomllib.loads(text) if kind == "TOML" else json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise SpecError(f"{path}: not valid {kind}: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: its {kind} is nested too deeply to be a spec") from None
     return parse_spec(raw, source=str(path))
 
 

@@ -31,6 +31,8 @@ from typing import IO, Any
 import numpy as np
 from numpy.lib import format as npy_format
 
+from ..validation import printable as safe_text
+
 SPEC_KEY = "spec.json"
 CHECKSUM_KEY = "checksum"
 _CHUNK = 1 << 20
@@ -336,9 +338,10 @@ def entries_checksum(entries: dict[str, np.ndarray]) -> str:
 
 
 def printable(text: str, limit: int = 80) -> str:
-    """``text`` as an error may show it: control characters (a terminal's escape
-    sequences among them) replaced by ``?``, and at most ``limit`` characters."""
-    clean = "".join(c if c.isprintable() else "?" for c in text)
+    """``text`` from a file as a one-line error may show it: without a terminal's escape
+    sequences and control characters (:func:`glassnet.validation.printable`), line breaks
+    as spaces, and at most ``limit`` characters."""
+    clean = safe_text(text).replace("\n", " ").replace("\t", " ")
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 

@@ -33,6 +33,7 @@ from .prepare import Prepared, build_network, default_metrics, prepare, target_n
 from .rows import Rows, read_rows
 from .saved_checks import check_settings_fit, model_parts
 from .scores import Evaluation, classification_scores, regression_scores, several_scores
+from .sources import naming
 from .units import TargetUnits, to_units
 
 
@@ -93,7 +94,8 @@ class Model:
         chosen = training_settings(
             {**options, **columns}, target=",".join(names) if names else None
         )
-        prepared = prepare(data, target, settings=chosen, drop=drop, id=id)
+        with naming(data):
+            prepared = prepare(data, target, settings=chosen, drop=drop, id=id)
         if prepared.n_dropped:
             warnings.warn(
                 f"{prepared.n_dropped} row(s) without a target were dropped", stacklevel=2
@@ -270,15 +272,16 @@ class Model:
         if delimiter is None and is_path(data):
             with contextlib.suppress(ValueError):
                 dialect = sniff(data).to_dict()
-        return read_rows(
-            data,
-            preprocessor=self.preprocessor,
-            target=self.targets,
-            n_features=self.network.n_features,
-            delimiter=delimiter,
-            plan=self.columns,
-            dialect=dialect if isinstance(dialect, dict) else None,
-        )
+        with naming(data):
+            return read_rows(
+                data,
+                preprocessor=self.preprocessor,
+                target=self.targets,
+                n_features=self.network.n_features,
+                delimiter=delimiter,
+                plan=self.columns,
+                dialect=dialect if isinstance(dialect, dict) else None,
+            )
 
     def features(self, data: Any) -> Array:
         """The network's input ``(m, n_0)``: ``data``'s input columns through the
