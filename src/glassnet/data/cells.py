@@ -1,29 +1,33 @@
 """From a CSV file's cells to named columns, for :func:`~glassnet.data.load_csv`.
 
 The column names (from the header row, from ``names``, or ``column_1`` … for a file
-without one), numbers in either decimal mark with their missing values, and the errors
-that name the file, the line and the column when a value does not fit.
+without one); each column read a chunk of cells at a time (:class:`ColumnCells`) into
+float64 numbers in either decimal mark, with their missing values, or into text; and the
+errors that name the file, the line and the column when a value does not fit.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from ..backend import Array
 from .dialect import DELIMITERS, NUMERIC_MISSING, SAMPLE_ROWS, Dialect
 
-Rows = Sequence[tuple[int, list[str]]]
-"""``(line number, fields)`` of each row of a file."""
+ColumnKind = Literal["numeric", "categorical"]
 
 MOSTLY_NUMERIC = 0.95
 MOSTLY_NUMERIC_MIN = 20
 """A column of at least 20 values of which at least 95 % are numbers is numeric with a
 typo, not categorical: :func:`~glassnet.data.load_csv` names the stray value instead of
 guessing."""
+MAX_NAME_CHARS = 1000
+"""The longest column name read from a header row: a longer one is data, or not a CSV."""
 
 
 def no_column(what: str, source: str, available: Iterable[str]) -> str:
@@ -32,89 +36,235 @@ def no_column(what: str, source: str, available: Iterable[str]) -> str:
     return f"{source}: {what} is not a column; the columns are: {columns}"
 
 
-def parse_numeric(
-    cells: Sequence[str], missing: frozenset[str], number: Callable[[str], float]
-) -> Array | None:
-    """The cells as float64 (NaN where missing), or None if one is not a number.
+Mode = Literal["auto", "numeric", "categorical"]
+"""How a column is read: ``auto``, as numbers if every value is one, else as text (where
+a stray word in a column of numbers is an error); ``numeric``, as numbers, a word being an
+error; ``categorical``, as text."""
 
-    ``-`` and ``.`` (:data:`NUMERIC_MISSING`) are missing beside at least one number; a
-    column of them alone is not numeric.
+INTERNED = 1 << 16
+"""The most distinct values of a text column that share one string each: a column of a
+few categories then costs a pointer per row, not a string per row."""
+
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+"""A number written with a leading zero before another digit: ``01``, ``007``."""
+_MAYBE_LEADING_ZERO = re.compile(r"(?:^|\x00)\s*[+-]?0\d")
+
+
+class ColumnCells:
+    """One column of a CSV file, read a chunk of cells at a time (:meth:`add`): float64
+    numbers (NaN where missing) while every value is one, else text (``str``, None where
+    missing); :meth:`finish` gives the column.
+
+    A column whose words come only after some chunks of numbers has lost its first cells'
+    text: :meth:`finish` then returns None, and the caller reads the column again as
+    ``categorical``. ``codes``: the column is the target, text if a value has a leading
+    zero (class labels ``01``, ``02`` would not round-trip as numbers). ``rows``: about how
+    many rows the file has, the room the numbers are given at first.
     """
-    parsed = np.empty(len(cells), np.float64)
-    numbers = dashes = 0
-    for i, cell in enumerate(cells):
-        if cell in missing:
-            parsed[i] = math.nan
-        elif cell in NUMERIC_MISSING:
-            parsed[i] = math.nan
-            dashes += 1
-        else:
+
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        mode: Mode,
+        missing: frozenset[str],
+        number: Callable[[str], float],
+        strip: bool,
+        codes: bool = False,
+        rows: int = 0,
+    ) -> None:
+        self.path, self.name, self.mode = path, name, mode
+        self.missing, self.number, self.strip, self.codes = missing, number, strip, codes
+        self.numeric = mode != "categorical"
+        """Whether every value so far is a number (or missing)."""
+        self.values = Filled(np.float64, rows if self.numeric else 0)
+        """The numbers, while every value is one."""
+        self.pieces: list[Array] = []
+        """The text of each chunk, once a value is not a number."""
+        self.numbers = self.dashes = self.words = 0
+        self.first_word: tuple[int, str] | None = None
+        self.coded = self.reread = False
+        self._seen: dict[str, str] = {}
+        # Converting a whole chunk at once reads numbers as float() does, at C speed; it
+        # would read a missing-value token that is a number ("-999") as that number.
+        self._fast = number is float and not any(_finite(token) for token in missing)
+
+    def add(self, cells: Sequence[str], lines: Sequence[int]) -> None:
+        """Read the next cells of the column, on these lines of the file."""
+        if self.codes and not self.coded and _leading_zero(cells, self.strip):
+            self.coded = True
+            self._to_text()
+        if self.numeric:
+            parsed = self._numbers(cells)
+            if parsed is not None:
+                self.values.append(parsed)
+                return
+            self._to_text()
+        text = [cell.strip() for cell in cells] if self.strip else cells
+        if self.mode != "categorical" and not self.coded:
+            self._count_words(text, lines)
+        if self.mode != "numeric":  # a word there is an error: its text is not needed
+            self.pieces.append(self._text(text))
+
+    def finish(self) -> tuple[ColumnKind, Array] | None:
+        """``(kind, values)`` of the whole column; None when it must be read again as
+        text; a ValueError naming the file, line and column for a word where numbers
+        belong."""
+        if self.numeric and not (self.mode == "auto" and self.dashes and not self.numbers):
+            return "numeric", self.values.array()
+        if self.numeric:  # "-" and "." alone are not a column of numbers
+            self.reread = True
+        elif self.words and (self.mode == "numeric" or (self.mode == "auto" and not self.coded)):
+            self._check_words()
+        return None if self.reread else ("categorical", _joined(self.pieces, object))
+
+    def _to_text(self) -> None:
+        if self.numeric:
+            self.numeric = False
+            self.reread = self.values.size > 0  # the text of these numbers is gone
+            self.values = Filled(np.float64, 0)
+
+    def _numbers(self, cells: Sequence[str]) -> Array | None:
+        """The cells as float64 (NaN where missing), or None if one is not a number."""
+        if self._fast:
             try:
-                parsed[i] = number(cell)
+                parsed = np.array(cells, dtype=np.float64)
             except ValueError:
-                return None
-            numbers += 1
-    return None if dashes and not numbers else parsed
+                pass  # a missing value, a dash or a word: cell by cell
+            else:
+                self.numbers += int(np.count_nonzero(~np.isnan(parsed)))
+                return parsed
+        parsed = np.empty(len(cells), np.float64)
+        numbers = dashes = 0
+        for i, cell in enumerate(cells):
+            if self.strip:
+                cell = cell.strip()
+            if cell in self.missing:
+                parsed[i] = math.nan
+            elif cell in NUMERIC_MISSING:
+                parsed[i] = math.nan
+                dashes += 1
+            else:
+                try:
+                    parsed[i] = self.number(cell)
+                except ValueError:
+                    return None
+                numbers += 1
+        self.numbers += numbers
+        self.dashes += dashes
+        return parsed
+
+    def _count_words(self, text: Sequence[str], lines: Sequence[int]) -> None:
+        for line, cell in zip(lines, text, strict=True):
+            if cell in self.missing or cell in NUMERIC_MISSING:
+                continue
+            try:
+                self.number(cell)
+                self.numbers += 1
+            except ValueError:
+                self.words += 1
+                if self.first_word is None:
+                    self.first_word = (line, cell)
+
+    def _text(self, text: Sequence[str]) -> Array:
+        column = np.empty(len(text), dtype=object)
+        missing = self.missing
+        if len(self._seen) < INTERNED:
+            seen = self._seen.setdefault
+            column[:] = [None if cell in missing else seen(cell, cell) for cell in text]
+        else:
+            column[:] = [None if cell in missing else cell for cell in text]
+        return column
+
+    def _check_words(self) -> None:
+        """Refuse the words of a column that must hold numbers or that almost all does,
+        naming the file, the line and the column; let any other column be."""
+        assert self.first_word is not None
+        (line, word), others = self.first_word, self.words - 1
+        more = f" ({others} more value(s) in the column are not numbers either)" if others else ""
+        where = f"{self.path}, line {line}, column {self.name!r}: {word!r} is not a number"
+        if self.mode == "numeric":
+            raise ValueError(
+                f"{where}, but the column must hold numbers{more}; fix it, or leave it empty "
+                "to mark it missing"
+            )
+        present = self.numbers + self.words
+        if present >= MOSTLY_NUMERIC_MIN and self.words <= (1 - MOSTLY_NUMERIC) * present:
+            # Almost all numbers: a typo is likelier than a column of categories.
+            raise ValueError(
+                f"{where}, though {self.numbers} of the column's {present} values are"
+                f"{more}; fix it, leave it empty to mark it missing, or declare the column "
+                f"categorical (--categorical {self.name})"
+            )
 
 
-def categorical_column(cells: Sequence[str], missing: frozenset[str]) -> Array:
-    """The cells as an object array of ``str``, None where missing."""
-    column = np.empty(len(cells), dtype=object)
-    column[:] = [None if cell in missing else cell for cell in cells]
-    return column
-
-
-def _is_number(cell: str, missing: frozenset[str], number: Callable[[str], float]) -> bool:
-    if cell in missing or cell in NUMERIC_MISSING:
-        return True
+def _finite(token: str) -> bool:
     try:
-        number(cell)
-        return True
+        return math.isfinite(float(token))
     except ValueError:
         return False
 
 
-def check_words(
-    path: Path,
-    name: str,
-    data: Rows,
-    cells: Sequence[str],
-    missing: frozenset[str],
-    number: Callable[[str], float],
-    forced: bool,
-) -> None:
-    """Refuse the words of a column that must hold numbers (``forced``) or that almost
-    all does, naming the file, the line and the column; let any other column be."""
-    bad = [
-        (line, cell)
-        for (line, _), cell in zip(data, cells, strict=True)
-        if not _is_number(cell, missing, number)
-    ]
-    present = sum(cell not in missing and cell not in NUMERIC_MISSING for cell in cells)
-    (line, word), others = bad[0], len(bad) - 1
-    more = f" ({others} more value(s) in the column are not numbers either)" if others else ""
-    where = f"{path}, line {line}, column {name!r}: {word!r} is not a number"
-    if forced:
-        raise ValueError(
-            f"{where}, but the column must hold numbers{more}; fix it, or leave it empty "
-            "to mark it missing"
-        )
-    if present >= MOSTLY_NUMERIC_MIN and len(bad) <= (1 - MOSTLY_NUMERIC) * present:
-        # Almost all numbers: a typo is likelier than a column of categories.
-        raise ValueError(
-            f"{where}, though {present - len(bad)} of the column's {present} values are"
-            f"{more}; fix it, leave it empty to mark it missing, or declare the column "
-            f"categorical (--categorical {name})"
-        )
+def _leading_zero(cells: Sequence[str], strip: bool) -> bool:
+    """Whether a cell is a number written with a leading zero (``01``)."""
+    if not _MAYBE_LEADING_ZERO.search("\x00".join(cells)):  # at C speed; then cell by cell
+        return False
+    return any(_LEADING_ZERO.match(cell.strip() if strip else cell) for cell in cells)
+
+
+def _joined(pieces: list[Array], dtype: type) -> Array:
+    """The pieces as one array (and the list emptied, so that they can go)."""
+    if len(pieces) == 1:
+        return pieces.pop()
+    joined = np.concatenate(pieces) if pieces else np.empty(0, dtype)
+    pieces.clear()
+    return joined
+
+
+class Filled:
+    """A 1-D array filled a chunk at a time (:meth:`append`) into room for ``rows`` values,
+    grown by half when they do not fit, and cut to its length at the end (:meth:`array`).
+
+    One array of the column's size, not an array per chunk: a process that frees thousands
+    of small arrays keeps their memory (the allocator cannot give back a fragmented heap),
+    while a large array is mapped on its own, and returned whole.
+    """
+
+    def __init__(self, dtype: type, rows: int) -> None:
+        self._array: Array = np.empty(rows, dtype)
+        self.size = 0
+        """How many values were appended."""
+
+    def append(self, values: Array | Sequence[int]) -> None:
+        """Put ``values`` after those appended before."""
+        end = self.size + len(values)
+        if end > len(self._array):
+            grown = np.empty(max(end, len(self._array) * 3 // 2), self._array.dtype)
+            grown[: self.size] = self._array[: self.size]
+            self._array = grown
+        self._array[self.size : end] = values
+        self.size = end
+
+    def array(self) -> Array:
+        """The values appended, ``(size,)``; the room left over is given back."""
+        array, self._array = self._array, np.empty(0, self._array.dtype)
+        if len(array) != self.size:
+            array.resize(self.size, refcheck=False)  # in place: the unused end is freed
+        return array
 
 
 def column_names(
-    path: Path, found: Rows, header: bool, names: Sequence[str] | None, strip: bool
+    path: Path,
+    lines: Sequence[int],
+    rows: Sequence[list[str]],
+    header: bool,
+    names: Sequence[str] | None,
+    strip: bool,
 ) -> list[str]:
-    """The names of the columns: ``names``, else the header row's (an unnamed first
-    column of row numbers, as pandas and R write their index, is ``index``), else
-    ``column_1``, ``column_2``, …"""
-    width = len(found[0][1])
+    """The names of the columns of the first ``rows`` (on these ``lines``): ``names``,
+    else the header row's (an unnamed first column of row numbers, as pandas and R write
+    their index, is ``index``), else ``column_1``, ``column_2``, …"""
+    width = len(rows[0])
     if header and names is not None and len(names) != width:
         raise ValueError(
             f"{path}: names has {len(names)} entries, but the header has {width} columns"
@@ -122,17 +272,26 @@ def column_names(
     if names is not None:
         chosen = list(names)
     elif header:
-        chosen = list(found[0][1])
-        if not chosen[0].strip() and _row_numbers([fields[0] for _, fields in found[1:]]):
+        chosen = list(rows[0])
+        if not chosen[0].strip() and _row_numbers([fields[0] for fields in rows[1:]]):
             chosen[0] = "index"
     else:
         chosen = [f"column_{j + 1}" for j in range(width)]
     chosen = [name.strip() if strip else name for name in chosen]
+    seen: set[str] = set()
     for j, name in enumerate(chosen):
         if not name:
             raise ValueError(f"{path}: column {j + 1} of the header has no name; pass names=")
-        if name in chosen[:j]:
+        if name in seen:
             raise ValueError(f"{path}: column name {name!r} appears more than once")
+        if len(name) > MAX_NAME_CHARS and names is None:
+            raise ValueError(
+                f"{path}, line {lines[0]}: the name of column {j + 1} is {len(name):,} "
+                f"characters long, more than the {MAX_NAME_CHARS:,} a column name may have "
+                f"({name[:20]!r}…); if the first row holds data, not names, read the file "
+                "with --no-header (header=False)"
+            )
+        seen.add(name)
     return chosen
 
 

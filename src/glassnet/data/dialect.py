@@ -15,18 +15,22 @@ import codecs
 import csv
 import io
 import os
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from .decimals import detect_decimal, is_number, number_parser, parses
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 """The delimiters :func:`sniff` chooses among, in order of preference on a tie."""
 DECIMALS = {".": "point", ",": "comma"}
 SAMPLE_BYTES = 1 << 16
 """How much of a file :func:`sniff` reads to detect its dialect."""
+DETECT_BYTES = SAMPLE_BYTES * 16
+"""How much of a file :func:`~glassnet.data.load_csv` judges its dialect on (its decimal
+mark on every row)."""
 SAMPLE_ROWS = 200
 """How many rows the delimiter and the header row are judged on."""
 MISSING = ("", "?", "NA", "N/A", "n/a", "#N/A", "NaN", "nan", "null", "NULL", "None", "<NA>")
@@ -41,12 +45,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# A number with a decimal comma, optionally with points between groups of three digits
-# ("1.234.567,5"); the first group does not start with 0, so "0.500" is a decimal point.
-_COMMA_NUMBER = re.compile(r"[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d*)(?:,\d*)?(?:[eE][+-]?\d+)?")
-_POINT_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_THOUSANDS_COMMAS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
-_SPECIAL = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "-infinity"})
 
 
 @dataclass(frozen=True)
@@ -131,18 +129,53 @@ def decode(
     bom = next((name for mark, name in _BOMS if raw.startswith(mark)), None)
     encoding = encoding or bom or "utf-8"
     try:
-        # utf-8-sig reads UTF-8 with or without a mark; "utf-16" reads its mark.
-        codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
-        text = codecs.getincrementaldecoder(codec)().decode(raw, final=final)
+        text = codecs.getincrementaldecoder(codec_of(encoding))().decode(raw, final=final)
     except LookupError:
         raise ValueError(f"{path}: unknown encoding {encoding!r}") from None
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start)
-        raise ValueError(
-            f"{path}, after line {line}: not valid text in {encoding} ({exc.reason} at byte "
-            f"{exc.start}); save it as UTF-8 or give its encoding, e.g. encoding='cp1252'"
-        ) from exc
+        start = exc.start + len(raw) - len(exc.object)  # utf-8-sig decodes after its mark
+        raise not_text(path, encoding, start, raw.count(b"\n", 0, start), exc) from exc
     return text.removeprefix("\ufeff"), encoding, bom is not None
+
+
+def codec_of(encoding: str) -> str:
+    """The codec that reads a file in ``encoding``: utf-8-sig reads UTF-8 with or without
+    a byte-order mark, and "utf-16" reads its mark."""
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def not_text(
+    path: Path, encoding: str, offset: int, lines: int, exc: UnicodeDecodeError
+) -> ValueError:
+    """The error for bytes of a file that are not text in ``encoding``: the first bad one
+    at byte ``offset`` of the file, after ``lines`` whole lines."""
+    return ValueError(
+        f"{path}, after line {lines}: not valid text in {encoding} ({exc.reason} at byte "
+        f"{offset}); save it as UTF-8 or give its encoding, e.g. encoding='cp1252'"
+    )
+
+
+def find_not_text(path: Path, encoding: str) -> ValueError:
+    """:func:`not_text` for the first bytes of the file at ``path`` that do not decode, read
+    a block at a time (a decoder reading ahead cannot say which line failed)."""
+    decoder = codecs.getincrementaldecoder(codec_of(encoding))()
+    fed = lines = 0
+    with path.open("rb") as file:
+        while True:
+            block = file.read(1 << 20)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                # exc.object is the bytes pending from the last block and this one, less a
+                # byte-order mark that utf-8-sig skipped.
+                start = exc.start + len(block) - len(exc.object)  # in block; < 0: in pending
+                lines += block.count(b"\n", 0, max(start, 0))
+                return not_text(path, encoding, fed + start, lines, exc)
+            if not block:
+                break
+            fed += len(block)
+            lines += block.count(b"\n")
+    return ValueError(f"{path}: not valid text in {encoding}")  # it changed while read
 
 
 def read_text(
@@ -173,23 +206,9 @@ def skip(text: str, lines: int) -> str:
     return text[start:]
 
 
-def rows(path: Path, text: str, delimiter: str, first_line: int = 1) -> list[tuple[int, list[str]]]:
-    """``(line number, fields)`` of each non-blank row, the first line numbered ``first_line``."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    found = []
-    try:
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # a blank line, such as the one that ends adult.data
-            found.append((first_line - 1 + reader.line_num, row))
-    except csv.Error as exc:
-        raise ValueError(f"{path}, line {first_line - 1 + reader.line_num}: {exc}") from exc
-    return found
-
-
 def _sample_rows(text: str, delimiter: str) -> list[list[str]]:
     """The first rows of ``text`` that parse, for judging; a malformed rest is ignored."""
-    reader = csv.reader(io.StringIO(text[: SAMPLE_BYTES * 16], newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text[:DETECT_BYTES], newline=""), delimiter=delimiter)
     found: list[list[str]] = []
     try:
         for row in reader:
@@ -200,69 +219,6 @@ def _sample_rows(text: str, delimiter: str) -> list[list[str]]:
     except csv.Error:
         pass  # the sample may end inside a quoted field
     return found
-
-
-# -- numbers -----------------------------------------------------------------------------
-
-
-def _comma_float(cell: str) -> float:
-    """A number written with a decimal comma (``"1.234,5"`` is 1234.5), or ValueError."""
-    text = cell.strip()
-    if _COMMA_NUMBER.fullmatch(text) and any(c.isdigit() for c in text):
-        return float(text.replace(".", "").replace(",", "."))
-    if text.lower() in _SPECIAL:
-        return float(text)
-    raise ValueError(f"could not convert string to float: {cell!r}")
-
-
-def number_parser(decimal: str) -> Callable[[str], float]:
-    """The function that reads a number written with this decimal mark (ValueError if not)."""
-    return float if decimal == "." else _comma_float
-
-
-def detect_decimal(
-    path: Path, found: Sequence[tuple[int, list[str]]], delimiter: str, names: Sequence[str]
-) -> str:
-    """``","`` if the numbers of these rows are written with decimal commas, else ``"."``.
-
-    Evidence for commas is a number like ``3,14`` (in a file separated by commas, a quoted
-    one, not grouped in thousands like ``"1,234"``); evidence for points is a number like
-    ``2.5`` that is not a thousands grouping like ``1.234``. Both at once is a ValueError
-    that names one of each, except in a file separated by commas, where a quoted ``"3,5"``
-    beside decimal points is text.
-    """
-    comma = point = None
-    for line, row in found:
-        for j, cell in enumerate(row):
-            if comma is None and "," in cell and _comma_evidence(cell.strip(), delimiter):
-                comma = (cell.strip(), line, j)
-            elif point is None and "." in cell and _point_evidence(cell.strip()):
-                point = (cell.strip(), line, j)
-        if comma is not None and point is not None:
-            if delimiter == ",":
-                return "."
-
-            def where(cell: str, line: int, j: int) -> str:
-                column = names[j] if j < len(names) else f"column {j + 1}"
-                return f"{cell!r}, line {line}, column {column!r}"
-
-            raise ValueError(
-                f"{path}: both decimal commas ({where(*comma)}) and decimal points "
-                f"({where(*point)}); set --decimal to say which"
-            )
-    return "," if comma is not None else "."
-
-
-def _comma_evidence(cell: str, delimiter: str) -> bool:
-    return (
-        _COMMA_NUMBER.fullmatch(cell) is not None
-        and any(c.isdigit() for c in cell)
-        and (delimiter != "," or not _THOUSANDS_COMMAS.fullmatch(cell))
-    )
-
-
-def _point_evidence(cell: str) -> bool:
-    return _POINT_NUMBER.fullmatch(cell) is not None and not _COMMA_NUMBER.fullmatch(cell)
 
 
 # -- detection -------------------------------------------------------------------------------
@@ -287,26 +243,13 @@ def sniff_delimiter(text: str) -> str | None:
         # Commas are common inside text; a tab, semicolon or pipe in a field is a sign
         # that the fields were split at the wrong one.
         others = [d for d in DELIMITERS if d not in (delimiter, ",")]
-        typed = sum(_is_number(cell) for cell in cells) - sum(
+        typed = sum(is_number(cell) for cell in cells) - sum(
             any(d in cell for d in others) for cell in cells
         )
         score = (count / len(sample), typed / max(len(cells), 1))
         if best is None or score > best[0]:
             best = (score, delimiter)
     return None if best is None else best[1]
-
-
-def _parses(number: Callable[[str], float], cell: str) -> bool:
-    try:
-        number(cell)
-        return True
-    except ValueError:
-        return False
-
-
-def _is_number(cell: str) -> bool:
-    """Whether ``cell`` is a number with either decimal mark."""
-    return _parses(float, cell) or _parses(_comma_float, cell)
 
 
 def looks_headerless(sample: Sequence[Sequence[str]], decimal: str, missing: Iterable[str]) -> bool:
@@ -325,11 +268,11 @@ def looks_headerless(sample: Sequence[Sequence[str]], decimal: str, missing: Ite
     for j, above in enumerate(first):
         cells = [row[j].strip() for row in rest if len(row) == len(first)]
         present = [cell for cell in cells if cell not in missing]
-        if not present or not all(_parses(number, cell) for cell in present):
+        if not present or not all(parses(number, cell) for cell in present):
             continue  # not a column of numbers: its first cell tells nothing
         if above.strip() in missing:
             continue
-        if not _parses(number, above.strip()):
+        if not parses(number, above.strip()):
             return False
         evidence = True
     return evidence

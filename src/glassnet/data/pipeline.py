@@ -97,9 +97,13 @@ class Preprocessor:
                     "too large to standardize (their variance overflows float64): rescale "
                     f"the column, or leave it out with --drop {shlex.quote(name)}"
                 )
-        imputed = self.imputer_.fit_transform(numeric)
+        # The block is this method's own copy: impute it in place rather than hold two (on
+        # a table of a gigabyte, each copy is another gigabyte).
+        medians = self.imputer_.fit(numeric).medians_
+        assert medians is not None
+        np.copyto(numeric, medians, where=np.isnan(numeric))
         if self.scaler_ is not None:
-            self.scaler_.fit(imputed)
+            self.scaler_.fit(numeric)
         self.encoder_.fit(self._categorical_block(table))
         return self
 
@@ -248,7 +252,8 @@ class Preprocessor:
         names = self.numeric_columns
         if not names:
             return np.zeros((table.n_rows, 0))
-        return np.column_stack([table.values[name] for name in names]).astype(np.float64)
+        block = np.column_stack([table.values[name] for name in names])
+        return block.astype(np.float64, copy=False)
 
     def _categorical_block(self, table: Table) -> Array:
         block = np.empty((table.n_rows, len(self.categorical_columns)), dtype=object)

@@ -111,7 +111,9 @@ class StandardScaler(_Fitted):
         # Test constancy exactly: a computed σ of a constant column can be 1e-17, not 0.
         constant = X.min(axis=0) == X.max(axis=0)
         self.mean_ = np.where(constant, X[0], X.mean(axis=0))
-        self.scale_ = np.where(constant, 1.0, X.std(axis=0))
+        # Column by column: std over an axis makes a temporary as large as X.
+        spread = np.array([X[:, j].std() for j in range(X.shape[1])])
+        self.scale_ = np.where(constant, 1.0, spread)
         return self
 
     def transform(self, X: Any) -> Array:
@@ -194,7 +196,8 @@ class MedianImputer(_Fitted):
                 f"MedianImputer.fit: column {int(np.argmax(empty))} has no values "
                 "(all NaN), so it has no median; drop it"
             )
-        self.medians_ = np.nanmedian(X, axis=0)
+        # Column by column: nanmedian over an axis copies the whole matrix.
+        self.medians_ = np.array([np.nanmedian(X[:, j]) for j in range(X.shape[1])])
         return self
 
     def transform(self, X: Any) -> Array:

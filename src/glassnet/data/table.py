@@ -7,45 +7,36 @@ missing value. Turning them into a matrix of numbers is the job of
 
 :func:`load_csv` reads a CSV file as spreadsheets and other tools write it: its
 delimiter, decimal mark, header row and encoding are detected (:mod:`.dialect`) and kept
-in the table's :class:`~glassnet.data.Dialect`; :mod:`.cells` turns the cells into columns.
+in the table's :class:`~glassnet.data.Dialect`; :mod:`.reader` reads it a chunk of rows at
+a time, and :mod:`.cells` turns each chunk's cells into columns at once, so that a file of
+numbers takes about as much memory as its float64 columns.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from ..backend import Array
-from .cells import (
-    categorical_column,
-    check_words,
-    column_names,
-    no_column,
-    no_target,
-    parse_numeric,
-)
+from .cells import ColumnKind as ColumnKind
+from .cells import no_column
 from .dialect import (
+    DETECT_BYTES,
     MISSING,
     SAMPLE_BYTES,
-    SAMPLE_ROWS,
     Dialect,
     detect,
-    detect_decimal,
-    number_parser,
     parse_delimiter,
     read_text,
-    rows,
     skip,
 )
-
-ColumnKind = Literal["numeric", "categorical"]
+from .reader import Request, first_names, read_columns
 
 
 @dataclass(frozen=True)
@@ -68,6 +59,9 @@ class Table:
     """Where the table came from (a file name), for error messages."""
     dialect: Dialect | None = None
     """How the CSV file it was read from is written (None when not read from a file)."""
+    lines: Array | None = None
+    """The file's line number of each row ``(m,)``, for messages (None when not read
+    from a file)."""
 
     @property
     def n_rows(self) -> int:
@@ -90,7 +84,15 @@ class Table:
             target_kind=self.target_kind,
             source=self.source,
             dialect=self.dialect,
+            lines=None if self.lines is None else self.lines[index],
         )
+
+    def where(self, row: int) -> str:
+        """Where row ``row`` (from 0) is, as a message says it: ``line 18`` of the file it
+        was read from, else ``row 17 (from 0)``."""
+        if self.lines is not None:
+            return f"line {int(self.lines[row])}"
+        return f"row {row} (from 0)"
 
     @classmethod
     def from_columns(
@@ -121,9 +123,11 @@ class Table:
         *,
         source: str = "table",
         dialect: Dialect | None = None,
+        lines: Array | None = None,
     ) -> Table:
         """A table from columns already read as ``{name: (kind, values)}``, in order; the
-        one named ``target`` (if any) becomes the target."""
+        one named ``target`` (if any) becomes the target; ``lines``: the file's line of
+        each row."""
         features = tuple(name for name in parsed if name != target)
         return cls(
             feature_names=features,
@@ -134,6 +138,7 @@ class Table:
             target_kind=None if target is None else parsed[target][0],
             source=source,
             dialect=dialect,
+            lines=lines,
         )
 
 
@@ -198,72 +203,26 @@ def load_csv(
     path = Path(path)
     delimiter, decimal, header, encoding = _given(dialect, delimiter, decimal, header, encoding)
     missing_set = frozenset([missing] if isinstance(missing, str) else missing)
-    text, encoding, bom = read_text(path, encoding)
+    text, encoding, bom = read_text(path, encoding, limit=DETECT_BYTES)
     text = skip(text, skip_lines)
-    found_dialect = detect(path, text, delimiter, decimal, header, encoding, bom, missing_set)
-    found = rows(path, text, found_dialect.delimiter, skip_lines + 1)
-    if not found:
-        expected = "a header and data rows" if header is not False else "data rows"
-        raise ValueError(f"{path} is empty: expected {expected}")
-    columns = column_names(path, found, found_dialect.header, names, strip)
-    if decimal is None:  # the whole file's numbers decide, not only the first rows'
-        data = found[1:] if found_dialect.header else found
-        whole = detect_decimal(path, data, found_dialect.delimiter, columns)
-        if whole != found_dialect.decimal:
-            sep = found_dialect.delimiter
-            found_dialect = detect(path, text, sep, whole, header, encoding, bom, missing_set)
-            columns = column_names(path, found, found_dialect.header, names, strip)
-    data = found[1:] if found_dialect.header else found
-    if not data:
-        after = " after the header" if found_dialect.header else ""
-        raise ValueError(f"{path} has no data rows{after}")
-    for line, fields in data:
-        if len(fields) != len(columns):
-            given = (
-                "header"
-                if found_dialect.header
-                else "first row"
-                if names is None
-                else "names= list"
-            )
-            raise ValueError(
-                f"{path}, line {line}: {len(fields)} fields, but the {given} has {len(columns)}"
-            )
-    if target is not None and target not in columns:
-        sniffed = delimiter is None
-        raise ValueError(no_target(path, target, columns, found_dialect, header, names, sniffed))
-    forced_categorical = _checked_names(path, "categorical", categorical, columns)
-    forced_numeric = _checked_names(path, "numeric", numeric, columns)
-    if both := forced_categorical & forced_numeric:
-        raise ValueError(f"columns {sorted(both)} are in both categorical= and numeric=")
-
-    number = number_parser(found_dialect.decimal)
-    parsed: dict[str, tuple[ColumnKind, Array]] = {}
-    for j, name in enumerate(columns):
-        cells = [fields[j].strip() if strip else fields[j] for _, fields in data]
-        numbers = None
-        # Class labels written with leading zeros ("01", "02") are text: read as numbers
-        # they would lose their zeros and not round-trip. (A feature such as a zip code is
-        # left to --categorical: as a number it still orders the rows.)
-        coded = (
-            name == target
-            and name not in forced_numeric
-            and any(_LEADING_ZERO.match(cell) for cell in cells)
-        )
-        if name not in forced_categorical and not coded:
-            numbers = parse_numeric(cells, missing_set, number)
-            if numbers is None:
-                forced = name in forced_numeric
-                check_words(path, name, data, cells, missing_set, number, forced)
-        if numbers is None:
-            parsed[name] = ("categorical", categorical_column(cells, missing_set))
-        else:
-            parsed[name] = ("numeric", numbers)
-    return Table.from_parsed(parsed, target, source=str(path), dialect=found_dialect)
-
-
-_LEADING_ZERO = re.compile(r"^[+-]?0\d")
-"""A number written with a leading zero before another digit: ``01``, ``007``."""
+    found = detect(path, text, delimiter, decimal, header, encoding, bom, missing_set)
+    request = Request(
+        target,
+        names,
+        categorical,
+        numeric,
+        missing_set,
+        strip,
+        skip_lines,
+        header,
+        sniffed=delimiter is None,
+    )
+    read = read_columns(path, found, request, scan=decimal is None)
+    if read.decimal != found.decimal:  # the whole file's numbers decide, not only the first rows'
+        sep, whole = found.delimiter, read.decimal
+        found = detect(path, text, sep, whole, header, encoding, bom, missing_set)
+        read = read_columns(path, found, request, scan=False)
+    return Table.from_parsed(read.parsed, target, source=str(path), dialect=found, lines=read.lines)
 
 
 def _given(
@@ -288,16 +247,6 @@ def _given(
     )
 
 
-def _checked_names(
-    path: Path, role: str, given: Iterable[str] | None, columns: list[str]
-) -> frozenset[str]:
-    chosen = frozenset([given] if isinstance(given, str) else given or ())
-    for name in sorted(chosen):
-        if name not in columns:
-            raise ValueError(no_column(f"{name!r} (in {role}=)", str(path), columns))
-    return chosen
-
-
 def read_header(
     path: str | os.PathLike[str],
     delimiter: str | None = None,
@@ -314,11 +263,5 @@ def read_header(
     delimiter, _, header, encoding = _given(dialect, delimiter, None, header, encoding)
     text, encoding, bom = read_text(path, encoding, limit=SAMPLE_BYTES)
     text = skip(text, skip_lines)
-    found_dialect = detect(path, text, delimiter, None, header, encoding, bom, MISSING)
-    try:
-        found = rows(path, text, found_dialect.delimiter)[: SAMPLE_ROWS + 1]
-    except ValueError:  # a malformed row further on: load_csv will name it
-        found = rows(path, text.split("\n", 1)[0], found_dialect.delimiter)
-    if not found:
-        return []
-    return column_names(path, found, found_dialect.header, None, strip=True)
+    found = detect(path, text, delimiter, None, header, encoding, bom, MISSING)
+    return first_names(path, found, skip_lines)

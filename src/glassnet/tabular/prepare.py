@@ -12,7 +12,7 @@ network the options ask for. The options are those of the one table,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,10 @@ from .targets import TargetColumn, encode_targets
 
 @dataclass
 class Prepared:
-    """The data of a run, ready for the network: ``X_*`` ``(m, n_0)``; ``y_*`` class
-    indices ``(m,)`` or, for regression, standardized targets ``(y − mean) / std``;
-    ``(m, k)`` for ``k`` targets."""
+    """The data of a run, ready for the network: ``X_*`` ``(m, n_0)`` in the network's
+    dtype (the ``dtype`` option) when prepared from a table, so that training holds no cast
+    copy; ``y_*`` class indices ``(m,)`` or, for regression, standardized targets
+    ``(y − mean) / std``; ``(m, k)`` for ``k`` targets."""
 
     description: str
     task: Task
@@ -146,6 +147,7 @@ def prepare(
     if dropped:
         table = table.take(np.flatnonzero(keep))
         columns = [TargetColumn(c.name, c.kind, c.values[keep]) for c in columns]
+    _check_finite(columns, table, source)
     encoded = encode_targets(columns, chosen["task"], source)
     plan = plan_columns(
         table,
@@ -154,7 +156,8 @@ def prepare(
         categorical=chosen["categorical"],
         others=names[1:],
     )
-    features = plan.apply(table)
+    # The plan's table keeps the file's line of each row, for the preprocessing's messages.
+    features = replace(plan.apply(table), lines=table.lines)
     y, classes = encoded.y, encoded.classes
     split = chosen["validation_split"]
     if split > 0:
@@ -163,9 +166,6 @@ def prepare(
         )
     else:
         train_rows, val_rows = np.arange(table.n_rows), np.arange(0)
-    preprocessor = Preprocessor(scale=None if chosen["scale"] == "none" else chosen["scale"])
-    X_train = preprocessor.fit_transform(features.take(train_rows))
-    X_val = preprocessor.transform(features.take(val_rows)) if val_rows.size else None
     y_train, y_val = y[train_rows], (y[val_rows] if val_rows.size else None)
     target_scale = None
     if classes is None:
@@ -176,17 +176,31 @@ def prepare(
         y_train = (y_train - mean) / std
         y_val = None if y_val is None else (y_val - mean) / std
         target_scale = (float(mean), float(std)) if y.ndim == 1 else (mean, std)
+    n_rows, dialect = table.n_rows, table.dialect
+    train = features.take(train_rows) if split > 0 else features  # every row: no copy
+    val = features.take(val_rows) if val_rows.size else None
+    # The whole table is let go before the preprocessing copies the training rows: of a
+    # large file, memory then holds each row once, not twice (issue 10).
+    task, reason, n_outputs = encoded.task, encoded.reason, encoded.n_outputs
+    del table, features, columns, encoded, y
+    preprocessor = Preprocessor(scale=None if chosen["scale"] == "none" else chosen["scale"])
+    preprocessor.fit(train)
+    # In the network's dtype: it trains on these values, and holds no cast copy of them.
+    dtype = np.dtype(chosen["dtype"])
+    X_train = transform_in_blocks(preprocessor, train, dtype)
+    del train
+    X_val = None if val is None else transform_in_blocks(preprocessor, val, dtype)
     without = f", {dropped} without a target dropped" if dropped else ""
     name = Path(source).name if is_path(data) else source
     description = (
-        f"{name} ({table.n_rows:,} rows{without}; "
+        f"{name} ({n_rows:,} rows{without}; "
         f"{train_rows.size:,} train / {val_rows.size:,} validation; "
         f"{len(plan.names)} columns → {X_train.shape[1]} features)"
-        + ("" if table.dialect is None else f", read as {table.dialect.describe()}")
+        + ("" if dialect is None else f", read as {dialect.describe()}")
     )
     return Prepared(
         description,
-        encoded.task,
+        task,
         X_train,
         y_train,
         X_val,
@@ -198,12 +212,46 @@ def prepare(
         n_dropped=dropped,
         data_file=source if is_path(data) else None,
         in_memory=not is_path(data),
-        task_reason=encoded.reason,
+        task_reason=reason,
         targets=names,
         columns=plan,
-        dialect=None if table.dialect is None else table.dialect.to_dict(),
-        n_outputs=encoded.n_outputs,
+        dialect=None if dialect is None else dialect.to_dict(),
+        n_outputs=n_outputs,
     )
+
+
+TRANSFORM_ROWS = 1 << 16
+"""Rows the preprocessing transforms at a time: its temporary copies stay small."""
+
+
+def transform_in_blocks(
+    preprocessor: Preprocessor, table: Table, dtype: np.dtype[Any] | None = None
+) -> Array:
+    """``preprocessor.transform(table)`` ``(m, n_features_out)`` as ``dtype`` (default: as
+    it comes, float64), computed :data:`TRANSFORM_ROWS` rows at a time into one array."""
+    if table.n_rows <= TRANSFORM_ROWS:
+        X = preprocessor.transform(table)
+        return X if dtype is None else X.astype(dtype, copy=False)
+    first = preprocessor.transform(table.take(np.arange(TRANSFORM_ROWS)))
+    X = np.empty((table.n_rows, first.shape[1]), first.dtype if dtype is None else dtype)
+    X[:TRANSFORM_ROWS] = first
+    for start in range(TRANSFORM_ROWS, table.n_rows, TRANSFORM_ROWS):
+        stop = min(start + TRANSFORM_ROWS, table.n_rows)
+        X[start:stop] = preprocessor.transform(table.take(np.arange(start, stop)))
+    return X
+
+
+def _check_finite(columns: Sequence[TargetColumn], table: Table, source: str) -> None:
+    """Refuse an infinite target, naming its line: no class label, and no number a network
+    can learn (standardized, it would turn every regression target into NaN)."""
+    for column in columns:
+        if column.kind == "numeric" and np.isinf(column.values).any():
+            row = int(np.argmax(np.isinf(column.values)))
+            raise ValueError(
+                f"{source}, {table.where(row)}: the target {column.name!r} is "
+                f"{column.values[row]}; a target must be a finite number: fix it, or leave it "
+                "empty to drop the row"
+            )
 
 
 def _target_columns(table: Table, names: Sequence[str], source: str) -> list[TargetColumn]:
