@@ -33,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "io"))
 # The fuzzer lives with the tests that use it.
 from fuzzing import (
+    DAMAGE,
     SLOW_MUTATIONS,
     load_or_refuse,
     make_originals,
@@ -50,7 +51,7 @@ from fuzzing_inputs import (
     use_spec,
 )
 
-from glassnet.tabular import Model
+from glassnet.tabular import Model, load_checkpoint
 
 MEMORY_BOUND = 64 << 20
 TIME_BOUND = 5.0
@@ -75,6 +76,12 @@ def main() -> int:
 
 def run(folder: Path, args: argparse.Namespace) -> int:
     originals = make_originals(folder)
+    expected = {  # what a damaged file that still loads must predict: the original's output
+        kind: (load_checkpoint(path).model if kind == "checkpoint" else Model.load(path)).output(
+            data
+        )
+        for kind, (path, data) in originals.items()
+    }
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
     failures: list[str] = []
     slowest, largest = (0.0, ""), (0, "")
@@ -92,7 +99,8 @@ def run(folder: Path, args: argparse.Namespace) -> int:
         path.write_bytes(mutated)
         label = f"{name} on the {kind} (seed {seed})"
         try:
-            outcome, seconds, peak = measured(path, data, kind == "checkpoint")
+            same = expected[kind] if name in DAMAGE else None
+            outcome, seconds, peak = measured(path, data, kind == "checkpoint", same)
         except Exception as exc:  # every other outcome (an assertion's too) is a finding
             outcome, seconds, peak = "FAILED", 0.0, 0
             failures.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")

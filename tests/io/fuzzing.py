@@ -431,6 +431,9 @@ MUTATIONS.update(
         )
     }
 )
+DAMAGE = frozenset({"flip", "truncate", "prepend", "append", "zero_range", "repeat_range"})
+"""The mutations that change bytes without re-signing: a file they leave loadable must
+load as the original model."""
 SLOW_MUTATIONS: dict[str, Mutation] = {"memory_bomb": _on_entries(memory_bomb)}
 """Mutations that cost the fuzzer itself seconds (bench/fuzz.py runs them too)."""
 
@@ -482,11 +485,16 @@ def make_originals(folder: Path) -> dict[str, tuple[Path, Path]]:
     return files
 
 
-def load_or_refuse(path: Path, data: Path, checkpoint: bool) -> str:
+def load_or_refuse(
+    path: Path, data: Path, checkpoint: bool, expected: np.ndarray | None = None
+) -> str:
     """Load ``path`` as glassnet does and predict ``data`` with it; ``"refused"`` or
     ``"loaded"``, or ``"unusable"`` (loaded, and predicting ``data`` refused in one line:
-    numbers that overflow, columns that an edit changed). Anything else — another exception type, a message of several lines or
-    without the file's name, NaN predictions from a model that loaded — fails the test."""
+    numbers that overflow, columns that an edit changed). Anything else fails the test:
+    another exception type, a message of several lines or without the file's name, NaN
+    predictions from a model that loaded, or, for a damaged file (``expected``: the
+    original's output), a model that loads but is not the original (a flipped bit in a
+    zip header's timestamp changes nothing; one in a weight must be refused)."""
     try:
         model = load_checkpoint(path).model if checkpoint else Model.load(path)
     except ModelFileError as exc:
@@ -502,14 +510,18 @@ def load_or_refuse(path: Path, data: Path, checkpoint: bool) -> str:
         assert "\n" not in str(exc) and type(exc) is ValueError, repr(exc)
         return "unusable"
     assert np.isfinite(output).all(), f"{path} loaded and predicted non-finite numbers"
+    if expected is not None:
+        assert np.array_equal(output, expected), f"{path} is damaged but loaded as another model"
     return "loaded"
 
 
-def measured(path: Path, data: Path, checkpoint: bool) -> tuple[str, float, int]:
+def measured(
+    path: Path, data: Path, checkpoint: bool, expected: np.ndarray | None = None
+) -> tuple[str, float, int]:
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        outcome = load_or_refuse(path, data, checkpoint)
+        outcome = load_or_refuse(path, data, checkpoint, expected)
     finally:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
