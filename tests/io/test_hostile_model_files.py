@@ -241,6 +241,6 @@ def test_a_value_too_large_for_float32_at_predict_names_its_column_and_row(tmp_p
     test = tmp_path / "test.csv"
     test.write_text("a,b\n1,2\n1e300,1\n")
     with pytest.raises(
-        ValueError, match=r"numeric column 'a', data row 2: the value 1e\+300 is too large"
+        ValueError, match=r"numeric column 'a', line 3: the value 1e\+300 is too large"
     ):
         model.predict(test)

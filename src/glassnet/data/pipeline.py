@@ -243,7 +243,7 @@ class Preprocessor:
             name = self.numeric_columns[j]
             raw = float(self._numeric_block(table.take([row]))[0, j])
             raise ValueError(
-                f"{table.source}: numeric column {name!r}, data row {row + 1}: the value "
+                f"{table.source}: numeric column {name!r}, {table.where(row)}: the value "
                 f"{raw:.6g} is too large for this model (scaled, it is {numeric[row, j]:.3g}; "
                 f"the network's float32 holds up to {_FLOAT32_MAX:.3g})"
             )

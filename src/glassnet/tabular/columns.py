@@ -129,7 +129,7 @@ class ColumnPlan:
         if table.target_name is not None and table.target is not None:
             assert table.target_kind is not None
             parsed[table.target_name] = (table.target_kind, table.target)
-        return Table.from_parsed(parsed, table.target_name, source=table.source)
+        return Table.from_parsed(parsed, table.target_name, source=table.source, lines=table.lines)
 
     def ids(self, table: Table) -> Array | None:
         """The id column's values ``(m,)`` in ``table``, if the plan has one and the table

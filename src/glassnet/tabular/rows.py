@@ -166,6 +166,7 @@ def _only(table: Table, names: Sequence[str]) -> Table:
         {n: table.kinds[n] for n in names},
         {n: table.values[n] for n in names},
         source=table.source,
+        lines=table.lines,  # so that a message can name the line of the file
     )
 
 
@@ -198,7 +199,14 @@ def _coerce(table: Table, expected: Mapping[str, ColumnKind], source: str) -> Ta
             values[name] = _numbers(values[name], name, source)
         kinds[name] = kind
     return Table(
-        tuple(expected), kinds, values, table.target_name, table.target, table.target_kind, source
+        tuple(expected),
+        kinds,
+        values,
+        table.target_name,
+        table.target,
+        table.target_kind,
+        source,
+        lines=table.lines,
     )
 
 
