@@ -34,7 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "io"))
 # The fuzzer lives with the tests that use it.
 from fuzzing import (
     DAMAGE,
+    MEMORY_BOUND,
     SLOW_MUTATIONS,
+    TIME_BOUND,
     load_or_refuse,
     make_originals,
     measured,
@@ -53,8 +55,6 @@ from fuzzing_inputs import (
 
 from glassnet.tabular import Model, load_checkpoint
 
-MEMORY_BOUND = 64 << 20
-TIME_BOUND = 5.0
 KINDS = ("classifier", "regressor", "checkpoint")
 
 

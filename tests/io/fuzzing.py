@@ -36,6 +36,12 @@ import numpy as np
 from glassnet.io import ModelFileError
 from glassnet.tabular import Model, load_checkpoint
 
+MEMORY_BOUND = 64 << 20
+"""What one case may allocate (``tracemalloc``): the files are small, so anything near this
+is a reader allocating what a file declares before checking it."""
+TIME_BOUND = 5.0
+"""Seconds one case may take."""
+
 Entries = dict[str, bytes]
 """A model file as its zip entries: name (without ``.npy``) → the ``.npy`` bytes."""
 

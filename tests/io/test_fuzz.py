@@ -19,7 +19,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fuzzing import DAMAGE, SLOW_MUTATIONS, load_or_refuse, make_originals, measured, mutate
+from fuzzing import (
+    DAMAGE,
+    MEMORY_BOUND,
+    SLOW_MUTATIONS,
+    TIME_BOUND,
+    load_or_refuse,
+    make_originals,
+    measured,
+    mutate,
+)
 from fuzzing_inputs import (
     CSV_MUTATIONS,
     SPEC_MUTATIONS,
@@ -33,8 +42,6 @@ from fuzzing_inputs import (
 
 from glassnet.tabular import Model, load_checkpoint
 
-MEMORY_BOUND = 64 << 20
-TIME_BOUND = 5.0
 CASES = 160
 """Per valid file (a classifier, a regressor, a checkpoint): 480 in all, about 10 s."""
 
