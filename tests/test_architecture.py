@@ -265,6 +265,7 @@ FLOORS = {
     "tabular": 8,
     "report": 8,
     "cli": 9,
+    "sklearn": 9,
     "__main__": 10,
     "glassnet": 10,  # the front door re-exports from every floor
     "_version": 1,

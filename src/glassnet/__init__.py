@@ -7,6 +7,8 @@ written out, fast to train and open to inspect.
 >>> history = net.fit(data.X_train, data.y_train, epochs=5, seed=0)  # Adam, batch 32
 """
 
+from typing import TYPE_CHECKING, Any
+
 from . import data, datasets
 from ._version import __version__
 from .activations import get_activation
@@ -29,6 +31,28 @@ from .training import (
     TrainingState,
     fit,
 )
+
+if TYPE_CHECKING:  # for type checkers only: at run time they come from __getattr__
+    from .sklearn import GlassnetClassifier as GlassnetClassifier
+    from .sklearn import GlassnetRegressor as GlassnetRegressor
+
+_FROM_SKLEARN = ("GlassnetClassifier", "GlassnetRegressor")
+"""The scikit-learn estimators, imported on first use: scikit-learn is optional, and
+``import glassnet`` must not import it. (Not in ``__all__``, so that ``from glassnet import *``
+works without scikit-learn too.)"""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_SKLEARN:
+        from . import sklearn as estimators  # imports scikit-learn, or names it as missing
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_FROM_SKLEARN])
+
 
 __all__ = [
     "SGD",
