@@ -148,20 +148,6 @@ def test_evaluate_prints_the_metrics(trained_run, small_csv) -> None:
     assert "confusion matrix" in result.stdout and "macro F1" in result.stdout
 
 
-def test_export_onnx_matches_glassnet(trained_run, tmp_path) -> None:
-    pytest.importorskip("onnxruntime", reason="ONNX export is checked with onnxruntime")
-    import onnxruntime
-
-    path = tmp_path / "flowers.onnx"
-    result = glassnet("export", trained_run / "model.glassnet", "--onnx", path)
-    assert result.returncode == 0, result.stderr
-    network = load_model(trained_run / "model.glassnet").network
-    X = np.random.default_rng(0).normal(size=(50, network.n_features)).astype(np.float32)
-    session = onnxruntime.InferenceSession(str(path))
-    (onnx_out,) = session.run(None, {session.get_inputs()[0].name: X})
-    np.testing.assert_allclose(onnx_out, network.predict_output(X), rtol=1e-5, atol=1e-5)
-
-
 def test_diagnose_reports_each_layer_of_a_saved_model(trained_run, small_csv, tmp_path) -> None:
     result = glassnet(
         "diagnose",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._version import __version__
-from . import glassbox, use
+from . import convert, glassbox, use
 from . import train as train_command
 from .arguments import add_train_options
 from .signals import interrupted
@@ -105,14 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--delimiter", help="the CSV's field separator (default: the one the model was trained on)"
     )
 
-    export = command("export", "export a model to ONNX", use.export)
+    export = command(
+        "export", "export a model to ONNX, or its weights to safetensors for PyTorch", use.export
+    )
     export.add_argument("model", help="a model file (model.glassnet)")
-    export.add_argument("--onnx", required=True, metavar="PATH", help="the ONNX file to write")
+    export.add_argument("--onnx", metavar="PATH", help="the ONNX file to write")
+    export.add_argument(
+        "--safetensors",
+        metavar="PATH",
+        help="the safetensors file to write: the weights as an nn.Sequential's state dict, "
+        "its PyTorch code in the file's metadata",
+    )
 
     report = command("report", "write a run folder's HTML report and figures", use.report)
     report.add_argument("run", help="a run folder written by glassnet train")
 
     glassbox.add_commands(command)
+    convert.add_commands(command)
     return parser
 
 

@@ -9,12 +9,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..backend import Array
 from ..inspect import gradient_check, list_examples, load_example, load_spec, render
 from ..inspect.gradcheck import DEFAULT_MAX_ENTRIES, check_settings, sampling
 from ..inspect.render import MAX_DIGITS, check_digits
 from ..inspect.spec import TraceSpec
-from ..inspect.trace import MAX_STEPS, check_steps
+from ..inspect.trace import MAX_STEPS, check_steps, trace
 from ..io import atomic_write_text
+from ..network import Network
 from ..tabular import Model
 from ..validation import check_integer, check_positive_number, printable
 
@@ -32,7 +34,26 @@ def _spec(args: argparse.Namespace) -> TraceSpec:
         raise ValueError(
             "give a SPEC file or --example NAME (glassnet trace --list shows the examples)"
         )
+    if args.spec.endswith(".safetensors"):
+        raise ValueError(
+            f"{args.spec} holds weights alone: glassnet import {args.spec} --out model.glassnet "
+            "makes a model file of them, then give that with --data"
+        )
     return load_spec(args.spec)
+
+
+def _is_model(args: argparse.Namespace) -> bool:
+    return args.spec is not None and args.spec.endswith(".glassnet")
+
+
+def _model_examples(args: argparse.Namespace, rows: int) -> tuple[Network, Array, Array, str]:
+    """A model file's network and the first ``rows`` labelled rows of ``--data``, as the
+    network takes them; and what they are, in words."""
+    if args.data is None:
+        raise ValueError("a model file needs --data, a CSV with its columns and target")
+    model = Model.load(args.spec)
+    X, y = model.examples(args.data, rows=rows, delimiter=args.delimiter)
+    return model.network, X, y, f"{args.spec} on {len(y)} rows of {args.data}"
 
 
 def _emit(text: str, out: str | None, say: Any) -> None:
@@ -50,7 +71,14 @@ def trace_command(args: argparse.Namespace, say: Any) -> int:
         return 0
     steps = None if args.steps is None else check_steps("--steps", args.steps)
     digits = check_digits("--digits", args.digits)
-    record = _spec(args).run(steps)
+    if _is_model(args):
+        # The model's network, trained a few steps of plain gradient descent on its rows.
+        network, X, y, what = _model_examples(args, check_integer("--rows", args.rows, low=1))
+        lr = check_positive_number("--lr", args.lr)
+        record = trace(network, X, y, steps=steps or 1, learning_rate=lr)
+        record.name = what
+    else:
+        record = _spec(args).run(steps)
     if args.format == "json":
         text = json.dumps(record.to_dict(), indent=1) + "\n"
     else:
@@ -67,14 +95,8 @@ def gradcheck_command(args: argparse.Namespace, say: Any) -> int:
         ("--epsilon", "--threshold", "--max-entries"),
     )
     rows = check_integer("--rows", args.rows)
-    if args.spec is not None and args.spec.endswith(".glassnet"):
-        if args.data is None:
-            raise ValueError(
-                "checking a model file needs --data, a CSV with its columns and target"
-            )
-        model = Model.load(args.spec)
-        X, y = model.examples(args.data, rows=rows, delimiter=args.delimiter)
-        network, what = model.network, f"{args.spec} on {len(y)} rows of {args.data}"
+    if _is_model(args):
+        network, X, y, what = _model_examples(args, rows)
     else:
         spec = _spec(args)
         network, X, y, what = spec.network, spec.X, spec.Y, spec.name or args.spec
@@ -144,7 +166,10 @@ def add_commands(command: Any) -> None:
         "trace", "show every number of forward and backward propagation", trace_command
     )
     traced.add_argument(
-        "spec", nargs="?", help="a JSON or TOML spec: layers with W and b, loss, X, Y, …"
+        "spec",
+        nargs="?",
+        help="a JSON or TOML spec (layers with W and b, loss, X, Y, …), or a model file "
+        "(.glassnet) with --data",
     )
     traced.add_argument("--example", metavar="NAME", help="trace a spec shipped with glassnet")
     traced.add_argument("--list", action="store_true", help="list the shipped examples")
@@ -161,6 +186,16 @@ def add_commands(command: Any) -> None:
         help=f"significant digits, 1 to {MAX_DIGITS} (default 6; not for json)",
     )
     traced.add_argument("--out", help="write to this file instead of stdout")
+    traced.add_argument("--data", help="with a model file: a CSV with its columns and target")
+    traced.add_argument("--rows", type=int, default=4, help="rows of --data to trace (default 4)")
+    traced.add_argument("--delimiter", help=DELIMITER_HELP)
+    traced.add_argument(
+        "--lr",
+        type=float,
+        default=0.1,
+        help="with a model file: the learning rate of its traced steps of gradient descent "
+        "(default 0.1)",
+    )
 
     checked = command(
         "gradcheck", "check backpropagation against finite differences", gradcheck_command

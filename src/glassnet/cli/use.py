@@ -49,16 +49,21 @@ def evaluate(args: argparse.Namespace, say: Any) -> int:
 
 
 def export(args: argparse.Namespace, say: Any) -> int:
-    from ..io.onnx import export_onnx
-
+    onnx_path, safetensors_path = args.onnx, getattr(args, "safetensors", None)
+    if onnx_path is None and safetensors_path is None:
+        raise ValueError("give --onnx PATH or --safetensors PATH")
     model = Model.load(args.model)
-    path = export_onnx(model.network, args.onnx, classes=model.classes)
-    inputs = "the preprocessed features" if model.preprocessor is not None else "the raw features"
-    outputs = "probabilities" if model.network.loss.is_classification else "standardized values"
-    say(
-        f"wrote {path}: input X ({model.network.n_features} columns: {inputs}), output {outputs}",
-        0,
-    )
+    if onnx_path is not None:
+        from ..io.onnx_raw import describe_graph, to_onnx
+
+        exported = to_onnx(model, onnx_path)
+        say(f"wrote {onnx_path}: raw rows in, predictions out", 0)
+        for line in describe_graph(exported):
+            say(f"  {line}", 0)
+    if safetensors_path is not None:
+        from ..io.safetensors import save_safetensors
+
+        say(f"wrote {save_safetensors(model.network, safetensors_path)}", 0)
     return 0
 
 

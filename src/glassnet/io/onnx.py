@@ -42,18 +42,30 @@ from ..activations import ACTIVATIONS, Activation
 from ..layers import Dense, Dropout, Flatten
 from ..network import Network
 from .files import atomic_write_bytes
+from .onnx_graph import (
+    DEFAULT_OPSET,
+    GELU_OPSET,
+    INSTALL_HINT,
+    MIN_OPSET,
+    Graph,
+    check_opset,
+    labels_json,
+    require_onnx,
+)
 
 if TYPE_CHECKING:
     import onnx
 
-DEFAULT_OPSET = 17
-"""The opset written when none is asked for."""
-MIN_OPSET = 13
-"""The oldest opset exported: ``Softmax`` over one axis (not a flattened 2-D view) is 13."""
-GELU_OPSET = 20
-"""The first opset with a ``Gelu`` operator."""
-"""The default output name for each loss."""
-INSTALL_HINT = 'pip install "glassnet[onnx]"'
+__all__ = [
+    "DEFAULT_OPSET",
+    "GELU_OPSET",
+    "INSTALL_HINT",
+    "MIN_OPSET",
+    "add_network",
+    "export_onnx",
+    "network_props",
+    "network_summary",
+]
 
 # Activations with an ONNX operator of their own (leaky ReLU's and ELU's ``alpha`` included).
 _ONE_TO_ONE = {
@@ -86,7 +98,9 @@ def export_onnx(
     The model takes ``input_name`` of shape ``(batch, n_0)`` in the network's dtype
     (float32 or float64) and gives ``output_name`` of shape ``(batch, n_L)``: by default
     ``"probabilities"`` for ``cce`` and ``bce``, ``"values"`` for ``mse``. Batch norm is
-    folded into the weights and dropout left out (see :mod:`glassnet.io.onnx`).
+    folded into the weights and dropout left out (see :mod:`glassnet.io.onnx`). For a
+    tabular model on raw rows (its preprocessing, labels and units in the graph too), see
+    :func:`glassnet.io.onnx_raw.to_onnx`.
 
     ``opset`` is the ONNX operator set, ``13`` or later, default ``17``. The file is
     checked with ``onnx.checker`` and written atomically (a temporary file in the same
@@ -103,11 +117,7 @@ def export_onnx(
 
     >>> export_onnx(net, "mnist.onnx")  # doctest: +SKIP
     """
-    try:
-        import onnx
-    except ImportError as exc:
-        raise ImportError(f"ONNX export needs the onnx package: {INSTALL_HINT}") from exc
-
+    onnx = require_onnx()
     if not isinstance(network, Network):
         raise TypeError(f"network must be a glassnet Network, got {type(network).__name__}")
     path = Path(path)
@@ -116,7 +126,7 @@ def export_onnx(
             f"path {str(path)!r} is a directory; give a file name such as "
             f"{str(path / 'model.onnx')!r}"
         )
-    opset = _check_opset(opset, onnx.defs.onnx_opset_version())
+    opset = check_opset(opset, onnx.defs.onnx_opset_version())
     if output_name is None:
         output_name = "probabilities" if network.loss.is_classification else "values"
     for name, value in (("input_name", input_name), ("output_name", output_name)):
@@ -127,75 +137,18 @@ def export_onnx(
 
     model = _build_model(network, opset, input_name, output_name)
     if classes is not None:
-        labels = json.dumps(list(classes), default=_plain)
         onnx.helper.set_model_props(
-            model, {**{p.key: p.value for p in model.metadata_props}, "classes": labels}
+            model,
+            {**{p.key: p.value for p in model.metadata_props}, "classes": labels_json(classes)},
         )
     onnx.checker.check_model(model, full_check=True)
     return atomic_write_bytes(path, model.SerializeToString())
 
 
-def _plain(value: Any) -> Any:
-    """A NumPy scalar as the Python number or bool it holds, for JSON."""
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"class label {value!r} is not JSON data")
-
-
-def _check_opset(opset: Any, newest: int) -> int:
-    if opset is None:
-        return DEFAULT_OPSET
-    if isinstance(opset, bool) or not isinstance(opset, int | np.integer):
-        raise TypeError(f"opset must be an integer, got {opset!r} ({type(opset).__name__})")
-    if not MIN_OPSET <= opset <= newest:
-        raise ValueError(
-            f"opset must be between {MIN_OPSET} and {newest} (the newest this onnx knows), "
-            f"got {opset}"
-        )
-    return int(opset)
-
-
-class _Graph:
-    """The nodes and initializers of a graph being written, in one dtype."""
-
-    def __init__(self, dtype: np.dtype[Any], opset: int) -> None:
-        self.dtype, self.opset = dtype, opset
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[onnx.TensorProto] = []
-        self.scalars: dict[float, str] = {}
-
-    def constant(self, name: str, array: np.ndarray) -> str:
-        import onnx.numpy_helper
-
-        array = np.ascontiguousarray(array, dtype=self.dtype)
-        self.initializers.append(onnx.numpy_helper.from_array(array, name))
-        return name
-
-    def scalar(self, value: float) -> str:
-        """A 0-d constant of the graph's dtype, shared by every node that uses ``value``."""
-        if value not in self.scalars:
-            self.scalars[value] = self.constant(f"const.{value!r}", np.array(value))
-        return self.scalars[value]
-
-    def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
-        import onnx.helper
-
-        self.nodes.append(
-            onnx.helper.make_node(op, inputs, [output], name=f"{output}.{op}", **attributes)
-        )
-        return output
-
-
-def _build_model(
-    network: Network, opset: int, input_name: str, output_name: str
-) -> onnx.ModelProto:
-    """The ONNX model of ``network``'s inference forward pass (see :func:`export_onnx`)."""
-    import onnx.helper
-
-    from .._version import __version__
-
-    dtype = network.dtype
-    graph = _Graph(dtype, opset)
+def add_network(graph: Graph, network: Network, input_name: str, output_name: str) -> str:
+    """Append ``network``'s inference forward pass to ``graph``: from ``input_name``
+    ``(batch, *input_shape)`` in the network's dtype to ``output_name`` ``(batch, n_L)``,
+    ``A^[L]``; returns ``output_name``."""
     A = input_name
     dense = [layer for layer in network.layers if isinstance(layer, Dense)]
     for position, layer in enumerate(network.layers, start=1):
@@ -211,61 +164,83 @@ def _build_model(
             )
         index = dense.index(layer) + 1  # the documents' l, which counts Dense layers
         A = _dense(graph, layer, index, A, output_name if layer is network.output_layer else None)
+    if A != output_name:  # the last layer is not Dense (a network of Flatten alone)
+        A = graph.node("Identity", [A], output_name)
+    return A
 
-    elem_type = onnx.helper.np_dtype_to_tensor_dtype(dtype)
-    names = [input_name, *(t.name for t in graph.initializers)]
-    names += [out for node in graph.nodes for out in node.output]
-    if len(names) != len(set(names)):
-        taken = sorted({name for name in names if names.count(name) > 1})
+
+def _sizes(network: Network) -> list[int]:
+    return [
+        network.n_features,
+        *(layer.n_out for layer in network.layers if isinstance(layer, Dense)),
+    ]
+
+
+def _activations(network: Network) -> list[str]:
+    return [layer.activation.name for layer in network.layers if isinstance(layer, Dense)]
+
+
+def _folded(network: Network) -> bool:
+    return any(isinstance(layer, Dense) and layer.norm is not None for layer in network.layers)
+
+
+def network_summary(network: Network) -> str:
+    """``"a 6-9-3 multilayer perceptron (relu, softmax), loss cce, float32"``."""
+    activations = _activations(network)
+    return (
+        f"a {'-'.join(map(str, _sizes(network)))} multilayer perceptron "
+        f"({', '.join(activations)}), loss {network.loss.name}, {network.dtype.name}"
+    )
+
+
+def network_props(network: Network) -> dict[str, str]:
+    """The network's metadata in an exported model: loss, sizes, activations, dtype."""
+    return {
+        "loss": network.loss.name,
+        "layer_sizes": json.dumps(_sizes(network)),
+        "activations": json.dumps(_activations(network)),
+        "dtype": network.dtype.name,
+        "batch_norm": "folded into Gemm" if _folded(network) else "none",
+    }
+
+
+def _build_model(
+    network: Network, opset: int, input_name: str, output_name: str
+) -> onnx.ModelProto:
+    """The ONNX model of ``network``'s inference forward pass (see :func:`export_onnx`)."""
+    import onnx.helper
+
+    from .._version import __version__
+
+    graph = Graph(network.dtype, opset)
+    add_network(graph, network, input_name, output_name)
+    taken = graph.clashes([input_name], [output_name])
+    if taken:
         raise ValueError(
             f"input_name {input_name!r} or output_name {output_name!r} is also the name of "
             f"a tensor inside the graph ({', '.join(taken)}); choose another"
         )
-    sizes = [network.n_features, *(layer.n_out for layer in dense)]
-    activations = [layer.activation.name for layer in dense]
-    folded = any(layer.norm is not None for layer in dense)
+    sizes = _sizes(network)
+    elem_type = onnx.helper.np_dtype_to_tensor_dtype(network.dtype)
     doc = (
-        f"glassnet {__version__}: a {'-'.join(map(str, sizes))} multilayer perceptron "
-        f"({', '.join(activations)}), loss {network.loss.name}, {dtype.name}. "
+        f"glassnet {__version__}: {network_summary(network)}. "
         f"Input {input_name!r} (batch, {sizes[0]}); output {output_name!r} "
         f"(batch, {sizes[-1]}) is A^[L]."
-        + (" Batch norm is folded into each Gemm's W and b." if folded else "")
+        + (" Batch norm is folded into each Gemm's W and b." if _folded(network) else "")
     )
-    opsets = [onnx.helper.make_opsetid("", opset)]
-    model = onnx.helper.make_model(
-        onnx.helper.make_graph(
-            graph.nodes,
-            "glassnet",
-            [
-                onnx.helper.make_tensor_value_info(
-                    input_name, elem_type, ["batch", *network.input_shape]
-                )
-            ],
-            [onnx.helper.make_tensor_value_info(output_name, elem_type, ["batch", sizes[-1]])],
-            graph.initializers,
-        ),
-        opset_imports=opsets,
-        # The oldest IR version that holds this opset, so that older runtimes read it.
-        ir_version=onnx.helper.find_min_ir_version_for(opsets),
-        producer_name="glassnet",
-        producer_version=__version__,
-        doc_string=doc,
+    return graph.model(
+        [
+            onnx.helper.make_tensor_value_info(
+                input_name, elem_type, ["batch", *network.input_shape]
+            )
+        ],
+        [onnx.helper.make_tensor_value_info(output_name, elem_type, ["batch", sizes[-1]])],
+        doc,
+        network_props(network),
     )
-    onnx.helper.set_model_props(
-        model,
-        {
-            "glassnet_version": __version__,
-            "loss": network.loss.name,
-            "layer_sizes": json.dumps(sizes),
-            "activations": json.dumps(activations),
-            "dtype": dtype.name,
-            "batch_norm": "folded into Gemm" if folded else "none",
-        },
-    )
-    return model
 
 
-def _dense(graph: _Graph, layer: Dense, index: int, A_prev: str, output: str | None) -> str:
+def _dense(graph: Graph, layer: Dense, index: int, A_prev: str, output: str | None) -> str:
     """``A^[l] = f(A^[l−1] Wᵀ + b)`` (batch norm folded into ``W``, ``b``) for ``l = index``;
     returns ``A^[l]``'s name, ``output`` when given."""
     activation = layer.activation
@@ -300,11 +275,11 @@ def _folded_parameters(layer: Dense) -> tuple[np.ndarray, np.ndarray]:
     return W * s[:, None], s * (b - mean) + beta
 
 
-def _activation(graph: _Graph, activation: Activation, Z: str, A: str) -> None:
+def _activation(graph: Graph, activation: Activation, Z: str, A: str) -> None:
     """The nodes of ``A = f(Z)``."""
     name = activation.name
     alpha = getattr(activation, "alpha", None)
-    attributes = {} if alpha is None else {"alpha": float(alpha)}
+    attributes: dict[str, Any] = {} if alpha is None else {"alpha": float(alpha)}
     written_out = name in _WRITTEN_OUT_IN_FLOAT64 and graph.dtype == np.float64
     if name == "softmax":
         graph.node("Softmax", [Z], A, axis=-1)
@@ -319,7 +294,7 @@ def _activation(graph: _Graph, activation: Activation, Z: str, A: str) -> None:
         graph.node(_ONE_TO_ONE[name], [Z], A, **attributes)
 
 
-def _gelu(graph: _Graph, Z: str, A: str) -> None:
+def _gelu(graph: Graph, Z: str, A: str) -> None:
     """``A = ½ Z (1 + tanh(u))``, ``u = √(2/π)(Z + 0.044715 Z³)``, as glassnet's GELU."""
     from ..activations import GELU
 
@@ -336,7 +311,7 @@ def _gelu(graph: _Graph, Z: str, A: str) -> None:
     graph.node("Mul", [half_Z, one_plus_T], A)
 
 
-def _written_out(graph: _Graph, name: str, alpha: float, Z: str, A: str) -> None:
+def _written_out(graph: Graph, name: str, alpha: float, Z: str, A: str) -> None:
     """Leaky ReLU, ELU and softplus with elementwise operators that have double kernels."""
     zero = graph.scalar(0.0)
     if name == "softplus":
