@@ -30,6 +30,20 @@ numbers written with six significant digits (``-0.834729``, ``1.20394``), comma-
 with a header row. A block of random rows (about 16 MB) is written once and repeated up
 to the size asked: how much memory reading takes does not depend on whether rows repeat,
 and formatting a gigabyte of numbers in Python would take minutes.
+
+``--mmap SIZES`` measures training on memory-mapped ``.npy`` files instead (issue 15):
+for each size it writes a float32 ``X`` of that many MB (784 columns, MNIST-shaped) and
+its labels ``y`` (uint8, ten classes), then trains a 784-256-128-10 network for one epoch
+in a fresh process on ``np.load(path, mmap_mode="r")``. The child samples its own
+anonymous resident memory (``RssAnon`` in ``/proc/self/status``: memory it allocated,
+not the page cache that holds the file) every 5 ms while it trains, and reports the
+peak and the throughput. A last child loads the smallest file into memory
+(``np.load`` without ``mmap_mode``) and trains the same way, for the throughput of
+in-memory training; every file is read once before its child starts, so that the
+memory-mapped runs read from the page cache::
+
+    python bench/memory.py --mmap 1000,2000,4000              # about 8 minutes
+    python bench/memory.py --mmap 100 --shuffle true
 """
 
 from __future__ import annotations
@@ -178,7 +192,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--dir", type=Path, default=None, help="where the files are written")
     parser.add_argument("--seed", type=int, default=0, help="seed of the numbers (default 0)")
+    parser.add_argument(
+        "--mmap",
+        default="",
+        help="memory-mapped .npy files of these sizes in MB, comma-separated (e.g. "
+        "1000,2000,4000), instead of CSV files",
+    )
+    parser.add_argument(
+        "--shuffle",
+        choices=("blocks", "true", "false"),
+        default="blocks",
+        help="with --mmap: fit's shuffle (default blocks)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=128, help="with --mmap: mini-batch size (default 128)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="with --mmap: runs in memory and memory-mapped, in turn, on the smallest file",
+    )
+    parser.add_argument("--mmap-child", nargs=3, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    try:
+        args.mmap = [int(float(size) * MB) for size in args.mmap.split(",") if size.strip()]
+    except ValueError:
+        parser.error(f"--mmap: expected numbers of MB separated by commas, got {args.mmap!r}")
+    if args.mmap and min(args.mmap) < 10 * MB:
+        parser.error("--mmap: give sizes of at least 10 MB")
     try:
         args.sizes = [int(float(size) * MB) for size in args.sizes.split(",") if size.strip()]
     except ValueError:
@@ -192,6 +234,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.mmap_child is not None:
+        mmap_child(*args.mmap_child, args.shuffle, args.batch_size, args.seed)
+        return
+    if args.mmap:
+        mmap_main(args, argv)
+        return
     print("$ python bench/memory.py " + shlex.join(sys.argv[1:] if argv is None else argv))
     print(
         f"Python {platform.python_version()}, NumPy {np.__version__}, "
@@ -209,6 +257,175 @@ def main(argv: Sequence[str] | None = None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
     print()
     print("\n".join(table(results, base)))
+
+
+# -- memory-mapped .npy files (--mmap) ---------------------------------------------------
+
+FEATURES = 784
+"""Columns of the memory-mapped ``X``: MNIST-shaped rows of 3,136 bytes."""
+HIDDEN = (256, 128)
+CLASSES = 10
+CHUNK_ROWS = 16_384
+"""Rows written (and pre-read) at a time."""
+
+
+def write_npy(folder: Path, size: int, seed: int) -> tuple[Path, Path]:
+    """A float32 ``X`` of about ``size`` bytes (``FEATURES`` columns) and uint8 labels."""
+    rows = max(1, size // (4 * FEATURES))
+    X_path, y_path = folder / f"X-{size // MB}MB.npy", folder / f"y-{size // MB}MB.npy"
+    rng = np.random.default_rng(seed)
+    X = np.lib.format.open_memmap(X_path, mode="w+", dtype=np.float32, shape=(rows, FEATURES))
+    y = np.lib.format.open_memmap(y_path, mode="w+", dtype=np.uint8, shape=(rows,))
+    for start in range(0, rows, CHUNK_ROWS):
+        end = min(start + CHUNK_ROWS, rows)
+        X[start:end] = rng.random((end - start, FEATURES), dtype=np.float32)
+        y[start:end] = rng.integers(0, CLASSES, size=end - start)
+    X.flush()
+    y.flush()
+    del X, y
+    return X_path, y_path
+
+
+def read_through(path: Path) -> None:
+    """Read a file once, so that it sits in the page cache."""
+    with path.open("rb") as file:
+        while file.read(1 << 24):
+            pass
+
+
+def status_mb(field: str) -> float:
+    """A field of ``/proc/self/status`` (``RssAnon``, ``RssFile``, …) in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024 / MB
+    raise KeyError(field)
+
+
+def mmap_child(X_path: str, y_path: str, how: str, shuffle: str, batch: int, seed: int) -> None:
+    """Train one epoch on the files (``how``: ``mmap`` or ``memory``); print one JSON line."""
+    import json
+    import threading
+
+    import glassnet as gn
+
+    mode = {"blocks": "blocks", "true": True, "false": False}[shuffle]
+    mmap_mode = "r" if how == "mmap" else None
+    X, y = np.load(X_path, mmap_mode=mmap_mode), np.load(y_path, mmap_mode=mmap_mode)
+    net = gn.Network.build([FEATURES, *HIDDEN, CLASSES], seed=seed)
+    before = status_mb("RssAnon")
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], status_mb("RssAnon"))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    history = net.fit(
+        X, y, epochs=1, batch_size=batch, optimizer="sgd", learning_rate=0.01,
+        shuffle=mode, seed=seed,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    after = status_mb("RssAnon")
+    print(
+        json.dumps(
+            {
+                "rows": int(X.shape[0]),
+                "before": before,
+                "peak": max(peak[0], after),
+                "after": after,
+                "rss_file": status_mb("RssFile"),
+                "seconds": seconds,
+                "epoch_seconds": history.seconds[-1],
+            }
+        )
+    )
+
+
+def run_child(X_path: Path, y_path: Path, how: str, args: argparse.Namespace) -> dict[str, float]:
+    """One fresh process training on the files; what it printed."""
+    import json
+
+    read_through(X_path)
+    command = [
+        sys.executable, __file__, "--mmap-child", str(X_path), str(y_path), how,
+        "--shuffle", args.shuffle, "--batch-size", str(args.batch_size), "--seed", str(args.seed),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the child failed ({done.returncode}): {done.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def mmap_main(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
+    """Train on memory-mapped files of each size, and in memory on the smallest; print
+    the table."""
+    print("$ python bench/memory.py " + shlex.join(sys.argv[1:] if argv is None else argv))
+    print(
+        f"Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}; network "
+        f"{FEATURES}-{'-'.join(map(str, HIDDEN))}-{CLASSES}, SGD, batch {args.batch_size}, "
+        f"shuffle {args.shuffle}, one epoch"
+    )
+    folder = Path(tempfile.mkdtemp(prefix="glassnet-mmap-", dir=args.dir))
+    rows: list[tuple[str, int, list[dict[str, float]]]] = []
+    try:
+        smallest = min(args.mmap)
+        for size in args.mmap:
+            print(f"{size / MB:,.0f} MB …", file=sys.stderr, flush=True)
+            X_path, y_path = write_npy(folder, size, args.seed)
+            if size == smallest:
+                # In memory and memory-mapped in turn, so that both see the same load.
+                runs: dict[str, list[dict[str, float]]] = {"memory": [], "mmap": []}
+                for _ in range(args.repeats):
+                    for how in runs:
+                        runs[how].append(run_child(X_path, y_path, how, args))
+                rows.append(("in memory", X_path.stat().st_size, runs["memory"]))
+                rows.append(("memory-mapped", X_path.stat().st_size, runs["mmap"]))
+            else:
+                rows.append(
+                    (
+                        "memory-mapped",
+                        X_path.stat().st_size,
+                        [run_child(X_path, y_path, "mmap", args)],
+                    )
+                )
+            X_path.unlink()
+            y_path.unlink()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print()
+    print("\n".join(mmap_table(rows)))
+
+
+def mmap_table(rows: Sequence[tuple[str, int, list[dict[str, float]]]]) -> list[str]:
+    """The Markdown table: memory per run (the largest over repeats), speed as the median
+    over repeats with its min–max, relative to the median in memory."""
+    speeds = {id(runs): [r["rows"] / r["seconds"] for r in runs] for _, _, runs in rows}
+    in_memory = next(float(np.median(speeds[id(r)])) for how, _, r in rows if how == "in memory")
+    lines = [
+        "| X | read | runs | RssAnon before fit | peak during fit | peak − before "
+        "| RssFile after | samples/s | of in-memory |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for how, size, runs in rows:
+        before = max(r["before"] for r in runs)
+        peak = max(r["peak"] for r in runs)
+        growth = max(r["peak"] - r["before"] for r in runs)
+        speed = speeds[id(runs)]
+        spread = f" [{min(speed):,.0f}–{max(speed):,.0f}]" if len(speed) > 1 else ""
+        lines.append(
+            f"| {size / MB:,.0f} MB | {how} | {len(runs)} | {before:,.0f} MB | {peak:,.0f} MB | "
+            f"{growth:,.0f} MB | {max(r['rss_file'] for r in runs):,.0f} MB | "
+            f"{np.median(speed):,.0f}{spread} | {np.median(speed) / in_memory:.0%} |"
+        )
+    return lines
 
 
 if __name__ == "__main__":

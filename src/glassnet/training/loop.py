@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from ..losses import Loss
 from ..metrics import Metric, get_metric
 from ..optimizers import Optimizer
 from ..validation import check_positive_number, check_sample_weight
+from .batches import TrainingData, batch_bounds, check_shuffle, epoch_order
 from .callbacks import DivergenceCheck, EpochPrinter
 from .checkpoint import restore_snapshot
 from .divergence import non_finite_report
@@ -37,14 +38,14 @@ if TYPE_CHECKING:
 def fit(
     network: Trainable,
     X: Any,
-    y: Any,
+    y: Any = None,
     *,
     epochs: int = DEFAULTS["epochs"],
     batch_size: int | None = DEFAULTS["batch_size"],
     optimizer: Optimizer | str | None = None,
     learning_rate: float | None = None,
     validation_data: tuple[Any, Any] | None = None,
-    shuffle: bool = True,
+    shuffle: bool | str = True,
     seed: int | None = DEFAULTS["seed"],
     sample_weight: Any = None,
     class_weight: str | Mapping[int, float] | None = None,
@@ -59,6 +60,13 @@ def fit(
 
     Parameters
     ----------
+    X, y:
+        The samples and their targets (class indices, one-hot rows or values), as arrays:
+        in memory, or memory-mapped (``np.load(path, mmap_mode="r")``), which is read a
+        mini-batch at a time and never copied whole. Or ``X`` a
+        :class:`~glassnet.training.BatchSource` (``len(X)`` and ``X.rows(index) ->
+        (X_rows, y_rows)``) and ``y`` omitted. Targets are encoded a few thousand rows
+        at a time, never for the whole set at once.
     epochs:
         Passes over the training data.
     batch_size:
@@ -74,8 +82,12 @@ def fit(
         ``(X_val, y_val)``, evaluated after every epoch.
     shuffle, seed:
         Shuffle the samples every epoch with a generator seeded by ``seed`` (default 0,
-        as the command line; ``None`` for a fresh seed each run). The same seed, network
-        and data give bitwise-identical training.
+        as the command line; ``None`` for a fresh seed each run). ``True`` permutes all
+        rows; ``"blocks"`` permutes blocks of about 1 MiB of contiguous rows, then the
+        rows within each buffer of 64 blocks, so that a file larger than memory is read
+        close to sequentially (see :mod:`glassnet.training.batches`); ``False`` keeps
+        the stored order. The same seed, network, data and mode give bitwise-identical
+        training, whether the data are in memory, memory-mapped or a batch source.
     sample_weight:
         ``w_i ≥ 0`` per sample, shape ``(m,)``: the cost becomes ``(1/m) Σ_i w_i ℓ_i``.
     class_weight:
@@ -114,16 +126,16 @@ def fit(
         times it and more than 1 above it; see
         :class:`~glassnet.training.callbacks.DivergenceCheck`).
     """
-    X = network.check_X(X)
-    m = X.shape[0]
-    Y = network.check_y(y, m)
+    data = TrainingData(network, X, y)
+    m = data.m
+    shuffle = check_shuffle(shuffle)
     epochs = check_option("epochs", epochs)
     batch = (
         m
         if batch_size is None
         else min(check_positive_number("batch_size", batch_size, integer=True), m)
     )
-    weights = combined_weights(network, Y, sample_weight, class_weight)
+    weights = _training_weights(network, data, sample_weight, class_weight)
     has_batch_norm = any(layer.min_batch_size > 1 for layer in network.layers)
     if has_batch_norm and batch < 2:
         raise ValueError(
@@ -137,17 +149,13 @@ def fit(
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (X_val, y_val)")
-        X_val = network.check_X(validation_data[0], name="X_val")
-        validation = (X_val, network.check_y(validation_data[1], X_val.shape[0], name="y_val"))
+        validation = TrainingData(network, *validation_data, names=("X_val", "y_val"))
     extra_metrics = [get_metric(name) for name in metrics]  # names the unknown one
     # The divergence check is always on: a loss that explodes but stays finite would
     # otherwise end a run that looks successful.
     callbacks = [*callbacks, *([EpochPrinter()] if verbose else []), DivergenceCheck()]
 
     bounds = batch_bounds(m, batch, merge_single=has_batch_norm)
-    # Mini-batches are gathered into one reused buffer: no copy of the whole dataset per
-    # epoch, and no fresh allocation per step.
-    X_batch = xp.empty((max(end - start for start, end in bounds), *X.shape[1:]), dtype=X.dtype)
     state = TrainingState(
         network,
         optimizer,
@@ -169,18 +177,12 @@ def fit(
             for cb in callbacks:
                 cb.on_epoch_begin(state)
             started = time.perf_counter()
-            order = state.rng.permutation(m) if shuffle else None
+            order = epoch_order(state.rng, m, shuffle, data.block_rows())
             total_cost = 0.0
             tally = _MetricTally(network.loss)
-            for step, (start, end) in enumerate(bounds, start=1):
-                if order is None:
-                    Xb, Yb = X[start:end], Y[start:end]
-                    wb = None if weights is None else weights[start:end]
-                else:
-                    rows = order[start:end]
-                    Xb = xp.take(X, rows, axis=0, out=X_batch[: rows.size], mode="clip")
-                    Yb = Y[rows]
-                    wb = None if weights is None else weights[rows]
+            batches = data.epoch(order, bounds)
+            for step, (Xb, Yb, rows) in enumerate(batches, start=1):
+                wb = None if weights is None else weights[rows]
                 cost = network.train_step(
                     Xb,
                     Yb,
@@ -207,7 +209,7 @@ def fit(
                     cb.on_batch_end(state, {"loss": cost, "size": Xb.shape[0]})
             logs = {"loss": total_cost / m, state.history.metric: tally.result()}
             if validation is not None:
-                scores = evaluate(network, *validation, metrics=extra_metrics)
+                scores = _evaluate_data(network, validation, metrics=extra_metrics)
                 logs.update({f"val_{key}": value for key, value in scores.items()})
             logs["learning_rate"] = optimizer.learning_rate
             logs["seconds"] = time.perf_counter() - started
@@ -221,18 +223,6 @@ def fit(
     return state.history
 
 
-def batch_bounds(m: int, batch: int, merge_single: bool = False) -> list[tuple[int, int]]:
-    """``(start, end)`` of each mini-batch of an epoch of ``m`` samples.
-
-    With ``merge_single`` (batch norm, which cannot normalize one sample), a last batch of a
-    single sample joins the batch before it.
-    """
-    bounds = [(start, min(start + batch, m)) for start in range(0, m, batch)]
-    if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
-        bounds[-2:] = [(bounds[-2][0], m)]
-    return bounds
-
-
 def evaluate(
     network: Trainable,
     X: Array,
@@ -242,19 +232,42 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean loss (without the regularization terms), the metric, and any ``metrics``,
     on checked arrays ``X`` (``(m, n_0)``) and ``Y`` (``(m, n_L)``)."""
+    chunks = (
+        (X[start : start + chunk], Y[start : start + chunk]) for start in range(0, len(X), chunk)
+    )
+    return _scores(network, chunks, X.shape[0], metrics)
+
+
+def _evaluate_data(
+    network: Trainable, data: TrainingData, chunk: int = 4096, metrics: Sequence[Metric] = ()
+) -> dict[str, float]:
+    """:func:`evaluate` on a data set read ``chunk`` rows at a time, its targets encoded
+    per chunk (the validation set of :func:`fit`)."""
+    batches = data.epoch(None, batch_bounds(data.m, chunk))
+    return _scores(network, ((Xc, Yc) for Xc, Yc, _ in batches), data.m, metrics)
+
+
+def _scores(
+    network: Trainable,
+    chunks: Iterable[tuple[Array, Array]],
+    m: int,
+    metrics: Sequence[str | Metric],
+) -> dict[str, float]:
+    """The scores of :func:`evaluate` over ``(X, Y)`` chunks of ``m`` rows in all."""
     total = 0.0
     tally = _MetricTally(network.loss)
-    outputs = []
-    for start in range(0, X.shape[0], chunk):
-        Yc = Y[start : start + chunk]
-        A = network.forward(X[start : start + chunk])
+    outputs, targets = [], []
+    for Xc, Yc in chunks:
+        A = network.forward(Xc)
         total += float(network.per_sample_loss(Yc).sum())
         tally.add(A, Yc)
         if metrics:
             outputs.append(A.copy())
-    scores = {"loss": total / X.shape[0], network.loss.metric: tally.result()}
+            targets.append(Yc)
+    scores = {"loss": total / m, network.loss.metric: tally.result()}
     if metrics:
-        scores.update(_named_scores(network.loss, xp.concatenate(outputs), Y, metrics))
+        A, Y = xp.concatenate(outputs), xp.concatenate(targets)
+        scores.update(_named_scores(network.loss, A, Y, metrics))
     return scores
 
 
@@ -274,14 +287,36 @@ def combined_weights(
 ) -> Array | None:
     """Per-sample weights ``w_i`` (shape ``(m,)``) from ``sample_weight`` times the class
     weights (``"balanced"``: ``m / (K · count_k)``, as scikit-learn), or ``None``."""
-    m = Y.shape[0]
+    labels = None if class_weight is None else network.loss.class_labels(Y)
+    return _weights(network, Y.shape[0], sample_weight, class_weight, labels, Y.shape[1])
+
+
+def _training_weights(
+    network: Trainable,
+    data: TrainingData,
+    sample_weight: Any,
+    class_weight: str | Mapping[int, float] | None,
+) -> Array | None:
+    """:func:`combined_weights` for the training set, its class labels read in chunks."""
+    labels, n_outputs = data.class_labels() if class_weight is not None else (None, 1)
+    return _weights(network, data.m, sample_weight, class_weight, labels, n_outputs)
+
+
+def _weights(
+    network: Trainable,
+    m: int,
+    sample_weight: Any,
+    class_weight: str | Mapping[int, float] | None,
+    labels: Any,
+    n_outputs: int,
+) -> Array | None:
+    """The per-sample weights of ``m`` samples whose class indices are ``labels``."""
     weights = (
         None if sample_weight is None else check_sample_weight(sample_weight, m, network.dtype)
     )
     if class_weight is None:
         return weights
-    labels = network.loss.class_labels(Y)
-    n_classes = max(Y.shape[1], 2)
+    n_classes = max(n_outputs, 2)
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(f"class_weight must be a dict or 'balanced', got {class_weight!r}")
