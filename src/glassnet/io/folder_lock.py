@@ -13,6 +13,7 @@ exclusively; one whose PID is no longer running is taken over.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -24,6 +25,8 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_FILE = ".lock"
+_PID_WAITS = 50
+"""Tries, 10 ms apart, to read the PID of a lock that was just taken (half a second)."""
 
 _ATTEMPTS = 20
 """How often to try again when the lock file was removed under us by a run that just
@@ -117,7 +120,7 @@ class FolderLock:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise self._in_use(_read_pid(handle)) from None
+                raise self._in_use(_holder_pid(handle)) from None
             try:
                 same = os.path.samestat(os.fstat(handle), os.stat(self.path))
             except FileNotFoundError:
@@ -163,6 +166,17 @@ class FolderLock:
             f"choose another folder{hint}",
             pid,
         )
+
+
+def _holder_pid(handle: int) -> int | None:
+    """The PID in a lock file another process holds. It writes its PID just after it takes
+    the lock, so a file still empty is read again for a moment before giving up."""
+    for _ in range(_PID_WAITS):
+        pid = _read_pid(handle)
+        if pid is not None:
+            return pid
+        time.sleep(0.01)
+    return None
 
 
 def _read_pid(handle: int) -> int | None:
