@@ -43,8 +43,9 @@ min–max. Within a process the peers run one after another for each batch size,
 order rotated from process to process.
 
 Peers are optional: one that cannot be imported is reported as "not installed".
-``--optimizer`` picks the update rule; only ``sgd`` exists so far. To add one, add a
-builder to ``GLASSNET_OPTIMIZERS`` and ``TORCH_OPTIMIZERS`` (and the matching settings
+``--optimizer`` picks the update rule (``sgd``, ``momentum`` 0.9 or ``adam``); ``--threads``
+caps the BLAS threads of glassnet and of the GEMM bound (PyTorch keeps its own). To add a
+rule, add a builder to ``GLASSNET_OPTIMIZERS`` and ``TORCH_OPTIMIZERS`` (and the matching settings
 to ``SKLEARN_SOLVERS`` where scikit-learn has the rule).
 """
 
@@ -140,6 +141,8 @@ class Workload:
     epochs: int
     optimizer: str
     seed: int
+    threads: int | None = None
+    """BLAS threads of glassnet and of the GEMM bound (``None``: BLAS's own default)."""
 
     @property
     def samples(self) -> int:
@@ -179,6 +182,7 @@ def prepare_glassnet(work: Workload, **build_options: Any) -> Timed:
             optimizer=make_optimizer(LEARNING_RATES[work.optimizer]),
             shuffle=True,
             seed=work.seed,
+            threads=work.threads,
         )
 
     train(*work.warmup(), epochs=1)
@@ -289,8 +293,13 @@ def prepare_gemm_bound(work: Workload) -> Timed:
             for left, right, out in products:
                 np.matmul(left, right, out=out)
 
-    run(epoch[:8])  # warm-up
-    return lambda: run(epoch * work.epochs)
+    def limited(steps: Sequence[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]) -> None:
+        # The same thread limit as glassnet's fit(threads=…), so the bound stays its bound.
+        with gn.backend.blas_threads(work.threads):
+            run(steps)
+
+    limited(epoch[:8])  # warm-up
+    return lambda: limited(epoch * work.epochs)
 
 
 PEERS: dict[str, Callable[[Workload], Timed]] = {
@@ -338,7 +347,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     order = names[shift:] + names[:shift]
     rows = []
     for batch_size in args.batch_sizes:
-        work = Workload(X, y, batch_size, args.epochs, args.optimizer, args.seed)
+        work = Workload(X, y, batch_size, args.epochs, args.optimizer, args.seed, args.threads)
         row: dict[str, Any] = {"batch_size": batch_size, "missing": {}}
         for name in order:
             try:
@@ -365,6 +374,8 @@ def describe(args: argparse.Namespace, data: str) -> dict[str, Any]:
         "samples": args.samples,
         "epochs": args.epochs,
         "optimizer": args.optimizer,
+        "glassnet threads": args.threads or "BLAS default",
+        "compiled kernels": "numba" if gn.backend.compiled("adam") else "none (NumPy)",
     }
     try:
         import torch
@@ -476,6 +487,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=1, help="epochs in each timed run")
     parser.add_argument(
         "--optimizer", choices=sorted(GLASSNET_OPTIMIZERS), default="sgd", help="update rule"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="BLAS threads of glassnet and the GEMM bound (default: BLAS's)"
     )
     parser.add_argument("--mnist", type=Path, help="a directory with MNIST's IDX .gz files")
     parser.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffles")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .activations import get_activation
-from .backend import Array, resolve_dtype, xp
+from .backend import Array, blas_threads, pack_layers, resolve_dtype, xp
 from .layers import Layer, layer_from_config
 from .layers.stacks import dense_from_parameters, dense_stack
 from .losses import Loss, get_loss, pair_output
@@ -108,6 +108,8 @@ class Network:
                 break
         self._last_m = 0
         self.last_input: Array | None = None
+        # The parameters and gradients as views of two flat buffers: one optimizer pass.
+        self._storage = pack_layers(self.parametric_layers())
 
     # -- construction -------------------------------------------------------------------
 
@@ -391,9 +393,8 @@ class Network:
         clip_value: float | None = None,
         stop_if_non_finite: bool = False,
     ) -> float:
-        """One step of gradient descent on a batch; returns its cost ``J``.
-
-        Forward propagation, the cost, backpropagation, optional clipping, then the
+        """One step of gradient descent on a batch; returns its cost ``J``: forward
+        propagation, the cost, backpropagation, optional clipping, then the
         optimizer's update: the step of document 003's training loop, shared by
         :func:`~glassnet.training.fit` and :func:`~glassnet.inspect.trace`. ``X`` and ``Y``
         must be checked arrays of the network's dtype. With ``stop_if_non_finite``, a NaN
@@ -407,15 +408,16 @@ class Network:
         grads = [grad for _, grad in self.gradients()]
         if clip_norm is not None or clip_value is not None:
             clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
-        optimizer.step([theta for _, theta in self.parameters()], grads)
+        optimizer.step([theta for _, theta in self.parameters()], grads, self._storage)
         return cost
 
     # -- the public API -----------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any, **options: Any) -> History:
-        """Train by gradient descent: :func:`glassnet.training.fit` with this network,
-        e.g. ``net.fit(X, y, epochs=20, validation_data=(X_val, y_val))``."""
-        return fit_network(self, X, y, **options)
+    def fit(self, X: Any, y: Any, *, threads: int | None = None, **options: Any) -> History:
+        """Train by gradient descent: :func:`glassnet.training.fit` with this network, e.g.
+        ``net.fit(X, y, epochs=20)``; ``threads`` caps BLAS's threads (needs threadpoolctl)."""
+        with blas_threads(threads):
+            return fit_network(self, X, y, **options)
 
     def check_X(self, X: Any, name: str = "X") -> Array:
         """``X`` checked and converted to an ``(m, *input_shape)`` array of the dtype."""

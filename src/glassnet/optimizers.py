@@ -3,16 +3,12 @@
 An optimizer sees only the parameters and their gradients, ``step(params, grads)``, and
 updates the parameters in place. State a rule needs (a velocity, running averages) is kept
 per parameter and created on first use; :meth:`Optimizer.state_dict` and
-:meth:`Optimizer.load_state_dict` carry it through a checkpoint. Every rule below updates
-in place through a per-parameter scratch array (work space, not state), so a training
-step allocates nothing here.
-
-The rules and defaults follow PyTorch's ``torch.optim`` (document 003 names momentum,
-Adagrad, RMSprop and Adam among the advanced topics).
-
-For the glass box each rule is also written out once as text and LaTeX (:data:`RULES`), and
-:meth:`Optimizer.explain` gives the numbers of its named quantities for one parameter after
-a step, computed on copies after the fact so that the training path stays as it is.
+:meth:`Optimizer.load_state_dict` carry it through a checkpoint. Every rule updates in
+place through a scratch array (work space, not state): a step allocates nothing here. The
+rules and defaults follow PyTorch's ``torch.optim`` (document 003 names momentum, Adagrad,
+RMSprop and Adam among the advanced topics). For the glass box each rule is also written
+out as text and LaTeX (:data:`RULES`), and :meth:`Optimizer.explain` gives the numbers of
+its quantities for one parameter after a step, computed on copies after the fact.
 """
 
 from __future__ import annotations
@@ -21,7 +17,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar, NamedTuple
 
-from .backend import Array, xp
+from .backend import Array, Flat, holds, run_compiled, views_like, xp
 from .validation import check_non_negative_number, check_positive_number, check_unit_interval
 
 
@@ -68,9 +64,8 @@ RULES: dict[str, tuple[RuleLine, ...]] = {
     "adam": (*_ADAM, _ADAM_STEP),
     "adamw": (*_ADAM[:3], _DECAY, *_ADAM[3:], _ADAM_STEP),
 }
-"""Each rule's lines in the order they are computed, before the update ``θ ← θ − step``
-(AdamW's is ``θ ← θ − decay − step``): the glass box writes these out with the numbers of
-:meth:`Optimizer.explain`."""
+"""Each rule's lines in the order computed, before ``θ ← θ − step`` (AdamW: ``θ ← θ − decay −
+step``): the glass box writes these out with the numbers of :meth:`Optimizer.explain`."""
 TITLES = {"sgd": "gradient descent", "momentum": "gradient descent with momentum"}
 TITLES |= {"nesterov": "gradient descent with Nesterov momentum", "adagrad": "Adagrad"}
 TITLES |= {"rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}
@@ -89,10 +84,23 @@ class Optimizer:
         """Per parameter (by position), the arrays its rule keeps: ``{"m": …, "v": …}``."""
         self.iterations = 0
         self._scratch: dict[int, Array] = {}
+        # Flat steps: one buffer per state key laid out as the parameters' buffer "θ".
+        self._flat: dict[str, Array] = {}
 
-    def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        """Update every ``params[i]`` in place from ``grads[i]``."""
+    def step(self, params: Sequence[Array], grads: Sequence[Array], flat: Flat = None) -> None:
+        """Update every ``params[i]`` in place from ``grads[i]``. With ``flat = (θ, g)``, 1-D
+        buffers whose views at the same offsets they are, the rule runs once over the whole
+        (the same numbers: every rule is elementwise), a few calls a step, not a few per array."""
         self.iterations += 1
+        if flat is not None and holds(flat, params, grads):
+            theta, grad = flat
+            if self._flat.get("θ") is not theta:
+                self._link_flat(params, theta)
+            keys = len(self._flat)
+            self.update(theta, grad, self._flat, self._scratch[-1])
+            if len(self._flat) != keys:  # state created on first use: share it per parameter
+                self._link_flat(params, theta)
+            return
         for i, (theta, grad) in enumerate(zip(params, grads, strict=True)):
             scratch = self._scratch.get(i)
             if scratch is None:
@@ -103,6 +111,20 @@ class Optimizer:
         """The rule for one array; ``state`` is that array's own, ``scratch`` a free array of
         ``theta``'s shape."""
         raise NotImplementedError
+
+    def _link_flat(self, params: Sequence[Array], theta: Array) -> None:
+        """Gather each state key into one buffer laid out as ``theta``; ``state[i]`` views it."""
+        same = self._flat.get("θ") is theta  # keys added on first use: keep the others
+        flat: dict[str, Array] = {"θ": theta}
+        states = [self.state.setdefault(i, {}) for i in range(len(params))]
+        for key in sorted({key for own in states for key in own} | set(self._flat) - {"θ"}):
+            buffer = self._flat[key] if same and key in self._flat else xp.zeros_like(theta)
+            for own, view in zip(states, views_like(buffer, params, theta), strict=True):
+                if key in own and own[key].base is not buffer:
+                    view[...] = own[key]
+                own[key] = view
+            flat[key] = buffer
+        self._flat, self._scratch[-1] = flat, xp.empty_like(theta)
 
     @staticmethod
     def _zeros(state: dict[str, Array], key: str, like: Array) -> Array:
@@ -135,7 +157,7 @@ class Optimizer:
             )
         self.iterations = int(state["iterations"])
         self.learning_rate = float(state["current_learning_rate"])
-        self.state = {}
+        self.state, self._flat = {}, {}
         for key, array in state.get("arrays", {}).items():
             index, name = key.split(".", 1)
             i = int(index)
@@ -202,14 +224,17 @@ class SGD(Optimizer):
         step = scratch
         if self.momentum:
             v = self._zeros(state, "velocity", theta)
+            settings = (self.momentum, self.learning_rate, self.nesterov)
+            if run_compiled("momentum", (theta, grad, v), settings):  # the same rule, one pass
+                return
             v *= self.momentum
             v += grad
             if self.nesterov:
                 xp.multiply(v, self.momentum, out=step)
                 step += grad
+                step *= self.learning_rate
             else:
-                step[...] = v
-            step *= self.learning_rate
+                xp.multiply(v, self.learning_rate, out=step)
         else:
             xp.multiply(grad, self.learning_rate, out=step)
         theta -= step
@@ -311,15 +336,16 @@ class Adam(Optimizer):
 
     def update(self, theta: Array, grad: Array, state: dict[str, Array], scratch: Array) -> None:
         m, v = self._zeros(state, "m", theta), self._zeros(state, "v", theta)
-        step = scratch
         if self.weight_decay:
             theta *= 1 - self.learning_rate * self.weight_decay
-        _moving_average(m, grad, self.beta1, step)
-        _moving_average(v, grad, self.beta2, step, square=True)
         t = self.iterations
         correction2 = math.sqrt(1 - self.beta2**t)
         alpha_t = self.learning_rate * correction2 / (1 - self.beta1**t)
-        _scaled_step(theta, m, v, alpha_t, self.epsilon * correction2, step)
+        keep = (1 - self.beta1, 1 - self.beta2, alpha_t, self.epsilon * correction2)
+        if not run_compiled("adam", (theta, grad, m, v), keep):  # the same rule, one pass
+            _moving_average(m, grad, self.beta1, scratch)
+            _moving_average(v, grad, self.beta2, scratch, square=True)
+            _scaled_step(theta, m, v, alpha_t, self.epsilon * correction2, scratch)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -370,17 +396,12 @@ def _moving_average(
 
 
 def _scaled_step(
-    theta: Array,
-    numerator: Array,
-    second_moment: Array,
-    alpha: float,
-    epsilon: float,
-    scratch: Array,
+    theta: Array, num: Array, moment: Array, alpha: float, eps: float, scratch: Array
 ) -> None:
-    """``θ ← θ − α · numerator / (√second_moment + ε)``, in place."""
-    xp.sqrt(second_moment, out=scratch)
-    scratch += epsilon
-    xp.divide(numerator, scratch, out=scratch)
+    """``θ ← θ − α · num / (√moment + ε)``, in place (``moment``: a second moment)."""
+    xp.sqrt(moment, out=scratch)
+    scratch += eps
+    xp.divide(num, scratch, out=scratch)
     scratch *= alpha
     theta -= scratch
 

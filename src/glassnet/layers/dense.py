@@ -117,6 +117,14 @@ class Dense(Layer):
     def buffers(self) -> dict[str, Array]:
         return {} if self.norm is None else self.norm.buffers
 
+    def bind(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
+        """Hold ``params`` and ``grads`` (same keys, shapes and values as :attr:`params` and
+        :attr:`grads`: views of the network's flat buffers) instead of the own arrays."""
+        self.W, self.b, self.dW, self.db = params["W"], params["b"], grads["W"], grads["b"]
+        if self.norm is not None:
+            self.norm.gamma, self.norm.beta = params["gamma"], params["beta"]
+            self.norm.dgamma, self.norm.dbeta = grads["gamma"], grads["beta"]
+
     @property
     def delta(self) -> Array | None:
         """The documents' ``δ^[l]`` of the last backward pass (per sample: ``m · ∂L/∂Z``)."""
