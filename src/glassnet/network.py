@@ -413,7 +413,7 @@ class Network:
 
     # -- the public API -----------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any, *, threads: int | None = None, **options: Any) -> History:
+    def fit(self, X: Any, y: Any = None, *, threads: int | None = None, **options: Any) -> History:
         """Train by gradient descent: :func:`glassnet.training.fit` with this network, e.g.
         ``net.fit(X, y, epochs=20)``; ``threads`` caps BLAS's threads (needs threadpoolctl)."""
         with blas_threads(threads):

@@ -223,3 +223,19 @@ def test_validation_data_memory_mapped_or_a_source_scores_as_evaluate_on_arrays(
         assert history.val_loss[-1] == scores["loss"]
         assert history.val_metric[-1] == scores["accuracy"]
         assert history["val_f1_macro"][-1] == scores["f1_macro"]
+
+
+def test_network_fit_takes_a_source_without_y_and_says_when_y_is_missing() -> None:
+    """``net.fit(source)`` is ``fit(net, source)``: the same bits as the arrays it holds;
+    arrays without ``y`` are refused naming what is missing."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 4)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    on_arrays = gn.Network.build([4, 6, 2], seed=0)
+    on_arrays.fit(X, y, epochs=2, batch_size=16, seed=0)
+    on_source = gn.Network.build([4, 6, 2], seed=0)
+    on_source.fit(ArraySource(X, y), epochs=2, batch_size=16, seed=0)
+    for (name, a), (_, b) in zip(on_arrays.parameters(), on_source.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    with pytest.raises(ValueError, match=r"y is missing"):
+        gn.Network.build([4, 6, 2], seed=0).fit(X, epochs=1)
