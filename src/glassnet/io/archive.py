@@ -105,16 +105,16 @@ class Archive:
         for info in infos:
             name = info.filename
             if not name.endswith(".npy") or name[:-4] in self.members:
-                self.fail(f"its entry {_shown(name)} is not one array of a model file")
+                self.fail(f"its entry {quoted(name)} is not one array of a model file")
             if info.flag_bits & 0x1:
-                self.fail(f"its entry {_shown(name)} is encrypted, which model files never are")
+                self.fail(f"its entry {quoted(name)} is encrypted, which model files never are")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 self.fail(
-                    f"its entry {_shown(name)} is compressed with method {info.compress_type}; "
+                    f"its entry {quoted(name)} is compressed with method {info.compress_type}; "
                     "model files are stored or deflated"
                 )
             if info.file_size > LIMITS.array_bytes + _MAX_NPY_HEADER:
-                self.fail(f"its entry {_shown(name)} declares {info.file_size:,} bytes")
+                self.fail(f"its entry {quoted(name)} declares {info.file_size:,} bytes")
             self.members[name[:-4]] = info
 
     def fail(self, cause: str) -> None:
@@ -139,17 +139,17 @@ class Archive:
             shape, fortran, dtype = read(stream, max_header_size=_MAX_NPY_HEADER)
         except (ValueError, SyntaxError, TypeError, EOFError) as exc:
             raise ModelFileError(
-                f"{self.path}: its entry {_shown(key)} is not a readable array ({_first(exc)})"
+                f"{self.path}: its entry {quoted(key)} is not a readable array ({_first(exc)})"
             ) from None
         if dtype.hasobject:
             self.fail(
-                f"its entry {_shown(key)} holds pickled Python objects, which glassnet model "
+                f"its entry {quoted(key)} holds pickled Python objects, which glassnet model "
                 "files never do: it was not loaded, since unpickling can run code"
             )
         if dtype.name not in _DTYPES or dtype.names is not None:
-            self.fail(f"its entry {_shown(key)} holds {_shown(str(dtype))} values, not numbers")
+            self.fail(f"its entry {quoted(key)} holds {quoted(str(dtype))} values, not numbers")
         if fortran and len(shape) > 1:
-            self.fail(f"its entry {_shown(key)} is in Fortran order, which glassnet never writes")
+            self.fail(f"its entry {quoted(key)} is in Fortran order, which glassnet never writes")
         return Declared(tuple(shape), dtype)
 
     def small(self, key: str, limit: int) -> np.ndarray:
@@ -175,7 +175,7 @@ class Archive:
             while filled < nbytes:
                 got = stream.readinto(view[filled : filled + _CHUNK])  # type: ignore[attr-defined]
                 if not got:
-                    self.fail(f"its entry {_shown(key)} ends after {filled:,} of {nbytes:,} bytes")
+                    self.fail(f"its entry {quoted(key)} ends after {filled:,} of {nbytes:,} bytes")
                 filled += got
         return buffer
 
@@ -192,7 +192,7 @@ class Archive:
                 declared = self.header(key, stream)
                 if declared != manifest[key]:
                     self.fail(
-                        f"its array {_shown(key)} is {declared.dtype} {declared.shape} but its "
+                        f"its array {quoted(key)} is {declared.dtype} {declared.shape} but its "
                         f"spec says {manifest[key].dtype} {manifest[key].shape}"
                     )
                 _digest_header(digest, key, declared.dtype, declared.shape)
@@ -201,7 +201,7 @@ class Archive:
                     while left:
                         chunk = stream.read(min(left, _CHUNK))
                         if not chunk:
-                            self.fail(f"its entry {_shown(key)} is truncated")
+                            self.fail(f"its entry {quoted(key)} is truncated")
                         digest.update(chunk)
                         left -= len(chunk)
         return digest.hexdigest()
@@ -291,7 +291,7 @@ def read_manifest(
             or dtype not in _DTYPES
         ):
             raise ModelFileError(
-                f"{path}: its spec declares array {_shown(key)} as {_shown(str(entry))}, "
+                f"{path}: its spec declares array {quoted(key)} as {quoted(str(entry))}, "
                 "not a shape of sizes and a numeric dtype"
             )
         manifest[key] = Declared(tuple(shape), np.dtype(dtype))
@@ -305,18 +305,18 @@ def read_manifest(
     stored = set(members) - {SPEC_KEY, CHECKSUM_KEY}
     if absent := sorted(set(manifest) - stored):
         raise ModelFileError(
-            f"{path}: its spec lists the array {_shown(absent[0])}, which the file does not hold"
+            f"{path}: its spec lists the array {quoted(absent[0])}, which the file does not hold"
         )
     if unlisted := sorted(stored - set(manifest)):
         raise ModelFileError(
-            f"{path}: it holds the array {_shown(unlisted[0])}, which its spec does not list"
+            f"{path}: it holds the array {quoted(unlisted[0])}, which its spec does not list"
         )
     for key, declared in manifest.items():
         # The entry's inflated size is the array plus a header; a different one is a lie.
         size = members[key].file_size
         if not declared.nbytes < size <= declared.nbytes + _MAX_NPY_HEADER:
             raise ModelFileError(
-                f"{path}: its entry {_shown(key)} has {size:,} bytes where the spec's "
+                f"{path}: its entry {quoted(key)} has {size:,} bytes where the spec's "
                 f"{declared.dtype} {declared.shape} array needs {declared.nbytes:,}"
             )
     return manifest
@@ -345,8 +345,10 @@ def printable(text: str, limit: int = 80) -> str:
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 
-def _shown(text: str) -> str:
-    return repr(printable(text))
+def quoted(value: Any, limit: int = 60) -> str:
+    """``value`` from a file as an error message quotes it: its ``repr`` (which escapes
+    control characters), cut to ``limit`` characters."""
+    return printable(repr(value), limit)
 
 
 def _first(exc: BaseException) -> str:

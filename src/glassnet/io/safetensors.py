@@ -58,7 +58,7 @@ from ..backend import resolve_dtype
 from ..layers import LAYERS, BatchNorm, Dense, Layer
 from ..losses import get_loss
 from ..network import Network
-from .archive import LIMITS, printable
+from .archive import LIMITS, printable, quoted
 from .files import atomic_write_bytes
 from .safetensors_format import (
     batch_count,
@@ -66,7 +66,6 @@ from .safetensors_format import (
     float_tensor,
     read_safetensors,
     serialized,
-    shown,
 )
 from .spec_checks import check_spec
 
@@ -327,7 +326,7 @@ def _from_metadata(
             key = f"{module.index}.num_batches_tracked"
             batch_count(path, key, left.pop(key, None))
     if left:
-        fail(path, f"it holds the tensor {shown(min(left))}, which its architecture does not")
+        fail(path, f"it holds the tensor {quoted(min(left))}, which its architecture does not")
     try:
         return Network.from_config(config, arrays)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -389,7 +388,7 @@ def _linear(
     W = float_tensor(path, f"{prefix}weight", params["weight"], None)
     if W.ndim != 2 or min(W.shape) < 1 or (width is not None and W.shape[1] != width):
         needed = f"(n_out, {width})" if width is not None else "(n_out, n_in)"
-        fail(path, f"its tensor {shown(prefix + 'weight')} has shape {W.shape}, not {needed}")
+        fail(path, f"its tensor {quoted(prefix + 'weight')} has shape {W.shape}, not {needed}")
     b = params.get("bias")
     return W, None if b is None else float_tensor(path, f"{prefix}bias", b, (W.shape[0],))
 
@@ -404,18 +403,18 @@ def _by_module(path: Path, tensors: dict[str, np.ndarray]) -> tuple[str, dict[in
         if match is None:
             fail(
                 path,
-                f"its tensor {shown(name)} is not named as an nn.Sequential's are ('0.weight', "
+                f"its tensor {quoted(name)} is not named as an nn.Sequential's are ('0.weight', "
                 "'0.bias', '1.running_mean', …)",
             )
         if any(n > LIMITS.units for n in array.shape):
-            fail(path, f"its tensor {shown(name)} of shape {array.shape} is too large")
+            fail(path, f"its tensor {quoted(name)} of shape {array.shape} is too large")
         prefixes.add(match[1])
         modules.setdefault(int(match[2]), {})[match[3]] = array
     if not modules:
         fail(path, "it holds no tensors")
     if len(prefixes) > 1:
         a, b = sorted(prefixes)[:2]
-        fail(path, f"its tensors' names start with both {shown(a)} and {shown(b)}")
+        fail(path, f"its tensors' names start with both {quoted(a)} and {quoted(b)}")
     prefix = prefixes.pop()
     for index, params in modules.items():
         if not _is_norm(params) and (set(params) - {"weight", "bias"} or "weight" not in params):

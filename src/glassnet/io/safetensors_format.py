@@ -26,7 +26,7 @@ from typing import IO, Any, NoReturn
 
 import numpy as np
 
-from .archive import LIMITS, ModelFileError, printable
+from .archive import LIMITS, ModelFileError, printable, quoted
 
 DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8"}
 """The dtypes read (``BF16``'s bits are the top half of a float32's): floats for weights,
@@ -108,7 +108,7 @@ def _header(path: Path, raw: bytes, data_bytes: int) -> tuple[dict[str, str], di
         seen: dict[str, Any] = {}
         for name, value in pairs:  # JSON keeps the last of two; a reader must not guess
             if name in seen:
-                fail(path, f"its header names {shown(name)} twice")
+                fail(path, f"its header names {quoted(name)} twice")
             seen[name] = value
         return seen
 
@@ -133,7 +133,7 @@ def _header(path: Path, raw: bytes, data_bytes: int) -> tuple[dict[str, str], di
     for name, entry in sorted(entries.items(), key=lambda item: (item[1].begin, item[1].end)):
         if entry.begin != end:
             problem = "overlaps the tensor before it" if entry.begin < end else "leaves a gap"
-            fail(path, f"its tensor {shown(name)} (bytes {entry.begin}–{entry.end}) {problem}")
+            fail(path, f"its tensor {quoted(name)} (bytes {entry.begin}–{entry.end}) {problem}")
         end = entry.end
     if end != data_bytes:
         fail(path, f"it has {data_bytes - end:,} bytes after its last tensor")
@@ -142,12 +142,12 @@ def _header(path: Path, raw: bytes, data_bytes: int) -> tuple[dict[str, str], di
 
 def _entry(path: Path, name: str, info: Any, data_bytes: int) -> _Entry:
     if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
-        fail(path, f"its header entry {shown(name)} is not a tensor's dtype, shape and offsets")
+        fail(path, f"its header entry {quoted(name)} is not a tensor's dtype, shape and offsets")
     dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
     if not isinstance(dtype, str) or dtype not in DTYPES:
         fail(
             path,
-            f"its tensor {shown(name)} has dtype {shown(str(dtype))}; an MLP's tensors are "
+            f"its tensor {quoted(name)} has dtype {quoted(str(dtype))}; an MLP's tensors are "
             f"{', '.join(DTYPES)}",
         )
     if (
@@ -158,19 +158,19 @@ def _entry(path: Path, name: str, info: Any, data_bytes: int) -> _Entry:
         or len(offsets) != 2
         or any(type(n) is not int or n < 0 for n in offsets)
     ):
-        fail(path, f"its tensor {shown(name)} has shape {shape!r:.40} and offsets {offsets!r:.40}")
+        fail(path, f"its tensor {quoted(name)} has shape {shape!r:.40} and offsets {offsets!r:.40}")
     begin, end = offsets
     nbytes = math.prod(shape) * np.dtype(DTYPES[dtype]).itemsize
     if not begin <= end <= data_bytes:
         fail(
             path,
-            f"its tensor {shown(name)} lies at bytes {begin:,}–{end:,}, outside the "
+            f"its tensor {quoted(name)} lies at bytes {begin:,}–{end:,}, outside the "
             f"{data_bytes:,} bytes of data the file holds",
         )
     if end - begin != nbytes:
         fail(
             path,
-            f"its tensor {shown(name)} takes {end - begin:,} bytes, but a {dtype} tensor of "
+            f"its tensor {quoted(name)} takes {end - begin:,} bytes, but a {dtype} tensor of "
             f"shape {tuple(shape)} needs {nbytes:,}",
         )
     return _Entry(dtype, tuple(shape), begin, end)
@@ -180,19 +180,19 @@ def _tensor(path: Path, stream: IO[bytes], start: int, name: str, entry: _Entry)
     stream.seek(start + entry.begin)
     raw = stream.read(entry.end - entry.begin)
     if len(raw) != entry.end - entry.begin:
-        fail(path, f"it ends inside its tensor {shown(name)}: it is truncated")
+        fail(path, f"it ends inside its tensor {quoted(name)}: it is truncated")
     array = np.frombuffer(raw, dtype=DTYPES[entry.dtype]).reshape(entry.shape)
     if entry.dtype == "BF16":
         array = (array.astype(np.uint32) << 16).view(np.float32)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
-        fail(path, f"its tensor {shown(name)} holds NaN or inf")
+        fail(path, f"its tensor {quoted(name)} holds NaN or inf")
     return array.astype(array.dtype.newbyteorder("="))
 
 
 def batch_count(path: Path, key: str, count: np.ndarray | None) -> None:
     """PyTorch's count of batches seen, where present: an int64 scalar ≥ 0 (unused here)."""
     if count is not None and (count.dtype != np.int64 or count.shape != () or count < 0):
-        fail(path, f"its tensor {shown(key)} is not a count of batches (an int64 scalar)")
+        fail(path, f"its tensor {quoted(key)} is not a count of batches (an int64 scalar)")
 
 
 def float_tensor(
@@ -200,16 +200,11 @@ def float_tensor(
 ) -> np.ndarray:
     """``array``, the tensor ``key``, if it holds floats (of ``shape``, when given)."""
     if array.dtype.kind != "f":
-        fail(path, f"its tensor {shown(key)} holds {array.dtype} values, not floats")
+        fail(path, f"its tensor {quoted(key)} holds {array.dtype} values, not floats")
     if shape is not None and array.shape != shape:
-        fail(path, f"its tensor {shown(key)} has shape {array.shape}, but needs {shape}")
+        fail(path, f"its tensor {quoted(key)} has shape {array.shape}, but needs {shape}")
     return array
 
 
 def fail(path: Path, cause: str) -> NoReturn:
     raise ModelFileError(f"{path}: {cause}")
-
-
-def shown(text: str) -> str:
-    """``text`` from a file as an error message quotes it."""
-    return repr(printable(text, 60))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..layers import LAYERS
-from .archive import LIMITS, Declared, ModelFileError, printable
+from .archive import LIMITS, Declared, ModelFileError, quoted
 
 _FLOAT_DTYPES = ("float32", "float64")
 _TRAINING_COPIES = 8
@@ -51,7 +51,7 @@ def check_spec(path: Path, spec: dict[str, Any]) -> None:
     for key in ("l2", "l1"):
         value = network.get(key, 0.0)
         if not _number(value) or not 0 <= value < math.inf:
-            fail(f"network.{key}", f"must be a finite number ≥ 0, got {_shown(value)}")
+            fail(f"network.{key}", f"must be a finite number ≥ 0, got {quoted(value)}")
     _check_classes(fail, spec.get("classes"))
     for key in ("preprocessor", "training"):
         if spec.get(key) is not None and not isinstance(spec[key], dict):
@@ -64,7 +64,7 @@ def check_spec(path: Path, spec: dict[str, Any]) -> None:
             value = training.get(key)
             if type(value) is not int or not 0 <= value <= top:
                 fail(
-                    f"training.{key}", f"must be an integer from 0 to {top:,}, got {_shown(value)}"
+                    f"training.{key}", f"must be an integer from 0 to {top:,}, got {quoted(value)}"
                 )
 
 
@@ -78,14 +78,14 @@ def check_arrays(path: Path, network: dict[str, Any], manifest: dict[str, Declar
         if kind is None:
             known = ", ".join(map(repr, LAYERS))
             raise ModelFileError(
-                f"{path}: its layer {position} has the unknown type {_shown(config['type'])} "
+                f"{path}: its layer {position} has the unknown type {quoted(config['type'])} "
                 f"(known: {known})"
             )
         try:
             needed = kind.array_shapes(config)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(
-                f"{path}: its layer {position} ({config['type']}) lacks a size ({_shown(str(exc))})"
+                f"{path}: its layer {position} ({config['type']}) lacks a size ({quoted(str(exc))})"
             ) from None
         if needed is None:
             continue
@@ -105,7 +105,7 @@ def check_arrays(path: Path, network: dict[str, Any], manifest: dict[str, Declar
             f"{in_network:,}"
         )
     if stray := [k for k in manifest if not k.startswith(("layers.", "training."))]:
-        raise ModelFileError(f"{path}: it holds the array {_shown(stray[0])}, which is no model's")
+        raise ModelFileError(f"{path}: it holds the array {quoted(stray[0])}, which is no model's")
 
 
 def _check_sizes(fail: Fail, where: str, value: Any) -> None:
@@ -138,7 +138,7 @@ def _check_classes(fail: Fail, classes: Any) -> None:
             if not isinstance(label, str | int | float | bool) or (
                 isinstance(label, float) and not math.isfinite(label)
             ):
-                fail("classes", f"hold {_shown(label)}, which is not a class label")
+                fail("classes", f"hold {quoted(label)}, which is not a class label")
             if isinstance(label, str) and len(label) > _LABEL_CHARACTERS:
                 fail("classes", f"hold a label of {len(label):,} characters")
         if len({(type(label), label) for label in labels}) != len(labels):
@@ -147,7 +147,3 @@ def _check_classes(fail: Fail, classes: Any) -> None:
 
 def _number(value: Any) -> bool:
     return type(value) in (int, float)
-
-
-def _shown(value: Any) -> str:
-    return printable(repr(value), 60)

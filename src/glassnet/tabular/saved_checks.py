@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..data import Preprocessor
-from ..io.archive import ModelFileError, printable
+from ..io.archive import ModelFileError, printable, quoted
 from ..io.model_file import SavedModel
 from ..layers import Dense
 from ..losses import TASKS
@@ -49,8 +49,8 @@ def model_parts(saved: SavedModel, path: str | os.PathLike[str]) -> dict[str, An
             taken = None if preprocessor is None else list(preprocessor.columns_ or {})
             if taken is not None and plan.features != taken:
                 raise ValueError(
-                    f"its column plan gives the columns {_short(plan.features)} but its "
-                    f"preprocessing takes {_short(taken)}"
+                    f"its column plan gives the columns {quoted(plan.features)} but its "
+                    f"preprocessing takes {quoted(taken)}"
                 )
         if isinstance(metadata.get("settings"), dict):
             training_settings(metadata["settings"])
@@ -139,14 +139,9 @@ def _check_scale(network: Network, scale: Any) -> None:
         raise ValueError("its target_scale does not have one mean and one std per output")
     if not (_finite_numbers(means) and _finite_numbers(stds) and all(s > 0 for s in stds)):
         raise ValueError(
-            f"its target_scale must be finite numbers with std > 0, got {_short(scale)}"
+            f"its target_scale must be finite numbers with std > 0, got {quoted(scale)}"
         )
 
 
 def _finite_numbers(values: Sequence[Any]) -> bool:
     return all(type(v) in (int, float) and math.isfinite(v) for v in values)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"
