@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,7 +24,7 @@ import numpy as np
 from .activations import get_activation
 from .backend import Array, blas_threads, pack_layers, resolve_dtype, xp
 from .layers import Layer, layer_from_config
-from .layers.stacks import dense_from_parameters, dense_stack
+from .layers.stacks import connect_layers, dense_from_parameters, dense_stack
 from .losses import Loss, get_loss, pair_output
 from .optimizers import clip_gradients
 from .training import History
@@ -67,35 +66,11 @@ class Network:
         l2: float = 0.0,
         l1: float = 0.0,
     ) -> None:
-        if not layers:
-            raise ValueError("layers must hold at least one layer, got none")
-        problem = layers[-1].output_problem()
-        if problem is not None:
-            raise ValueError(problem)
-        assert layers[-1].activation is not None
-        if layers[-1].activation.name == "softmax" and layers[-1].n_out < 2:
-            raise ValueError(
-                "a softmax output needs at least 2 units (with 1 it is always 1 and learns "
-                "nothing); use a sigmoid output with loss='bce' for two classes"
-            )
+        connect_layers(layers)
         self.layers = list(layers)
         self.loss = get_loss(loss)
         self.l2 = check_non_negative_number("l2", l2)
         self.l1 = check_non_negative_number("l1", l1)
-        for lower, upper in pairwise(self.layers):
-            if upper.input_shape != lower.output_shape:
-                W = upper.params.get("W")
-                shape = "" if W is None else f" (W has shape {W.shape})"
-                if len(upper.input_shape) == len(lower.output_shape) == 1:
-                    raise ValueError(
-                        f"layer sizes do not chain: a layer with {lower.n_out} outputs is "
-                        f"followed by one that expects {upper.n_in} inputs{shape}"
-                    )
-                raise ValueError(
-                    f"layer shapes do not chain: a {lower.kind} layer with outputs of shape "
-                    f"{lower.output_shape} is followed by a {upper.kind} layer that expects "
-                    f"{upper.input_shape}{shape}"
-                )
         dtypes = {layer.dtype for layer in self.layers if layer.dtype is not None}
         if len(dtypes) != 1:
             raise ValueError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")

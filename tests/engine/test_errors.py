@@ -133,7 +133,8 @@ def test_unknown_activation_loss_initializer_and_dtype() -> None:
 def test_explicit_weights_that_do_not_chain() -> None:
     with pytest.raises(
         ValueError,
-        match=r"a layer with 2 outputs is followed by one that expects 3 inputs \(W has shape \(1, 3\)\)",
+        match=r"layer 2 does not fit the layer below: Dense\(3, 1, .*\) expects 3 inputs "
+        r"\(W has shape \(1, 3\)\), but the layer below gives 2",
     ):
         gn.Network.from_parameters(
             [

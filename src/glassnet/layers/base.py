@@ -17,6 +17,10 @@ What the rest of glassnet reads through this interface, and nothing else:
 - ``fix_randomness(rng)``: the one way to make a layer that draws random numbers draw
   nothing more, for the gradient check, the diagnosis and the pictures.
 - ``config()`` and ``from_config()``: rebuild the layer from JSON data plus its arrays.
+- ``connect(input_shape)``: take the output shape of the layer below. A layer built
+  without its input shape (``Flatten()``, a pooling layer) is not :attr:`~Layer.sized`
+  until then, and sets its input and output shapes here; one built with them checks that
+  they fit, with an error that names the layer and both shapes.
 
 A new kind of layer is a subclass in a file of its own plus one line in the registry of
 :mod:`glassnet.layers`.
@@ -69,6 +73,37 @@ class Layer:
     propagate_input_grad: bool = True
     """Whether :meth:`backward` returns ``∂L/∂A_prev``; the network turns it off below the
     first layer with parameters, where nothing is left to learn."""
+
+    @property
+    def sized(self) -> bool:
+        """Whether the layer knows its input shape: from its arguments, or from the layer
+        below through :meth:`connect`. Until then it has no ``input_shape`` at all."""
+        return hasattr(self, "input_shape")
+
+    def connect(self, input_shape: tuple[int, ...]) -> None:
+        """Take ``input_shape``, one sample's shape as the layer below outputs it.
+
+        A layer built without its input shape sets its ``input_shape`` and
+        ``output_shape`` here (a subclass that can be built so overrides this); one that
+        has them checks that they are equal, with a :class:`ValueError` naming the layer,
+        what it expects and what it got.
+        """
+        shape = tuple(int(n) for n in input_shape)
+        if not self.sized:
+            raise TypeError(f"{self.kind} layers need their input shape when they are built")
+        if shape == self.input_shape:
+            return
+        W = self.params.get("W")
+        weights = "" if W is None else f" (W has shape {tuple(W.shape)})"
+        if len(shape) == len(self.input_shape) == 1:
+            raise ValueError(
+                f"{self!r} expects {self.n_in} inputs{weights}, but the layer below gives "
+                f"{shape[0]}"
+            )
+        raise ValueError(
+            f"{self!r} expects inputs of shape {self.input_shape}{weights}, but the layer "
+            f"below gives outputs of shape {shape}"
+        )
 
     @property
     def n_in(self) -> int:

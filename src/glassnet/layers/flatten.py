@@ -3,7 +3,10 @@
 It learns nothing and computes nothing: forward reshapes ``(m, *input_shape)`` to
 ``(m, n)`` with ``n = ∏ input_shape``, and backward reshapes ``∂L/∂A`` back, since each
 output is one input unchanged (its Jacobian is the identity up to the order of entries).
-Put it first to train dense layers on images stored as ``(m, height, width)``.
+Put it first to train dense layers on images stored as ``(m, height, width)``, or
+between the convolutions and the dense layers of a convolutional network. Built without
+``input_shape``, it takes the shape of the layer below when the network connects it
+(:meth:`Layer.connect`).
 """
 
 from __future__ import annotations
@@ -22,10 +25,19 @@ class Flatten(Layer):
 
     kind = "flatten"
 
-    def __init__(self, input_shape: int | tuple[int, ...]) -> None:
+    def __init__(self, input_shape: int | tuple[int, ...] | None = None) -> None:
+        self.A: Array | None = None
+        if input_shape is not None:
+            self.connect(check_shape("input_shape", input_shape))
+
+    def connect(self, input_shape: tuple[int, ...]) -> None:
+        """Set the input shape (any rank) and ``output_shape = (∏ input_shape,)``, or
+        check it when the layer has one."""
+        if self.sized:
+            super().connect(input_shape)
+            return
         self.input_shape = check_shape("input_shape", input_shape)
         self.output_shape = (math.prod(self.input_shape),)
-        self.A: Array | None = None
 
     def forward(self, A_prev: Array, training: bool = False) -> Array:
         self.A = A_prev.reshape(A_prev.shape[0], self.output_shape[0])
@@ -43,7 +55,8 @@ class Flatten(Layer):
         return f"flatten(A^[{l}])" if key == "A" else super().notation(key, l)
 
     def config(self) -> dict[str, Any]:
-        return {"type": self.kind, "input_shape": list(self.input_shape)}
+        shape = list(self.input_shape) if self.sized else None
+        return {"type": self.kind, "input_shape": shape}
 
     @classmethod
     def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -57,7 +70,8 @@ class Flatten(Layer):
         dtype: np.dtype[Any] | str,
         rng: np.random.Generator | None = None,
     ) -> Flatten:
-        return cls(tuple(config["input_shape"]))
+        shape = config["input_shape"]  # a key every config has; None while unsized
+        return cls(None if shape is None else tuple(shape))
 
     def __repr__(self) -> str:
-        return f"Flatten({self.input_shape})"
+        return f"Flatten({self.input_shape})" if self.sized else "Flatten()"

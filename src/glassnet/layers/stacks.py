@@ -16,6 +16,33 @@ from .dense import Dense
 from .dropout import Dropout
 
 
+def connect_layers(layers: Sequence[Layer]) -> None:
+    """Give each layer the output shape of the one below (:meth:`Layer.connect`), and check
+    that the last can be a network's output: an error names the layer that does not fit,
+    by its number from the input side, and both shapes."""
+    if not layers:
+        raise ValueError("layers must hold at least one layer, got none")
+    if not layers[0].sized:
+        raise ValueError(
+            f"the first layer, {layers[0]!r}, needs its input shape: give it when building "
+            "it (e.g. Conv2D(..., input_size=(28, 28)) or Flatten((1, 28, 28)))"
+        )
+    for number, (lower, upper) in enumerate(pairwise(layers), start=2):
+        try:
+            upper.connect(lower.output_shape)
+        except ValueError as exc:
+            raise ValueError(f"layer {number} does not fit the layer below: {exc}") from None
+    problem = layers[-1].output_problem()
+    if problem is not None:
+        raise ValueError(problem)
+    last = layers[-1]
+    if last.activation is not None and last.activation.name == "softmax" and last.n_out < 2:
+        raise ValueError(
+            "a softmax output needs at least 2 units (with 1 it is always 1 and learns "
+            "nothing); use a sigmoid output with loss='bce' for two classes"
+        )
+
+
 def dense_stack(
     sizes: Sequence[int],
     activation: str,
