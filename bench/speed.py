@@ -375,7 +375,7 @@ def describe(args: argparse.Namespace, data: str) -> dict[str, Any]:
         "epochs": args.epochs,
         "optimizer": args.optimizer,
         "glassnet threads": args.threads or "BLAS default",
-        "compiled kernels": "numba" if gn.backend.compiled("adam") else "none (NumPy)",
+        "compiled kernels": "numba" if gn.kernels.compiled("adam") else "none (NumPy)",
     }
     try:
         import torch

@@ -249,6 +249,7 @@ def test_no_branch_on_a_loss_name_outside_the_losses() -> None:
 
 FLOORS = {
     "backend": 1,
+    "kernels": 1,
     "datasets": 1,
     "validation": 2,
     "activations": 2,
@@ -258,6 +259,7 @@ FLOORS = {
     "data": 2,
     "layers": 3,
     "optimizers": 3,
+    "optimizer_rules": 3,
     "training": 4,
     "network": 5,
     "io": 6,

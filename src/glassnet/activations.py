@@ -15,6 +15,7 @@ import math
 from typing import Any, ClassVar
 
 from .backend import Array, row_sum, xp
+from .kernels import run_compiled
 
 
 class Activation:
@@ -29,6 +30,18 @@ class Activation:
     def backward(self, dA: Array, Z: Array, A: Array) -> Array:
         """``δ = dA ⊙ f'(Z)``, given ``dA = ∂L/∂A`` and the ``Z``, ``A`` of the forward pass."""
         raise NotImplementedError
+
+    def forward_biased(self, Z: Array, b: Array) -> Array:
+        """``Z ← Z + b`` in place (eq. 1's bias), then ``A = f(Z)``: the two passes of a
+        dense layer's forward step, which an activation with a compiled kernel fuses."""
+        Z += b
+        return self.forward(Z)
+
+    def backward_biased(self, dA: Array, Z: Array, A: Array, db: Array) -> Array:
+        """:meth:`backward`, and ``∂L/∂b = Σ_samples δ`` into ``db`` beside it."""
+        dZ = self.backward(dA, Z, A)
+        xp.sum(dZ, axis=0, out=db)
+        return dZ
 
     def derivative(self, Z: Array, A: Array) -> Array:
         """``f'(Z)`` elementwise, for display and diagnosis (not used in training)."""
@@ -94,6 +107,17 @@ class ReLU(Activation):
     def backward(self, dA: Array, Z: Array, A: Array) -> Array:
         dA *= Z > 0
         return dA
+
+    def forward_biased(self, Z: Array, b: Array) -> Array:
+        A = xp.empty_like(Z)
+        if Z.ndim == 2 and run_compiled("bias_relu", (Z, b, A), flat=False):
+            return A
+        return super().forward_biased(Z, b)
+
+    def backward_biased(self, dA: Array, Z: Array, A: Array, db: Array) -> Array:
+        if dA.ndim == 2 and run_compiled("relu_backward", (dA, Z, db), flat=False):
+            return dA
+        return super().backward_biased(dA, Z, A, db)
 
 
 class LeakyReLU(Activation):
@@ -184,6 +208,9 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, Z: Array) -> Array:
+        A = xp.empty_like(Z)
+        if Z.ndim == 2 and run_compiled("softmax", (Z, A), flat=False):
+            return A
         # Shifting by the row maximum leaves softmax unchanged and keeps e^z ≤ 1.
         E = xp.exp(Z - Z.max(axis=1, keepdims=True))
         E /= row_sum(E)[:, None]

@@ -130,61 +130,9 @@ def blas_threads(threads: int | None) -> Iterator[None]:
 
 
 # -- optional compiled kernels ------------------------------------------------------------
-# An update rule in NumPy is a dozen passes over every parameter; compiled, it is one, which
-# on a 235,000-parameter network saves more than the rule costs. numba is optional: without
-# it (or with USE_COMPILED off) the rules run in NumPy. Each kernel does the NumPy rule's
-# operations in the same order and in the arrays' dtype, so the numbers are the same.
+# glassnet.kernels holds them (numba, optional); this switch sits here, at the bottom of the
+# house, so that every layer can read it.
 
 USE_COMPILED = True
-"""Whether the update rules may use numba's compiled kernels when numba is installed."""
-_COMPILED: dict[str, Any] = {}
-
-
-def compiled(name: str) -> Any:
-    """The compiled kernel ``name`` (``"adam"``, ``"momentum"``), or ``None`` without numba."""
-    if not USE_COMPILED:
-        return None
-    if not _COMPILED:
-        try:
-            import numba  # type: ignore[import-not-found, unused-ignore]
-        except ImportError:
-            _COMPILED["adam"] = _COMPILED["momentum"] = None
-        else:
-            for key, kernel in (("adam", _adam_kernel), ("momentum", _momentum_kernel)):
-                _COMPILED[key] = numba.njit(error_model="numpy", nogil=True)(kernel)
-    return _COMPILED[name]
-
-
-def run_compiled(name: str, arrays: Sequence[Array], settings: Sequence[Any]) -> bool:
-    """Run kernel ``name`` on the contiguous ``arrays`` (flattened) with the number
-    ``settings`` in the arrays' dtype (as NumPy rounds a Python float against a float32
-    array); ``False``, having done nothing, when it is not compiled or an array is strided."""
-    kernel = compiled(name)
-    if kernel is None or not all(array.flags.c_contiguous for array in arrays):
-        return False
-    cast = arrays[0].dtype.type
-    numbers = [value if isinstance(value, bool) else cast(value) for value in settings]
-    kernel(*(array.reshape(-1) for array in arrays), *numbers)
-    return True
-
-
-def _adam_kernel(
-    theta: Array, grad: Array, m: Array, v: Array, keep1: Any, keep2: Any, alpha: Any, eps: Any
-) -> None:
-    # m ← m + (g − m)(1 − β₁), v ← v + (g² − v)(1 − β₂), θ ← θ − α_t m / (√v + ε_t): the
-    # same operations as the NumPy rule, one element at a time.
-    for i in range(theta.size):
-        g = grad[i]
-        m[i] += (g - m[i]) * keep1
-        v[i] += (g * g - v[i]) * keep2
-        theta[i] -= m[i] / (np.sqrt(v[i]) + eps) * alpha
-
-
-def _momentum_kernel(
-    theta: Array, grad: Array, velocity: Array, mu: Any, alpha: Any, nesterov: bool
-) -> None:
-    # v ← μ v + g, θ ← θ − α v (Nesterov: θ ← θ − α (μ v + g)).
-    for i in range(theta.size):
-        v = velocity[i] * mu + grad[i]
-        velocity[i] = v
-        theta[i] -= ((v * mu + grad[i]) if nesterov else v) * alpha
+"""Whether glassnet may use the compiled kernels of :mod:`glassnet.kernels` when numba is
+installed; ``False`` runs everything in NumPy."""

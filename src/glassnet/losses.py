@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from .backend import Array, row_sum, xp
+from .kernels import run_compiled
 
 Task = Literal["regression", "binary", "multiclass"]
 """What a network predicts: numbers, one yes/no per output, or one class of several."""
@@ -265,6 +266,9 @@ class CategoricalCrossEntropy(_Probabilities):
         return -Y / _clip_probabilities(A)
 
     def per_sample_from_logits(self, Z: Array, Y: Array) -> Array:
+        losses = xp.empty(Z.shape[0], dtype=Z.dtype)
+        if Y.dtype == Z.dtype and run_compiled("cce_from_logits", (Z, Y, losses), flat=False):
+            return losses
         # −Σ y_k log softmax(z)_k = Σ y_k (logsumexp(s) − s_k) with s = z − max z: e^s ≤ 1
         # cannot overflow, and the difference of small numbers keeps full precision.
         S = Z - Z.max(axis=1, keepdims=True)

@@ -380,10 +380,14 @@ class Network:
         if stop_if_non_finite and not math.isfinite(cost):
             return cost
         self.backward(Y, sample_weight)
-        grads = [grad for _, grad in self.gradients()]
+        # The arrays without their names: naming them costs more than a small layer's step.
+        layers = self.parametric_layers()
+        grads = [grad for layer in layers for grad in layer.grads.values()]
         if clip_norm is not None or clip_value is not None:
             clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
-        optimizer.step([theta for _, theta in self.parameters()], grads, self._storage)
+        optimizer.step(
+            [theta for layer in layers for theta in layer.params.values()], grads, self._storage
+        )
         return cost
 
     # -- the public API -----------------------------------------------------------------

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..optimizers import SGD, Optimizer, RuleLine
+from ..optimizer_rules import RuleLine
+from ..optimizers import SGD, Optimizer
 from ..validation import check_integer
 
 if TYPE_CHECKING:

@@ -133,16 +133,21 @@ class Dense(Layer):
     def forward(self, A_prev: Array, training: bool = False) -> Array:
         """``Z = A_prev Wᵀ + b`` (eq. 1, transposed), ``A = f(Z)`` (eq. 2), or ``f(BN(Z))``."""
         Z = A_prev @ self.W.T
-        Z += self.b
         self.A_prev, self.Z = A_prev, Z
-        self.A = self.activation.forward(Z if self.norm is None else self.norm.forward(Z, training))
+        if self.norm is None:
+            self.A = self.activation.forward_biased(Z, self.b)  # Z += b, A = f(Z): one pass
+        else:
+            Z += self.b
+            self.A = self.activation.forward(self.norm.forward(Z, training))
         return self.A
 
     def backward(self, dA: Array) -> Array | None:
         """BP step 3: ``∂L/∂Z = ∂L/∂A ⊙ f'(Z)``, then :meth:`backward_dZ`."""
         assert self.Z is not None and self.A is not None, "backward before forward"
-        if self.norm is None:
-            return self.backward_dZ(self.activation.backward(dA, self.Z, self.A))
+        if self.norm is None:  # δ and ∂L/∂b in one pass
+            return self._backward_products(
+                self.activation.backward_biased(dA, self.Z, self.A, self.db)
+            )
         assert self.norm.out is not None
         dZ = self.norm.backward(self.activation.backward(dA, self.norm.out, self.A))
         assert dZ is not None, "the batch norm inside a dense layer always passes δ back"
@@ -155,10 +160,14 @@ class Dense(Layer):
         returned ``∂L/∂A_prev = dZ W`` is the ``W^[l]ᵀ δ^[l]`` of BP step 3 (over ``m``)
         for the layer below.
         """
+        xp.sum(dZ, axis=0, out=self.db)
+        return self._backward_products(dZ)
+
+    def _backward_products(self, dZ: Array) -> Array | None:
+        """BP step 4's two products, ``∂L/∂W = dZᵀ A_prev`` and ``∂L/∂A_prev = dZ W``."""
         assert self.A_prev is not None, "backward before forward"
         self.dZ = dZ
         xp.matmul(dZ.T, self.A_prev, out=self.dW)
-        xp.sum(dZ, axis=0, out=self.db)
         return dZ @ self.W if self.propagate_input_grad else None
 
     def output_problem(self) -> str | None:
