@@ -13,7 +13,17 @@ from . import data, datasets
 from ._version import __version__
 from .activations import get_activation
 from .inspect import GradientCheck, gradient_check, trace
-from .layers import BatchNorm, Dense, Dropout, Flatten, Layer
+from .layers import (
+    AvgPool2D,
+    BatchNorm,
+    BatchNorm2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPool2D,
+)
 from .losses import get_loss
 from .network import Network
 from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, get_optimizer
@@ -59,8 +69,11 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AvgPool2D",
     "BatchNorm",
+    "BatchNorm2D",
     "Callback",
+    "Conv2D",
     "CosineDecay",
     "Dense",
     "Dropout",
@@ -71,6 +84,7 @@ __all__ = [
     "History",
     "Layer",
     "LearningRateScheduler",
+    "MaxPool2D",
     "Network",
     "Optimizer",
     "ProgressBar",

@@ -13,11 +13,28 @@ import numpy as np
 
 from .base import Layer
 from .batch_norm import BatchNorm
+from .batch_norm2d import BatchNorm2D
+from .conv2d import Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
+from .pooling import AvgPool2D, MaxPool2D
+from .reshape import Reshape
 
-LAYERS: dict[str, type[Layer]] = {cls.kind: cls for cls in (Dense, BatchNorm, Dropout, Flatten)}
+LAYERS: dict[str, type[Layer]] = {
+    cls.kind: cls
+    for cls in (
+        Dense,
+        BatchNorm,
+        Dropout,
+        Flatten,
+        Reshape,
+        Conv2D,
+        MaxPool2D,
+        AvgPool2D,
+        BatchNorm2D,
+    )
+}
 """Every kind of layer a network or a model file can hold, by its ``type``."""
 
 
@@ -55,4 +72,17 @@ def layer_from_config(
     return layer
 
 
-__all__ = ["LAYERS", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "layer_from_config"]
+__all__ = [
+    "LAYERS",
+    "AvgPool2D",
+    "BatchNorm",
+    "BatchNorm2D",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Layer",
+    "MaxPool2D",
+    "Reshape",
+    "layer_from_config",
+]

@@ -6,7 +6,8 @@ output is one input unchanged (its Jacobian is the identity up to the order of e
 Put it first to train dense layers on images stored as ``(m, height, width)``, or
 between the convolutions and the dense layers of a convolutional network. Built without
 ``input_shape``, it takes the shape of the layer below when the network connects it
-(:meth:`Layer.connect`).
+(:meth:`Layer.connect`). It is the :class:`~glassnet.layers.Reshape` whose output shape
+is always ``(n,)``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import numpy as np
 
 from ..backend import Array
 from .base import Layer, check_shape
+from .reshape import Reshape
 
 
-class Flatten(Layer):
+class Flatten(Reshape):
     """``A = reshape(A_prev, (m, n))`` and ``∂L/∂A_prev = reshape(∂L/∂A, (m, *input_shape))``."""
 
     kind = "flatten"
@@ -34,33 +36,17 @@ class Flatten(Layer):
         """Set the input shape (any rank) and ``output_shape = (∏ input_shape,)``, or
         check it when the layer has one."""
         if self.sized:
-            super().connect(input_shape)
+            Layer.connect(self, input_shape)
             return
         self.input_shape = check_shape("input_shape", input_shape)
         self.output_shape = (math.prod(self.input_shape),)
 
-    def forward(self, A_prev: Array, training: bool = False) -> Array:
-        self.A = A_prev.reshape(A_prev.shape[0], self.output_shape[0])
-        return self.A
-
-    def backward(self, dA: Array) -> Array | None:
-        if not self.propagate_input_grad:
-            return None
-        return dA.reshape(dA.shape[0], *self.input_shape)
-
-    def forward_record(self) -> dict[str, Array | None]:
-        return {"A": self.A}
-
     def notation(self, key: str, l: int) -> str:
-        return f"flatten(A^[{l}])" if key == "A" else super().notation(key, l)
+        return f"flatten(A^[{l}])" if key == "A" else Layer.notation(self, key, l)
 
     def config(self) -> dict[str, Any]:
         shape = list(self.input_shape) if self.sized else None
         return {"type": self.kind, "input_shape": shape}
-
-    @classmethod
-    def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-        return {}  # nothing learned, nothing kept
 
     @classmethod
     def from_config(
