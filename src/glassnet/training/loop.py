@@ -24,6 +24,7 @@ from ..losses import Loss
 from ..metrics import Metric, get_metric
 from ..optimizers import Optimizer
 from ..validation import check_positive_number, check_sample_weight
+from .augment import Augmentation
 from .batches import TrainingData, batch_bounds, check_shuffle, epoch_order
 from .callbacks import DivergenceCheck, EpochPrinter
 from .checkpoint import restore_snapshot
@@ -55,6 +56,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     verbose: bool = False,
     resume: dict[str, Any] | None = None,
+    augment: Augmentation | str | None = None,
 ) -> History:
     """Train ``network`` on ``X`` (``(m, n_0)``) and ``y`` by gradient descent.
 
@@ -108,6 +110,13 @@ def fit(
         ``training`` section): training continues after its epoch, with its parameters,
         optimizer state, random generators, callback state and history, and ends exactly
         as the uninterrupted run would. Pass the same data, options and callbacks.
+    augment:
+        Data augmentation of document 003 (:class:`~glassnet.training.augment.
+        Augmentation`, or its text such as ``"shift=2,rotate=10"``): each training
+        mini-batch's images, ``(m, C, H, W)`` or ``(m, H, W)``, moved, turned, flipped or
+        made noisy at random before the step; validation data are left as they are. Each
+        epoch's draws come from a generator seeded from the run's own, so a seed still
+        gives the same run, and a resumed one the same as the uninterrupted.
 
     Returns
     -------
@@ -128,6 +137,7 @@ def fit(
     """
     data = TrainingData(network, X, y)
     m = data.m
+    augmentation = _augmentation(augment, network)
     shuffle = check_shuffle(shuffle)
     epochs = check_option("epochs", epochs)
     batch = (
@@ -178,10 +188,15 @@ def fit(
                 cb.on_epoch_begin(state)
             started = time.perf_counter()
             order = epoch_order(state.rng, m, shuffle, data.block_rows())
+            # Drawn from the run's generator, which checkpoints keep, after the shuffle:
+            # without augmentation the run's draws are those of every earlier version.
+            augment_rng = np.random.default_rng(state.rng.integers(2**63)) if augmentation else None
             total_cost = 0.0
             tally = _MetricTally(network.loss)
             batches = data.epoch(order, bounds)
             for step, (Xb, Yb, rows) in enumerate(batches, start=1):
+                if augmentation is not None and augment_rng is not None:
+                    Xb = augmentation.apply(Xb, augment_rng)
                 wb = None if weights is None else weights[rows]
                 cost = network.train_step(
                     Xb,
@@ -221,6 +236,27 @@ def fit(
     for cb in callbacks:
         cb.on_train_end(state)
     return state.history
+
+
+def _augmentation(augment: Augmentation | str | None, network: Trainable) -> Augmentation | None:
+    """``augment`` checked against the network's input, or ``None`` when it does nothing."""
+    if augment is None:
+        return None
+    if isinstance(augment, str):
+        augment = Augmentation.from_text(augment)
+    if not isinstance(augment, Augmentation):
+        raise TypeError(
+            f"augment must be an Augmentation or its text, got {type(augment).__name__}"
+        )
+    if not augment.enabled:
+        return None
+    if len(network.layers[0].input_shape) not in (2, 3):
+        raise ValueError(
+            f"augment moves images, (C, H, W) or (H, W) per sample, but the network takes "
+            f"samples of shape {network.layers[0].input_shape}: give images and begin the network "
+            "with Flatten() (or a convolution)"
+        )
+    return augment
 
 
 def evaluate(
