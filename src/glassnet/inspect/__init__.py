@@ -3,10 +3,12 @@
 - :func:`trace`: every ``Z^[l]``, ``A^[l]``, ``δ^[l]``, ``∂L/∂W^[l]`` and update of a few
   training steps, for any layer (batch norm's ``Ẑ``, ``γ``, ``β``, dropout's mask), with
   the L1 and L2 terms and the optimizer's rule written out with its numbers, rendered as
-  text, Markdown, LaTeX or JSON (:func:`render`);
+  text, Markdown, LaTeX or JSON (:func:`render`); convolutional layers' feature maps
+  are shown as grids per sample and channel (:mod:`.trace_maps`);
 - :func:`gradient_check`: backpropagation against central finite differences;
 - specs: networks with explicit weights, typed in from a textbook (:func:`load_spec`,
-  :func:`load_example`, :func:`list_examples`).
+  :func:`load_example`, :func:`list_examples`), convolution and pooling layers included
+  (:mod:`.spec_images`).
 """
 
 from .gradcheck import GradientCheck, gradient_check

@@ -11,6 +11,12 @@ line with its numbers, each matrix with its shape.
 What the layout knows of a layer is its record's keys (``Z``, ``Z_hat``, ``mask``, …), its
 parameters and its notation; an array it has no formula for is still shown, by its name.
 The cost is ``L`` as in document 003, or ``J`` (document 001) when L2 or L1 is on.
+
+Convolutional layers are written the same way, with ``Z^[l] = W^[l] ∗ A^[l−1] + b^[l]``,
+``δ^[l] = ∂L/∂A^[l] ⊙ f'(Z^[l])`` (``∂L/∂A^[l]`` routed back through the pooling and
+flatten layers above, or ``rot180(W^[l+1]) ∗_full δ^[l+1]``), ``∂L/∂W^[l] = (1/m)
+A^[l−1] ⋆ δ^[l]`` and ``∂L/∂b^[l] = (1/m) Σ δ^[l]`` over samples and positions; their
+maps are printed as grids, one per sample and channel (:mod:`.trace_maps`).
 """
 
 from __future__ import annotations
@@ -22,8 +28,11 @@ from typing import Any
 from ..validation import check_integer, printable
 from .render_formats import Latex, Markdown, Writer
 from .trace import LayerInfo, Trace, TraceStep, describe_network
+from .trace_maps import IMAGE_KINDS, POOLS, incoming_note, is_maps, window_text
 
 WRITERS: dict[str, type[Writer]] = {"text": Writer, "markdown": Markdown, "latex": Latex}
+FILTERS = ("filter", "channel")
+"""The first two axes of a convolution's ``W`` and ``∂L/∂W``."""
 LATEX_DOCUMENT = (r"\documentclass{article}", r"\usepackage{amsmath}", r"\begin{document}")
 MAX_DIGITS = 17
 """Significant digits enough to write any float64 exactly; more would print rounding noise."""
@@ -68,7 +77,7 @@ class _Page:
 
     def preamble(self) -> None:
         trace, w = self.trace, self.w
-        m = len(trace.X[0])
+        m = len(trace.Y[0])
         # A trace's name and description may come from a file: printed without the control
         # characters that would drive the terminal.
         w.title(printable(trace.name) or "glassnet trace")
@@ -79,12 +88,14 @@ class _Page:
         w.heading("initial parameters", 2)
         for info, entry in zip(self._with_params(), trace.initial, strict=True):
             for name in info.params:
-                w.equation(self.sym(info, name), "", entry[name])
+                w.array(self.sym(info, name), "", entry[name], axes=FILTERS)
         note = "inputs, one column per sample"
-        if len(trace.input_shape) > 1:
+        if is_maps(trace.X):
+            note = "inputs"
+        elif len(trace.input_shape) > 1:
             grid = "×".join(map(str, trace.input_shape))
             note += f"; each sample's {grid} values in one column, row by row"
-        w.equation(w.sym("A^[0]"), w.sym("X"), trace.X, note)
+        w.array(w.sym("A^[0]"), w.sym("X"), trace.X, note)
         w.equation(w.sym("Y"), "", trace.Y, "targets")
 
     def step(self, step: TraceStep) -> None:
@@ -115,22 +126,31 @@ class _Page:
         w, matrix = self.w, entry[key]
         s = partial(self.sym, info)
         before = w.sym(info.input_symbol)
-        if key == "Z" and {"W", "b"} <= set(info.params):
+        if key == "Z" and info.kind == "conv2d":
+            conv = w.pick(" ∗ ", r" \ast ")
+            w.array(s("Z"), f"{s('W')}{conv}{before} + {s('b')}", matrix, window_text(info))
+        elif key == "A" and info.kind in POOLS:
+            w.array(s(key), "", matrix, f"{POOLS[info.kind]} of {window_text(info)}")
+        elif key == "mask" and info.kind in POOLS:
+            note = "how many windows took each entry of the input as their max"
+            w.array(s(key), "", matrix, note)
+        elif key == "Z" and {"W", "b"} <= set(info.params):
             w.equation(s("Z"), f"{s('W')} {before} + {s('b')}", matrix)
         elif key == "Z_hat":  # a dense layer's Z, or the input of batch norm on its own
             inner = s("Z") if "Z" in info.forward_keys else before
             normal = w.frac(f"{inner} {w.minus} {self._mu()}", w.sqrt(self._variance()))
-            w.equation(s(key), normal, matrix, "μ and σ² of each unit over the batch")
+            over = "channel over the batch and positions" if info.kind in IMAGE_KINDS else ""
+            w.array(s(key), normal, matrix, f"μ and σ² of each {over or 'unit over the batch'}")
         elif key == "BN":
-            w.equation(s(key), f"{s('gamma')}{w.odot}{s('Z_hat')} + {s('beta')}", matrix)
+            w.array(s(key), f"{s('gamma')}{w.odot}{s('Z_hat')} + {s('beta')}", matrix)
         elif key == "A" and info.activation is not None:
             inner = s("BN") if "BN" in info.forward_keys else s("Z")
-            w.equation(s(key), w.func(info.activation, inner), matrix)
+            w.array(s(key), w.func(info.activation, inner), matrix)
         elif key == "mask":
             rate = info.config.get("rate")
             note = "1 = kept, 0 = dropped" + (f"; p = {rate:g}" if rate is not None else "")
             w.equation(s(key), "", matrix, note)
-        elif key == "A" and "mask" in entry:
+        elif key == "A" and "mask" in entry and info.kind not in POOLS:
             scale = f" / (1 {w.minus} p)"
             w.equation(s(key), f"{before}{w.odot}{s('mask')}{scale}", matrix)
         else:
@@ -138,7 +158,7 @@ class _Page:
             if key == "A" and info.input_shape != info.output_shape:
                 grid = "×".join(map(str, info.input_shape))
                 note = f"each sample's {grid} values as one column of {info.output_shape[0]}"
-            w.equation(s(key), "", matrix, note)
+            w.array(s(key), "", matrix, note)
 
     def _mu(self) -> str:
         return self.w.pick("μ", r"\mu")
@@ -182,7 +202,7 @@ class _Page:
         elif key.startswith("d") and key[1:] in info.params:
             self.gradient(info, key[1:], entry)
         else:
-            self.w.equation(self.sym(info, key), "", entry[key])
+            self.w.array(self.sym(info, key), "", entry[key])
 
     def delta(self, info: LayerInfo, entry: dict[str, Any]) -> None:
         trace, w = self.trace, self.w
@@ -198,43 +218,62 @@ class _Page:
                 note = f"∂L/∂ŷ = {trace.loss.gradient_formula[0]}, per sample"
             w.equation(s("delta"), formula, entry["delta"], note)
             return
-        incoming = self._incoming(info)
+        incoming, note = self._incoming(info)
         if "BN" not in info.forward_keys:  # BP step 3
-            w.equation(
-                s("delta"), f"{incoming}{w.odot}{w.func(f, s('Z'), prime=True)}", entry["delta"]
-            )
+            formula = f"{incoming}{w.odot}{w.func(f, s('Z'), prime=True)}"
+            w.array(s("delta"), formula, entry["delta"], note)
             return
         # Batch norm: first the gradient at BN(Z), then back through the normalization.
         G, Zh = self._G(info), s("Z_hat")
         at_bn = f"{incoming}{w.odot}{w.func(f, s('BN'), prime=True)}"
-        w.equation(G, at_bn, None, "the gradient at BN(Z), per sample")
+        w.equation(G, at_bn, None, note or "the gradient at BN(Z), per sample")
         mean = partial(w.func, "mean")
         scale = w.frac(s("gamma"), w.sqrt(self._variance()))
         inner = f"{G} {w.minus} {mean(G)} {w.minus} {Zh}{w.odot}{mean(G + w.odot + Zh)}"
-        w.equation(s("delta"), f"{scale}{w.odot}({inner})", entry["delta"], "means over the batch")
+        w.array(s("delta"), f"{scale}{w.odot}({inner})", entry["delta"], "means over the batch")
 
     def _G(self, info: LayerInfo) -> str:
         return self.w.sym(f"G^[{info.l}]")
 
-    def _incoming(self, info: LayerInfo) -> str:
+    def _incoming(self, info: LayerInfo) -> tuple[str, str]:
         """``∂L/∂A^[l]`` per sample as the layers above form it: ``(W^[l+1]ᵀ δ^[l+1])``,
-        through any dropout masks in between."""
+        through any dropout masks in between; for image layers ``rot180(W^[l+1]) ∗_full
+        δ^[l+1]``, or ``∂L/∂A^[l]`` with a note that says how pooling and flatten route it.
+        Returns the formula and the note (empty when the formula says it all)."""
         w, layers = self.w, self.trace.layers
         above = next((u for u in layers[info.index + 1 :] if u.params), None)
         if above is None or "W" not in above.params or "delta" not in above.backward_keys:
-            return w.sym(f"∂L/∂{info.symbol('A')}")
+            return w.sym(f"∂L/∂{info.symbol('A')}"), ""
+        between = layers[info.index + 1 : above.index]
+        if above.kind == "conv2d" and not between:
+            W, delta = self.sym(above, "W"), self.sym(above, "delta")
+            full = w.pick(
+                f"(rot180({W}) ∗_full {delta})",
+                rf"(\mathrm{{rot180}}({W}) \ast_{{\mathrm{{full}}}} {delta})",
+            )
+            return full, ""
+        if any(u.kind in IMAGE_KINDS for u in [info, *between, above]):
+            return w.sym(f"∂L/∂{info.symbol('A')}"), incoming_note(info, between, above)
         text = f"({w.transpose(self.sym(above, 'W'))} {self.sym(above, 'delta')})"
-        for between in layers[info.index + 1 : above.index]:
-            if "mask" in between.forward_keys:
-                text += f"{w.odot}{self.sym(between, 'mask')} / (1 {w.minus} p)"
-        return text
+        for layer in between:
+            if "mask" in layer.forward_keys:
+                text += f"{w.odot}{self.sym(layer, 'mask')} / (1 {w.minus} p)"
+        return text, ""
 
     def gradient(self, info: LayerInfo, name: str, entry: dict[str, Any]) -> None:
         """BP step 4: ``∂J/∂θ`` of one parameter, with its L2 and L1 parts."""
         w = self.w
         s = partial(self.sym, info)
         formula = ""
-        if "delta" in entry and name == "W":
+        if "delta" in entry and info.kind == "conv2d":
+            star, where = (
+                w.pick(" ⋆ ", r" \star "),
+                w.pick("samples, positions", r"\text{samples, positions}"),
+            )
+            total = w.total.replace("samples", where) if not w.latex else rf"\sum_{{{where}}}"
+            formula = f"{w.mean} {w.sym(info.input_symbol)}{star}{s('delta')}"
+            formula = formula if name == "W" else f"{w.mean} {total} {s('delta')}"
+        elif "delta" in entry and name == "W":
             formula = f"{w.mean} {s('delta')} {w.transpose(w.sym(info.input_symbol))}"
         elif "delta" in entry and name == "b":
             formula = f"{w.mean} {w.total} {s('delta')}"
@@ -253,9 +292,9 @@ class _Page:
             )
             parts.append((sign, entry[f"d{name}_l1"]))
         formula = " + ".join([formula, *(term for term, _ in parts)]) if formula else formula
-        w.equation(s(f"d{name}"), formula, entry[f"d{name}"])
+        w.array(s(f"d{name}"), formula, entry[f"d{name}"], axes=FILTERS)
         for term, matrix in parts:
-            w.equation(term, "", matrix)
+            w.array(term, "", matrix, axes=FILTERS)
 
     # -- the update -------------------------------------------------------------------
 
@@ -276,4 +315,4 @@ class _Page:
                     matrix = entry[name] if line.key == "theta" else quantities.get(line.key)
                     if matrix is not None:
                         text = Template(w.pick(line.text, line.latex)).substitute(theta=theta, g=g)
-                        w.equation(text, "", matrix)
+                        w.array(text, "", matrix, axes=FILTERS)

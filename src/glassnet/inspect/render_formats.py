@@ -16,6 +16,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from typing import Any
+
+from .trace_maps import grids, is_maps, shape_note, summary
 
 Matrix = list[list[float]]
 
@@ -47,6 +50,8 @@ MATH = {
     "ᵀ": r"^{\top}",
     "ᵗ": "^{t}",
     "⊙": r"\odot",
+    "∗": r"\ast",
+    "⋆": r"\star",
     "×": r"\times",
     "≈": r"\approx",
     "≥": r"\geq",
@@ -245,6 +250,32 @@ class Writer:
             width = max(len(c) for row in cells for c in row)
             for row in cells:
                 self.lines.append("      [ " + "  ".join(c.rjust(width) for c in row) + " ]")
+
+    def array(
+        self,
+        left: str,
+        formula: str,
+        value: Any,
+        note: str = "",
+        axes: tuple[str, str] = ("sample", "channel"),
+    ) -> None:
+        """:meth:`equation` for a matrix, or for 4-D maps (``axes`` names their first two
+        axes): the shape, then one grid per sample and channel when they are small, or
+        summary statistics when they are not (see :mod:`~glassnet.inspect.trace_maps`)."""
+        if not is_maps(value):
+            self.equation(left, formula, value, note)
+            return
+        shown = grids(value, axes)
+        size = shape_note(value, axes)
+        if shown is None:
+            details = "; ".join(filter(None, [note, size, summary(value, self.digits)]))
+            self.equation(left, formula, None, details)
+            return
+        self.equation(left, formula, None, "; ".join(filter(None, [note, size])))
+        # An update rule's statement ("W ← W − α g") is written once; its grids are W's.
+        name = re.split(r" ← | \\leftarrow ", left)[0]
+        for place, grid in shown:
+            self.equation(name, "", grid, place)
 
     def scalar(self, left: str, formula: str, value: float) -> None:
         """``left = formula = value`` (``formula`` may be empty)."""

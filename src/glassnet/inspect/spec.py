@@ -21,6 +21,11 @@ A layer is dense unless its ``type`` names another kind; a dense layer may add
 Any other kind takes the keys of its ``config()``: ``{"type": "dropout", "rate": 0.5}``,
 ``{"type": "flatten", "input_shape": [2, 3]}``; a size it does not name is the output of
 the layer below.
+
+Image layers (``conv2d`` with explicit ``W`` of ``F × C × kh × kw``, ``max_pool2d``,
+``avg_pool2d``, ``batch_norm2d``) and the spec's ``input_shape`` are described in
+:mod:`glassnet.inspect.spec_images`: ``X`` then lists samples of ``C × H × W`` values
+(``H × W`` for one channel).
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from ..optimizers import SGD, Optimizer, get_optimizer
 from ..validation import shown
 from . import spec_fields as fields
 from .spec_fields import SpecError
+from .spec_images import IMAGE_KINDS, as_maps, image_layer
+from .spec_images import input_shape as image_input_shape
 from .trace import MAX_STEPS, check_steps, describe_network, layer_infos
 
 if TYPE_CHECKING:
@@ -66,6 +73,7 @@ KNOWN_KEYS = {
     "name",
     "description",
     "source",
+    "input_shape",
 }
 LAYER_KEYS = {"type", "activation", "W", "b", "batch_norm"}
 """The keys of a dense layer; other kinds take the keys of their ``config()``."""
@@ -148,12 +156,29 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
     if not isinstance(layers_raw, list) or not layers_raw:
         raise SpecError(f"{where}: 'layers' must be a non-empty list of layers")
     rng = np.random.default_rng(fields.integer(where, raw, "seed", 0, low=0))
+    first_kind = _image_kind(layers_raw[0])
+    if "input_shape" in raw and first_kind is None:
+        raise SpecError(
+            f"{where}: input_shape is for a network whose first layer takes images "
+            f"({', '.join(IMAGE_KINDS)}); a flatten layer takes its own input_shape"
+        )
+    shape: tuple[int, ...] | None = None
+    if first_kind is not None:  # the image layers take their input shape from X
+        X_raw = fields.matrix(where, raw["X"], "X", dtype)
+        shape = image_input_shape(where, raw, X_raw, first_kind)
     layers: list[Layer] = []
     for index, spec in enumerate(layers_raw, start=1):
         below = layers[-1] if layers else None
+        here = f"{where}: layer {index}"
+        kind = _image_kind(spec)
+        if kind is not None:
+            below_shape = below.output_shape if below is not None else shape
+            layers.append(image_layer(here, kind, spec, dtype, below_shape))
+            continue
         l = sum(1 for lower in layers if lower.params) + 1  # the documents' number of W
-        layer = _layer(f"{where}: layer {index}", l, spec, dtype, below, rng)
-        if "W" in layer.params and below is not None and layer.n_in != below.n_out:
+        layer = _layer(here, l, spec, dtype, below, rng)
+        dense = layer.kind == Dense.kind
+        if dense and below is not None and layer.n_in != below.n_out:
             raise SpecError(
                 f"{where}: layer {index}: W is {layer.n_out} × {layer.n_in}, but layer {index - 1} "
                 f"has {below.n_out} unit(s), so W^[{l}] must be {layer.n_out} × {below.n_out}"
@@ -168,7 +193,7 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
         network = Network(layers, loss, l2=l2, l1=l1)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{where}: {exc}") from None
-    X = fields.matrix(where, raw["X"], "X", dtype)
+    X = as_maps(fields.matrix(where, raw["X"], "X", dtype), network.input_shape)
     if X.shape[1:] != network.input_shape:
         first = layers[0]
         if "W" in first.params and X.ndim == 2:
@@ -200,6 +225,12 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
         source=fields.text(where, raw, "source"),
         raw=raw,
     )
+
+
+def _image_kind(spec: Any) -> str | None:
+    """The kind of an image layer's table (see :mod:`.spec_images`), else None."""
+    kind = spec.get("type") if isinstance(spec, dict) else None
+    return kind if isinstance(kind, str) and kind in IMAGE_KINDS else None
 
 
 def _layer(

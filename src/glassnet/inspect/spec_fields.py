@@ -149,3 +149,25 @@ def optimizer_settings(where: str, spec: Any) -> tuple[str, dict[str, Any]]:
         if not isinstance(value, bool):  # a bool is a switch; the optimizer checks which
             settings[key] = number(f"{where}: optimizer", settings, key, 0.0)
     return name, settings
+
+
+def pair(
+    where: str, raw: dict[str, Any], key: str, default: int | None, low: int, high: int
+) -> tuple[int, int]:
+    """A window's size, stride or padding under ``key``: one whole number from ``low`` to
+    ``high`` for both axes, or a list ``[height, width]`` of two (``default`` when absent;
+    a required key has ``None``)."""
+    if key not in raw and default is not None:
+        return default, default
+    value = raw.get(key)
+    if isinstance(value, list) and len(value) == 2:
+        items = {f"{key}[{i}]": item for i, item in enumerate(value)}
+        h, w = (integer(where, items, name, 0, low=low, high=high) for name in items)
+        return h, w
+    if isinstance(value, list):
+        raise SpecError(
+            f"{where}: {key} must be a whole number or a list [height, width] of two, "
+            f"got a list of {len(value)}"
+        )
+    n = integer(where, {key: value}, key, 0, low=low, high=high)
+    return n, n

@@ -7,8 +7,10 @@ runs) and reads, through the :class:`~glassnet.layers.Layer` interface, the reco
 layer keeps of its last pass, whatever its kind. Only the orientation changes: the
 documents put samples in columns, so ``Z^[l]``, ``A^[l]``, ``δ^[l]`` (and ``Ẑ``, ``M``, …)
 are shown ``n_l × m``, and vectors such as ``b^[l]`` and ``∂J/∂b^[l]`` as ``n_l × 1``
-columns. What the trace adds is read off the same step: the L1 and L2 terms of the cost
-and of ``∂J/∂W``, and the optimizer's named quantities (:meth:`Optimizer.explain`).
+columns. Feature maps and filters, 4-D arrays, keep their own layout (see
+:mod:`~glassnet.inspect.trace_maps`). What the trace adds is read off the same step: the
+L1 and L2 terms of the cost and of ``∂J/∂W``, and the optimizer's named quantities
+(:meth:`Optimizer.explain`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from ..optimizer_rules import RuleLine
 from ..optimizers import SGD, Optimizer
 from ..validation import check_integer
+from .trace_maps import describe_image_network, has_images, maps
 
 if TYPE_CHECKING:
     from ..layers import Layer
@@ -48,6 +51,15 @@ def columns(array: Any) -> Matrix:
     """An ``(m, …)`` array of samples in rows as the documents' ``n × m`` matrix."""
     values = np.asarray(array, dtype=np.float64)
     return values.reshape(values.shape[0], -1).T.tolist()
+
+
+def shaped(array: Any, per_sample: bool) -> Any:
+    """An array as the trace keeps it: 4-D feature maps ``(m, C, H, W)`` or filters
+    ``(F, C, kh, kw)`` nested as they are, anything else as :func:`columns` (one sample
+    per row, ``per_sample``) or :func:`oriented` puts it."""
+    if np.ndim(array) == 4:
+        return maps(array)
+    return columns(array) if per_sample else oriented(array)
 
 
 def oriented(array: Any) -> Matrix:
@@ -118,7 +130,13 @@ def describe_network(
     layers: list[LayerInfo], loss_description: str, l2: float = 0.0, l1: float = 0.0
 ) -> str:
     """``"a 2-2-2-1 network (relu, relu, sigmoid) with binary cross-entropy"``, naming the
-    layers without an activation (dropout, flatten, …) and the L2 and L1 terms."""
+    layers without an activation (dropout, flatten, …) and the L2 and L1 terms. A network
+    with image layers is described layer by layer, with each one's kernel or window."""
+    if has_images(layers):
+        text = describe_image_network(layers, loss_description)
+        penalties = [f"L2 λ = {l2:g}"] if l2 else []
+        penalties += [f"L1 λ₁ = {l1:g}"] if l1 else []
+        return ", ".join([text, *penalties])
     sizes = ["×".join(map(str, layers[0].input_shape))]
     activations, others = [], []
     for info in layers:
@@ -175,9 +193,9 @@ class Trace:
     """The record of :func:`trace`; :meth:`to_dict` is the JSON of ``glassnet trace``."""
 
     steps: list[TraceStep]
-    X: Matrix
+    X: Any
     """``A^[0] = X`` in the documents' orientation, ``n_0 × m`` (a sample of any shape is
-    one column, its values in row-major order)."""
+    one column, its values in row-major order); images ``(m, C, H, W)`` as they are."""
     Y: Matrix
     """The targets, ``n_L × m``."""
     initial: list[dict[str, Any]]
@@ -257,7 +275,7 @@ def trace(
     parametric = network.parametric_layers()
     return Trace(
         steps=record,
-        X=columns(X),
+        X=shaped(X, per_sample=True),
         Y=columns(Y),
         initial=initial,
         activations=[d.activation.name if d.activation else d.kind for d in parametric],
@@ -298,7 +316,10 @@ def _with_params(network: Network, infos: list[LayerInfo]) -> list[tuple[Layer, 
 
 
 def _params(layer: Layer, info: LayerInfo) -> dict[str, Any]:
-    return {"layer": info.l, **{name: oriented(array) for name, array in layer.params.items()}}
+    return {
+        "layer": info.l,
+        **{name: shaped(array, per_sample=False) for name, array in layer.params.items()},
+    }
 
 
 def _arrays(entry: dict[str, Any], arrays: dict[str, Any], info: LayerInfo) -> dict[str, Any]:
@@ -307,7 +328,7 @@ def _arrays(entry: dict[str, Any], arrays: dict[str, Any], info: LayerInfo) -> d
     for key, array in arrays.items():
         if array is not None:
             grad_of_param = key.startswith("d") and key[1:] in info.params
-            entry[key] = oriented(array) if grad_of_param else columns(array)
+            entry[key] = shaped(array, per_sample=not grad_of_param)
     return entry
 
 
@@ -319,9 +340,10 @@ def _backward(
     entry = _arrays({"layer": info.l, "kind": info.kind}, layer.backward_record(), info)
     for name in info.regularized:
         if network.l2:
-            entry[f"d{name}_l2"] = oriented(network.l2 / m * before[name])
+            entry[f"d{name}_l2"] = shaped(network.l2 / m * before[name], per_sample=False)
         if network.l1:
-            entry[f"d{name}_l1"] = oriented(network.l1 / m * np.sign(before[name]))
+            l1 = network.l1 / m * np.sign(before[name])
+            entry[f"d{name}_l1"] = shaped(l1, per_sample=False)
     return entry
 
 
@@ -345,7 +367,9 @@ def _updates(
             )
             position += 1
             entry["update"][name] = {
-                key: oriented(value) for key, value in explained.items() if np.ndim(value)
+                key: shaped(value, per_sample=False)
+                for key, value in explained.items()
+                if np.ndim(value)
             }
             scalars |= {k: float(v) for k, v in explained.items() if not np.ndim(v)}
         params.append(entry)
