@@ -6,6 +6,10 @@ shape ``(n_l, n_{l−1})`` and ``b`` stored as initializers, followed by its act
 node. The input is ``(batch, n_0)`` with a symbolic ``batch``; the output is ``A^[L]``:
 probabilities for ``cce`` and ``bce``, values for ``mse``.
 
+A convolutional network takes ``(batch, C, H, W)`` and its layers become ``Conv`` (and its
+activation), ``MaxPool``, ``AveragePool``, ``BatchNormalization`` and ``Flatten`` nodes
+(see :mod:`glassnet.io.onnx_layers`, which also says how they are written in float64).
+
 Batch norm is folded into the ``Gemm`` before it. At inference it is an affine map of
 ``Z`` with the running statistics, so with ``s = γ / √(σ² + ε)``::
 
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +44,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..activations import ACTIVATIONS, Activation
-from ..layers import Dense, Dropout, Flatten
+from ..layers import (
+    AvgPool2D,
+    BatchNorm2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2D,
+    Reshape,
+)
 from ..network import Network
 from .files import atomic_write_bytes
 from .onnx_graph import (
@@ -52,6 +66,7 @@ from .onnx_graph import (
     labels_json,
     require_onnx,
 )
+from .onnx_layers import batch_norm2d, conv2d, folded_norms, pool2d
 
 if TYPE_CHECKING:
     import onnx
@@ -76,6 +91,8 @@ _ONE_TO_ONE = {
     "elu": "Elu",
     "softplus": "Softplus",
 }
+# The layers of a convolutional network, whose nodes are in onnx_layers.
+_CONVOLUTIONAL = (Conv2D, MaxPool2D, AvgPool2D, BatchNorm2D)
 # Those written out with elementwise operators in float64 (see the module docstring).
 _WRITTEN_OUT_IN_FLOAT64 = {"leaky_relu", "elu", "softplus", "gelu"}
 
@@ -150,26 +167,48 @@ def add_network(graph: Graph, network: Network, input_name: str, output_name: st
     ``(batch, *input_shape)`` in the network's dtype to ``output_name`` ``(batch, n_L)``,
     ``A^[L]``; returns ``output_name``."""
     A = input_name
-    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
+    first = next(layer for layer in network.layers if not isinstance(layer, Dropout))
+    if len(network.input_shape) > 1 and not isinstance(first, Flatten):
+        # (batch, C, H, W) whatever the input's layout: a no-op on images, and what lets a
+        # graph whose input is flat rows of C·H·W values (a tabular model's) feed them.
+        shape = graph.constant("input.shape", [-1, *network.input_shape], np.int64)
+        A = graph.node("Reshape", [A, shape], "input.images")
+    counts: Counter[str] = Counter()
+    folded = folded_norms(network.layers)  # by the Conv below them, which does them
+    done = {id(norm) for norm in folded.values()}
     for position, layer in enumerate(network.layers, start=1):
-        if isinstance(layer, Dropout):
-            continue  # the identity at inference
+        if isinstance(layer, Dropout) or id(layer) in done:
+            continue  # dropout is the identity at inference
+        output = output_name if layer is network.output_layer else None
+        counts[layer.kind] += 1
+        index = counts[layer.kind]  # the documents' l counts Dense layers; Conv2D alike
         if isinstance(layer, Flatten):
             A = graph.node("Flatten", [A], f"flatten{position}.A", axis=1)
-            continue
-        if not isinstance(layer, Dense):
+        elif isinstance(layer, Reshape):  # rows of pixels laid out as images
+            shape = graph.constant(f"reshape{position}.shape", [-1, *layer.output_shape], np.int64)
+            A = graph.node("Reshape", [A, shape], f"reshape{position}.A")
+        elif isinstance(layer, Dense):
+            A = _dense(graph, layer, index, A, output)
+        elif isinstance(layer, Conv2D):
+            A = _conv(graph, layer, index, A, folded.get(id(layer)))
+        elif isinstance(layer, MaxPool2D | AvgPool2D):
+            kind = "maxpool" if isinstance(layer, MaxPool2D) else "avgpool"
+            A = pool2d(graph, layer, f"{kind}{index}", A)
+        elif isinstance(layer, BatchNorm2D):
+            A = batch_norm2d(graph, layer, f"bn{index}", A)
+        else:
             raise NotImplementedError(
                 f"layer {position} ({layer!r}) cannot be exported to ONNX: only Dense, "
-                "Dropout and Flatten layers can"
+                "Dropout and Flatten layers, Reshape, and the convolutional ones (Conv2D, "
+                "MaxPool2D, AvgPool2D, BatchNorm2D) can"
             )
-        index = dense.index(layer) + 1  # the documents' l, which counts Dense layers
-        A = _dense(graph, layer, index, A, output_name if layer is network.output_layer else None)
     if A != output_name:  # the last layer is not Dense (a network of Flatten alone)
         A = graph.node("Identity", [A], output_name)
     return A
 
 
 def _sizes(network: Network) -> list[int]:
+    """``n_0`` (one sample's values, flattened) and each Dense layer's units."""
     return [
         network.n_features,
         *(layer.n_out for layer in network.layers if isinstance(layer, Dense)),
@@ -177,30 +216,58 @@ def _sizes(network: Network) -> list[int]:
 
 
 def _activations(network: Network) -> list[str]:
-    return [layer.activation.name for layer in network.layers if isinstance(layer, Dense)]
+    return [layer.activation.name for layer in network.layers if isinstance(layer, Dense | Conv2D)]
 
 
-def _folded(network: Network) -> bool:
-    return any(isinstance(layer, Dense) and layer.norm is not None for layer in network.layers)
+def _convolutional(network: Network) -> bool:
+    return any(isinstance(layer, _CONVOLUTIONAL) for layer in network.layers)
+
+
+def _batch_norm(network: Network) -> str:
+    """How the network's batch norm is exported, for the metadata: ``"none"``, or one or
+    more of ``"folded into Gemm"``, ``"folded into Conv"``, ``"BatchNormalization"``."""
+    folded = {id(norm) for norm in folded_norms(network.layers).values()}
+    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
+    norms = [layer for layer in network.layers if isinstance(layer, BatchNorm2D)]
+    ways = [
+        way
+        for way, used in (
+            ("folded into Gemm", any(layer.norm is not None for layer in dense)),
+            ("folded into Conv", any(id(norm) in folded for norm in norms)),
+            ("BatchNormalization", any(id(norm) not in folded for norm in norms)),
+        )
+        if used
+    ]
+    return ", ".join(ways) or "none"
 
 
 def network_summary(network: Network) -> str:
-    """``"a 6-9-3 multilayer perceptron (relu, softmax), loss cce, float32"``."""
-    activations = _activations(network)
+    """``"a 6-9-3 multilayer perceptron (relu, softmax), loss cce, float32"``, or for a
+    convolutional network its layers: ``"a convolutional network on inputs of shape
+    (1, 8, 8) (Conv2D(1, 4, 3, activation='relu') → MaxPool2D(2) → ...), loss cce, ..."``."""
+    tail = f"loss {network.loss.name}, {network.dtype.name}"
+    if _convolutional(network):
+        layers = " → ".join(repr(layer) for layer in network.layers)
+        return (
+            f"a convolutional network on inputs of shape {network.input_shape} ({layers}), {tail}"
+        )
     return (
         f"a {'-'.join(map(str, _sizes(network)))} multilayer perceptron "
-        f"({', '.join(activations)}), loss {network.loss.name}, {network.dtype.name}"
+        f"({', '.join(_activations(network))}), {tail}"
     )
 
 
 def network_props(network: Network) -> dict[str, str]:
-    """The network's metadata in an exported model: loss, sizes, activations, dtype."""
+    """The network's metadata in an exported model: loss, input shape, sizes (``n_0``
+    and each Dense layer's), activations (of the Dense and Conv2D layers), dtype, and how
+    batch norm is exported."""
     return {
         "loss": network.loss.name,
+        "input_shape": json.dumps(list(network.input_shape)),
         "layer_sizes": json.dumps(_sizes(network)),
         "activations": json.dumps(_activations(network)),
         "dtype": network.dtype.name,
-        "batch_norm": "folded into Gemm" if _folded(network) else "none",
+        "batch_norm": _batch_norm(network),
     }
 
 
@@ -220,13 +287,16 @@ def _build_model(
             f"input_name {input_name!r} or output_name {output_name!r} is also the name of "
             f"a tensor inside the graph ({', '.join(taken)}); choose another"
         )
-    sizes = _sizes(network)
     elem_type = onnx.helper.np_dtype_to_tensor_dtype(network.dtype)
+    folded = {
+        "folded into Gemm": " Batch norm is folded into each Gemm's W and b.",
+        "folded into Conv": " Batch norm after an identity Conv is folded into its W and b.",
+    }
     doc = (
         f"glassnet {__version__}: {network_summary(network)}. "
-        f"Input {input_name!r} (batch, {sizes[0]}); output {output_name!r} "
-        f"(batch, {sizes[-1]}) is A^[L]."
-        + (" Batch norm is folded into each Gemm's W and b." if _folded(network) else "")
+        f"Input {input_name!r} (batch, {', '.join(map(str, network.input_shape))}); "
+        f"output {output_name!r} (batch, {network.n_outputs}) is A^[L]."
+        + "".join(text for way, text in folded.items() if way in _batch_norm(network))
     )
     return graph.model(
         [
@@ -234,7 +304,7 @@ def _build_model(
                 input_name, elem_type, ["batch", *network.input_shape]
             )
         ],
-        [onnx.helper.make_tensor_value_info(output_name, elem_type, ["batch", sizes[-1]])],
+        [onnx.helper.make_tensor_value_info(output_name, elem_type, ["batch", network.n_outputs])],
         doc,
         network_props(network),
     )
@@ -243,13 +313,7 @@ def _build_model(
 def _dense(graph: Graph, layer: Dense, index: int, A_prev: str, output: str | None) -> str:
     """``A^[l] = f(A^[l−1] Wᵀ + b)`` (batch norm folded into ``W``, ``b``) for ``l = index``;
     returns ``A^[l]``'s name, ``output`` when given."""
-    activation = layer.activation
-    if ACTIVATIONS.get(activation.name) is not type(activation):
-        raise NotImplementedError(
-            f"Dense layer {index} ({layer!r}) cannot be exported to ONNX: its activation "
-            f"{type(activation).__name__} ({activation.name!r}) is not one of glassnet's "
-            f"own ({', '.join(sorted(ACTIVATIONS))})"
-        )
+    activation = _checked_activation(layer, f"Dense layer {index}")
     A = output or f"dense{index}.A"
     Z = A if activation.name == "identity" else f"dense{index}.Z"
     W, b = _folded_parameters(layer)
@@ -258,6 +322,30 @@ def _dense(graph: Graph, layer: Dense, index: int, A_prev: str, output: str | No
     if activation.name != "identity":
         _activation(graph, activation, Z, A)
     return A
+
+
+def _conv(graph: Graph, layer: Conv2D, index: int, A_prev: str, norm: BatchNorm2D | None) -> str:
+    """``A^[l] = f(W ∗ A^[l−1] + b)`` (``norm`` folded into ``W``, ``b``), its nodes in
+    :mod:`glassnet.io.onnx_layers`; returns ``A^[l]``'s name."""
+    activation = _checked_activation(layer, f"Conv2D layer {index}")
+    A = f"conv{index}.A"
+    Z = A if activation.name == "identity" else f"conv{index}.Z"
+    conv2d(graph, layer, f"conv{index}", A_prev, Z, norm)
+    if activation.name != "identity":
+        _activation(graph, activation, Z, A)
+    return A
+
+
+def _checked_activation(layer: Dense | Conv2D, label: str) -> Activation:
+    """The layer's activation, or a NotImplementedError when it is not glassnet's own."""
+    activation = layer.activation
+    if ACTIVATIONS.get(activation.name) is not type(activation):
+        raise NotImplementedError(
+            f"{label} ({layer!r}) cannot be exported to ONNX: its activation "
+            f"{type(activation).__name__} ({activation.name!r}) is not one of glassnet's "
+            f"own ({', '.join(sorted(ACTIVATIONS))})"
+        )
+    return activation
 
 
 def _folded_parameters(layer: Dense) -> tuple[np.ndarray, np.ndarray]:
