@@ -308,10 +308,10 @@ def test_a_non_numeric_value_in_a_numeric_column(small_csv, tmp_path) -> None:
         ("--activation", "relu6", "--activation must be one of"),
         ("--epochs", "0", "--epochs must be an integer > 0, got 0"),
         ("--lr", "-1", "--lr must be a number > 0, got -1.0"),
-        ("--layers", "12,x", "--layers must be comma-separated integers"),
+        ("--layers", "12,x", "--layers: 'x' is not a layer; expected conv<F>k<K>"),
         ("--dropout", "1.5", "--dropout must be in [0, 1)"),
         ("--epochs", "1.5", "--epochs must be an integer, got '1.5'"),
-        ("--layers", "64,,32", "--layers must be comma-separated integers"),
+        ("--layers", "64,,32", "--layers: entry 2 of '64,,32' is empty"),
     ],
 )
 def test_an_unknown_or_invalid_option_value(small_csv, tmp_path, flag, value, message) -> None:

@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
         train_command.run,
     )
     train.add_argument(
-        "data", nargs="?", help="a CSV file with a header row (default: the MNIST sample)"
+        "data",
+        nargs="?",
+        help="a CSV file, or a folder of images with one subfolder per class "
+        "(default: the MNIST sample)",
     )
     train.add_argument("--out", help="the run folder (default: runs/<data>-<time>)")
     train.add_argument(
@@ -87,9 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_train_options(train)
 
-    predict = command("predict", "predict for each row of a CSV", use.predict)
+    predict = command("predict", "predict for each row of a CSV, or each image", use.predict)
     predict.add_argument("model", help="a model file (model.glassnet)")
-    predict.add_argument("data", help="a CSV with the columns the model was trained on")
+    predict.add_argument(
+        "data",
+        nargs="+",
+        help="a CSV with the columns the model was trained on; for a model of images, a "
+        "folder of images or image files",
+    )
     predict.add_argument(
         "--proba", action="store_true", help="add one probability column per class"
     )
@@ -100,7 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = command("evaluate", "print a model's metrics on a labelled CSV", use.evaluate)
     evaluate.add_argument("model", help="a model file (model.glassnet)")
-    evaluate.add_argument("data", help="a CSV with the model's columns and its target column")
+    evaluate.add_argument(
+        "data",
+        help="a CSV with the model's columns and its target column, or a folder of images "
+        "with one subfolder per class",
+    )
     evaluate.add_argument(
         "--delimiter", help="the CSV's field separator (default: the one the model was trained on)"
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..training.options import TRAIN_OPTIONS, Option
+from ..training.option_rules import Option
+from ..training.options import TRAIN_OPTIONS
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,12 @@ from ..tabular import Model
 
 def predict(args: argparse.Namespace, say: Any) -> int:
     model = Model.load(args.model)
-    columns = model.predictions(args.data, proba=args.proba, delimiter=args.delimiter).columns()
+    data = args.data[0] if len(args.data) == 1 else args.data  # several: image files
+    if not isinstance(data, str) and "images" not in model.metadata:
+        raise ValueError(
+            f"give one data file: {len(args.data)} were given, and this model takes a table"
+        )
+    columns = model.predictions(data, proba=args.proba, delimiter=args.delimiter).columns()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
@@ -53,7 +58,17 @@ def export(args: argparse.Namespace, say: Any) -> int:
     if onnx_path is None and safetensors_path is None:
         raise ValueError("give --onnx PATH or --safetensors PATH")
     model = Model.load(args.model)
-    if onnx_path is not None:
+    if onnx_path is not None and "images" in model.metadata:
+        from ..io.onnx import export_onnx
+
+        export_onnx(model.network, onnx_path, classes=model.classes)
+        C, H, W = model.network.input_shape
+        say(
+            f"wrote {onnx_path}: images X (batch, {C}, {H}, {W}) of pixels in [0, 1] in, "
+            "probabilities out (the class labels are in its metadata)",
+            0,
+        )
+    elif onnx_path is not None:
         from ..io.onnx_raw import describe_graph, to_onnx
 
         exported = to_onnx(model, onnx_path)

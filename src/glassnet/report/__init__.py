@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..io.files import atomic_write_bytes
 from .figures import draw_figures
+from .image_figures import image_figures
 from .page import render_html
 from .run import read_run
 
@@ -41,7 +42,7 @@ def write_report(run_dir: str | os.PathLike[str]) -> Path:
             'write_report draws its figures with matplotlib: pip install "glassnet[cli]"'
         ) from exc
     run = read_run(Path(run_dir))
-    figures = draw_figures(run)
+    figures = draw_figures(run) + image_figures(run)
     for figure in figures:
         atomic_write_bytes(run.folder / figure.filename, figure.png)
     return atomic_write_bytes(run.folder / "report.html", render_html(run, figures).encode())

@@ -316,4 +316,6 @@ def network_png(run: Run) -> ReportFigure | None:
     from ..io import load_model
 
     network = load_model(path).network
+    if any(len(layer.output_shape) > 1 for layer in network.layers):
+        return None  # maps, not units: image_figures draws its filters and feature maps
     return ReportFigure("network.png", png_bytes(draw_network(network)), network_caption(network))

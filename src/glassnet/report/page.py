@@ -195,7 +195,10 @@ def render_html(run: Run, figures: list[ReportFigure]) -> str:
         else '<p class="note">This run folder has no <code>summary.json</code>; '
         "what follows comes from <code>history.json</code> alone.</p>"
     )
-    network = numbered.get("network.png")
+    network = "".join(
+        numbered.get(name, "")
+        for name in ("network.png", "filters.png", "feature_maps.png", "augmentation.png")
+    )
     network_section = f"<h2>Network</h2>\n{network}\n" if network else ""
     trained_with = summary.get("glassnet_version")
     footer = f"Report written by glassnet {html.escape(__version__)}"

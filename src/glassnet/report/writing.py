@@ -38,9 +38,20 @@ def optimizer_description(settings: dict[str, Any]) -> str:
 def architecture(network: Network) -> str:
     """``784-64-32-10 (relu hidden, dropout)``: the sizes and what sits between them."""
     parametric = network.parametric_layers()
-    sizes = [network.n_features] + [layer.n_out for layer in parametric]
     first = parametric[0].activation
     hidden = first.name if len(parametric) > 1 and first is not None else "no"
+    if any(len(layer.output_shape) > 1 for layer in network.layers):
+        # Images: each shape that a layer changes, 1×28×28 → 8×26×26 → 8×13×13 → 1352 → …
+        shapes = [network.input_shape] + [
+            layer.output_shape
+            for layer in network.layers
+            if layer.output_shape != layer.input_shape
+        ]
+        kinds = dict.fromkeys(layer.kind for layer in network.layers if layer.kind != "dense")
+        return " → ".join("×".join(map(str, shape)) for shape in shapes) + (
+            f" ({', '.join(kinds)}; {hidden} hidden)"
+        )
+    sizes = [network.n_features] + [layer.n_out for layer in parametric]
     extras = []
     if any(layer.min_batch_size > 1 for layer in parametric):
         extras.append("batch norm")

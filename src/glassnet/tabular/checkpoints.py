@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
+from ..data.images import is_image_folder
 from ..training import Snapshot
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".npz", ".npy", ".parquet")
@@ -111,7 +112,8 @@ def checked_file(path: str, source: str, what: str = "data") -> str:
     paths were stored absolute) is taken from the working folder. Nothing is opened: the
     error names the path, never shows what the file holds."""
     file = Path(path)
-    if file.suffix.lower() not in DATA_SUFFIXES:
+    images = what == "data" and is_image_folder(file)  # a folder of class folders of images
+    if file.suffix.lower() not in DATA_SUFFIXES and not images:
         raise ValueError(
             f"{source} names {path!r} as its {what} file, which is not a data file "
             f"({', '.join(DATA_SUFFIXES)}): refused, as a checkpoint could name any file"
@@ -121,7 +123,7 @@ def checked_file(path: str, source: str, what: str = "data") -> str:
         raise FileNotFoundError(
             f"the {what} file {path!r}{where}, named by {source}, does not exist"
         )
-    if not file.is_file():
+    if not file.is_file() and not images:
         raise ValueError(f"{source} names {path!r} as its {what} file, which is not a file")
     return os.path.abspath(file)
 
@@ -140,7 +142,20 @@ def run_files(data: str | None, test_file: str | None) -> dict[str, Any]:
 
 def data_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The file's size, modification time and the SHA-256 of its first and last
-    :data:`SAMPLE_BYTES` (of all of it, when that covers it)."""
+    :data:`SAMPLE_BYTES` (of all of it, when that covers it); for a folder of images, the
+    SHA-256 of its files' names and sizes, their total size and latest modification."""
+    if Path(path).is_dir():
+        files = sorted(p for p in Path(path).rglob("*") if p.is_file())
+        stats = [p.stat() for p in files]
+        listing = hashlib.sha256()
+        for name, stat in zip(files, stats, strict=True):
+            listing.update(f"{name.relative_to(path)}\0{stat.st_size}\0".encode())
+        return {
+            "size": sum(stat.st_size for stat in stats),
+            "mtime_ns": max((stat.st_mtime_ns for stat in stats), default=0),
+            "sha256_sample": listing.hexdigest(),
+            "sample_bytes": 0,
+        }
     with open(path, "rb") as file:
         stat = os.fstat(file.fileno())
         digest = hashlib.sha256(file.read(SAMPLE_BYTES))
@@ -162,7 +177,10 @@ def fingerprint_changes(saved: dict[str, Any], now: dict[str, Any]) -> list[str]
     if saved.get("size") != now["size"]:
         changes.append(f"its size is {now['size']:,} bytes, was {_shown(saved.get('size'))}")
     if saved.get("sha256_sample") != now["sha256_sample"]:
-        changes.append("its first or last 64 KiB differ")
+        folder = now["sample_bytes"] == 0
+        changes.append(
+            "its files' names or sizes differ" if folder else "its first or last 64 KiB differ"
+        )
     whole = now["size"] <= 2 * SAMPLE_BYTES  # the hash covered every byte: a time says nothing
     if not changes and not whole and saved.get("mtime_ns") != now["mtime_ns"]:
         changes.append(

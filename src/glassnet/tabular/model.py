@@ -27,6 +27,7 @@ from ..training.options import settings_from as training_settings
 from ..training.row_defaults import with_row_defaults
 from .checkpoints import Checkpointed
 from .columns import ColumnPlan, warn_unseen_categories
+from .images import IMAGE_ID, image_rows
 from .inputs import is_path
 from .outputs import Predictions, encode_truth, predictions_from_output
 from .prepare import Prepared, build_network, default_metrics, prepare, target_names
@@ -149,6 +150,8 @@ class Model:
             metadata["columns"] = data.columns.to_list()
         if data.dialect is not None:
             metadata["dialect"] = data.dialect
+        if data.images is not None:
+            metadata["images"] = data.images
         network = build_network(data, chosen)
         return cls(
             network,
@@ -206,6 +209,7 @@ class Model:
             callbacks=[*in_units, *make_callbacks(chosen), *callbacks],
             verbose=verbose,
             resume=resume.snapshot if isinstance(resume, Checkpointed) else resume,
+            augment=chosen["augment"],
         )
         return self.history
 
@@ -264,6 +268,8 @@ class Model:
         and a semicolon file of the same rows predict alike; the dialect of the training
         file is the fallback where detection finds nothing, and ``delimiter`` wins over both.
         """
+        if self.metadata.get("images") is not None:  # a folder or a list of image files
+            return image_rows(data, self.metadata["images"])
         if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet: a table, not CSV
             data = load_table(data)
         dialect = self.metadata.get("dialect")
@@ -350,7 +356,7 @@ class Model:
             self.predictions_from(output),
             self.targets,
             rows.ids,
-            None if plan is None else plan.id_column,
+            IMAGE_ID if "images" in self.metadata else None if plan is None else plan.id_column,
             self.proba_from(output) if proba else None,
             self.classes,
         )

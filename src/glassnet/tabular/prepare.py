@@ -11,6 +11,7 @@ network the options ask for. The options are those of the one table,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,8 +21,11 @@ import numpy as np
 
 from ..backend import Array
 from ..data import Preprocessor, Table, split_indices
+from ..data.images import COLORS, is_image_folder, read_image_folder
 from ..data.table import missing_mask
 from ..datasets import load_mnist_small
+from ..layers import Reshape
+from ..layers.architecture import build_layers
 from ..losses import Task, loss_for_task
 from ..network import Network
 from ..training.options import settings_from as training_settings
@@ -66,6 +70,8 @@ class Prepared:
     """How the CSV file is written (delimiter, decimal mark, header, encoding)."""
     n_outputs: int = 0
     """The network's output units ``n_L`` (0: as the task and the classes say)."""
+    images: dict[str, Any] | None = None
+    """For a folder of images: the ``size`` ``[H, W]`` and ``color`` they were read at."""
 
     @property
     def n_rows(self) -> int:
@@ -120,6 +126,8 @@ def prepare(
     (:func:`~glassnet.tabular.columns.plan_columns`); :meth:`Prepared.column_notes` says how.
     """
     chosen = training_settings(settings)
+    if is_path(data) and is_image_folder(data):  # one subfolder of images per class
+        return prepare_images(data, chosen)
     delimiter = chosen["delimiter"]
     named = target if target is not None else chosen["target"]
     names = target_names(data, named, delimiter, chosen["header"])
@@ -220,6 +228,53 @@ def prepare(
     )
 
 
+def prepare_images(path: Any, chosen: Mapping[str, Any]) -> Prepared:
+    """The class-folder tree at ``path``, read at the ``image_size`` and ``color`` the
+    options ask for, split (stratified) into training and validation images."""
+    size = chosen.get("image_size")
+    color = chosen.get("color", "auto")
+    images = read_image_folder(
+        path,
+        size=None if size is None else (size[0], size[1]),
+        color=color if color in COLORS else None,  # "auto": detected
+    )
+    source = str(path)
+    encoded = encode_targets(
+        [TargetColumn("class", "categorical", images.labels.astype(object))],
+        chosen["task"],
+        source,
+    )
+    y, classes = encoded.y, encoded.classes
+    split = chosen["validation_split"]
+    if split > 0:
+        train_rows, val_rows = split_indices(y, test_size=split, stratify=True, seed=chosen["seed"])
+    else:
+        train_rows, val_rows = np.arange(len(y)), np.arange(0)
+    X = images.X.astype(np.dtype(chosen["dtype"]), copy=False)
+    C, H, W = X.shape[1:]
+    description = (
+        f"{Path(source).name}/ ({images.note}; {train_rows.size:,} train / "
+        f"{val_rows.size:,} validation)"
+    )
+    return Prepared(
+        description,
+        encoded.task,
+        X[train_rows],
+        y[train_rows],
+        X[val_rows] if val_rows.size else None,
+        y[val_rows] if val_rows.size else None,
+        None,
+        classes,
+        "class",
+        None,
+        data_file=source,
+        task_reason=encoded.reason,
+        targets=["class"],
+        n_outputs=encoded.n_outputs,
+        images={"size": [H, W], "color": "grayscale" if C == 1 else "rgb"},
+    )
+
+
 TRANSFORM_ROWS = 1 << 16
 """Rows the preprocessing transforms at a time: its temporary copies stay small."""
 
@@ -289,25 +344,52 @@ def demo_data() -> Prepared:
 
 
 def build_network(data: Prepared, settings: Mapping[str, Any] | None = None) -> Network:
-    """The network the options ask for (``layers``, ``activation``, ``init``, ``dropout``,
-    ``batch_norm``, ``l1``, ``l2``, ``dtype``, ``seed``), with the output layer and loss
-    of ``data``'s task: ``[n_0, *layers, n_L]``."""
+    """The network the options ask for (``layers``, ``input_shape``, ``activation``,
+    ``init``, ``dropout``, ``batch_norm``, ``l1``, ``l2``, ``dtype``, ``seed``), with the
+    output layer and loss of ``data``'s task: ``[n_0, *layers, n_L]`` for dense layers, or
+    the layers of :mod:`glassnet.layers.architecture` (convolutions, pooling) on images."""
     chosen = training_settings(settings)
     loss = loss_for_task(data.task)
     n_out = data.n_outputs or loss.output_units(len(data.classes or []))
-    return Network.build(
-        [data.X_train.shape[1], *chosen["layers"], n_out],
-        activation=chosen["activation"],
-        output_activation=loss.output_activation,
-        loss=loss.name,
-        init=chosen["init"],
-        l1=chosen["l1"],
-        l2=chosen["l2"],
-        dropout=chosen["dropout"],
-        batch_norm=chosen["batch_norm"],
-        seed=chosen["seed"],
-        dtype=chosen["dtype"],
+    hidden, shape = chosen["layers"], tuple(data.X_train.shape[1:])
+    common = {"init": chosen["init"], "dropout": chosen["dropout"]}
+    common |= {"batch_norm": chosen["batch_norm"], "dtype": chosen["dtype"]}
+    if (
+        len(shape) == 1
+        and chosen["input_shape"] is None
+        and all(isinstance(n, int) for n in hidden)
+    ):
+        return Network.build(  # a multilayer perceptron, as every glassnet version built it
+            [shape[0], *hidden, n_out],
+            activation=chosen["activation"],
+            output_activation=loss.output_activation,
+            loss=loss.name,
+            l1=chosen["l1"],
+            l2=chosen["l2"],
+            seed=chosen["seed"],
+            **common,
+        )
+    first = []
+    if chosen["input_shape"] is not None:  # rows of pixels laid out as images
+        image = tuple(chosen["input_shape"])
+        if math.prod(image) != math.prod(shape):
+            raise ValueError(
+                f"--input-shape {'x'.join(map(str, image))} lays out {math.prod(image):,} "
+                f"values per row, but each row has {math.prod(shape):,} features"
+            )
+        first = [Reshape(image, input_shape=shape)]
+        shape = image
+    layers = build_layers(
+        ",".join(map(str, hidden)),
+        shape,
+        n_out,
+        chosen["activation"],
+        loss.output_activation,
+        rng=np.random.default_rng(chosen["seed"]),
+        name="--layers",
+        **{**common, "dtype": np.dtype(chosen["dtype"])},
     )
+    return Network([*first, *layers], loss.name, l1=chosen["l1"], l2=chosen["l2"])
 
 
 def default_metrics(task: Task, n_targets: int = 1) -> list[str]:

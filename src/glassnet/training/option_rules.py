@@ -1,14 +1,81 @@
-"""How the training options' values are read from text (a flag, a config file) and
-checked from Python: the readers take text or TOML values, the checks take
-``(label, value)`` and name ``label`` in their error."""
+"""What a training option is (:class:`Option`), and how the options' values are read from
+text (a flag, a config file) and checked from Python: the readers take text or TOML
+values, the checks take ``(label, value)`` and name ``label`` in their error. The table
+of the options themselves is :data:`glassnet.training.options.TRAIN_OPTIONS`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from ..layers.architecture import parse_architecture
 from ..metrics import METRICS
 from ..validation import check_non_negative_number, check_positive_number, check_unit_interval
+from .augment import Augmentation
+
+
+@dataclass(frozen=True)
+class Option:
+    """One training option: its flag, how to read and check it, its default and its help."""
+
+    flag: str
+    read: Callable[[Any], Any]
+    """Text (a flag's value) or a TOML value → the Python value."""
+    default: Any
+    help: str
+    choices: Sequence[str] | None = None
+    metavar: str | None = None
+    check: Callable[[str, Any], Any] | None = None
+    """``check(label, value)``: the value if it is valid, else an error naming ``label``."""
+    keyword: str | None = None
+    """The keyword of :func:`~glassnet.training.fit` when it differs from :attr:`key`
+    (``learning_rate`` for ``--lr``); both are accepted from Python."""
+    needs_data: bool = False
+    """Whether the option is about a data file (``--target``): without one, ``glassnet
+    train`` trains on the shipped MNIST sample, which the option would not change."""
+    switch: bool = False
+    """An on-or-off option whose default is "detect" (``None``): ``--header`` and
+    ``--no-header`` on the command line, like the options whose default is a bool."""
+    on_resume: bool = False
+    """Whether a resumed run may change it (``--epochs``): the others would make the
+    resumed run differ from the one its checkpoint belongs to."""
+
+    @property
+    def is_flag(self) -> bool:
+        """Whether the option is on or off (``--batch-norm`` and ``--no-batch-norm``)."""
+        return self.switch or isinstance(self.default, bool)
+
+    @property
+    def key(self) -> str:
+        """The settings' key (``batch_size``)."""
+        return self.flag.replace("-", "_")
+
+    @property
+    def python_name(self) -> str:
+        """The name a Python user writes, and that errors from Python name."""
+        return self.keyword or self.key
+
+    def validate(self, value: Any, label: str) -> Any:
+        """A Python ``value`` checked (``None`` passes: it means "not given")."""
+        if value is None:
+            return None
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{label} must be one of {', '.join(self.choices)}, got {value!r}")
+        return value if self.check is None else self.check(label, value)
+
+    def parse(self, value: Any, source: str) -> Any:
+        """``value`` read and checked, or a ValueError naming the option and ``source``."""
+        if value is None:
+            return None
+        try:
+            parsed = self.read(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{source} --{self.flag} {exc}") from None
+        try:
+            return self.validate(parsed, f"--{self.flag}")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{source} {exc}") from None
 
 
 def integer(text: str | int) -> int:
@@ -29,15 +96,45 @@ def number(text: str | float) -> float:
         raise ValueError(f"must be a number, got {text!r}") from None
 
 
-def comma_sizes(text: str | Sequence[int]) -> list[int]:
+def comma_layers(text: str | Sequence[int | str]) -> list[int | str]:
+    """``64,32`` → ``[64, 32]``; ``conv32k3,pool2,128`` → ``["conv32k3", "pool2", 128]``:
+    sizes of dense layers as numbers, the other layers as their tokens."""
     parts = text.split(",") if isinstance(text, str) else list(text)
+    return [int(p) if isinstance(p, str) and p.strip().isdigit() else p for p in parts]
+
+
+def layer_list(label: str, value: Any) -> list[int | str]:
+    """Hidden layers: sizes (``[64, 32]``) and, for networks of other layers, the tokens of
+    :mod:`glassnet.layers.architecture` (``["conv32k3", "pool2", 128]``)."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        raise TypeError(
+            f"{label} must be a list of layers such as [64, 32] or ['conv32k3', 'pool2', 128], "
+            f"got {value!r}"
+        )
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            raise ValueError(f"{label} must hold sizes and layer tokens, got {item!r}")
+        if isinstance(item, int) and item < 1:
+            raise ValueError(f"{label} must hold integers ≥ 1, got {value!r}")
+    parse_architecture(",".join(map(str, value)), name=label)  # each token checked, named
+    return list(value)
+
+
+def dimensions(text: str | Sequence[int]) -> list[int]:
+    """``1x28x28`` (or ``1,28,28``, or a list) → ``[1, 28, 28]``."""
+    parts = text.replace("×", "x").replace(",", "x").split("x") if isinstance(text, str) else text
     try:
-        sizes = [int(part) for part in parts]
-    except ValueError:
-        raise ValueError(f"must be comma-separated integers such as 64,32, got {text!r}") from None
-    if not sizes or any(n < 1 for n in sizes):
-        raise ValueError(f"sizes must be integers ≥ 1, got {text!r}")
-    return sizes
+        return [int(part) for part in parts]
+    except (TypeError, ValueError):
+        raise ValueError(f"must be sizes such as 1x28x28, got {text!r}") from None
+
+
+def shape_of(label: str, value: Any) -> list[int]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"{label} must be a shape such as [1, 28, 28], got {value!r}")
+    if not value or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in value):
+        raise ValueError(f"{label} must hold integers ≥ 1, such as 1x28x28, got {value!r}")
+    return list(value)
 
 
 def comma_names(text: str | Sequence[str]) -> list[str]:
@@ -97,12 +194,15 @@ def non_negative(label: str, value: Any) -> float:
     return check_non_negative_number(label, value)
 
 
-def layer_sizes(label: str, value: Any) -> list[int]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise TypeError(f"{label} must be a list of layer sizes such as [64, 32], got {value!r}")
-    if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in value):
-        raise ValueError(f"{label} must hold integers ≥ 1, got {value!r}")
-    return list(value)
+def augmentation_text(label: str, value: Any) -> str:
+    """Augmentation as text (``shift=2,rotate=10``), read once to name a bad field."""
+    if not isinstance(value, str):
+        raise TypeError(f"{label} must be text such as 'shift=2,rotate=10', got {value!r}")
+    try:
+        Augmentation.from_text(value)
+    except ValueError as exc:
+        raise ValueError(f"{label}: {exc}") from None
+    return value
 
 
 def boolean(label: str, value: Any) -> bool:

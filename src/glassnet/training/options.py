@@ -10,8 +10,7 @@ a value passed from Python with the same rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from ..activations import ACTIVATIONS
@@ -21,20 +20,24 @@ from ..losses import TASKS
 from ..optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .callbacks import EarlyStopping
 from .option_rules import (
+    Option,
+    augmentation_text,
     boolean,
     check_fraction,
+    comma_layers,
     comma_names,
-    comma_sizes,
+    dimensions,
     epoch_count,
     fraction,
     integer,
-    layer_sizes,
+    layer_list,
     metric_names,
     non_empty_text,
     non_negative,
     non_negative_int,
     number,
     positive,
+    shape_of,
     yes_no,
 )
 from .schedules import (
@@ -45,70 +48,6 @@ from .schedules import (
     StepDecay,
 )
 from .state import Callback
-
-
-@dataclass(frozen=True)
-class Option:
-    """One training option: its flag, how to read and check it, its default and its help."""
-
-    flag: str
-    read: Callable[[Any], Any]
-    """Text (a flag's value) or a TOML value → the Python value."""
-    default: Any
-    help: str
-    choices: Sequence[str] | None = None
-    metavar: str | None = None
-    check: Callable[[str, Any], Any] | None = None
-    """``check(label, value)``: the value if it is valid, else an error naming ``label``."""
-    keyword: str | None = None
-    """The keyword of :func:`~glassnet.training.fit` when it differs from :attr:`key`
-    (``learning_rate`` for ``--lr``); both are accepted from Python."""
-    needs_data: bool = False
-    """Whether the option is about a data file (``--target``): without one, ``glassnet
-    train`` trains on the shipped MNIST sample, which the option would not change."""
-    switch: bool = False
-    """An on-or-off option whose default is "detect" (``None``): ``--header`` and
-    ``--no-header`` on the command line, like the options whose default is a bool."""
-    on_resume: bool = False
-    """Whether a resumed run may change it (``--epochs``): the others would make the
-    resumed run differ from the one its checkpoint belongs to."""
-
-    @property
-    def is_flag(self) -> bool:
-        """Whether the option is on or off (``--batch-norm`` and ``--no-batch-norm``)."""
-        return self.switch or isinstance(self.default, bool)
-
-    @property
-    def key(self) -> str:
-        """The settings' key (``batch_size``)."""
-        return self.flag.replace("-", "_")
-
-    @property
-    def python_name(self) -> str:
-        """The name a Python user writes, and that errors from Python name."""
-        return self.keyword or self.key
-
-    def validate(self, value: Any, label: str) -> Any:
-        """A Python ``value`` checked (``None`` passes: it means "not given")."""
-        if value is None:
-            return None
-        if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{label} must be one of {', '.join(self.choices)}, got {value!r}")
-        return value if self.check is None else self.check(label, value)
-
-    def parse(self, value: Any, source: str) -> Any:
-        """``value`` read and checked, or a ValueError naming the option and ``source``."""
-        if value is None:
-            return None
-        try:
-            parsed = self.read(value)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{source} --{self.flag} {exc}") from None
-        try:
-            return self.validate(parsed, f"--{self.flag}")
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{source} {exc}") from None
-
 
 OPTIMIZER_NAMES = sorted([*OPTIMIZERS, "momentum", "nesterov"])
 
@@ -124,11 +63,44 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("task", str, "auto", "what to predict", ("auto", *TASKS), needs_data=True),
     Option(
         "layers",
-        comma_sizes,
+        comma_layers,
         [64, 32],
-        "hidden layer sizes, e.g. 64,32",
-        metavar="SIZES",
-        check=layer_sizes,
+        "hidden layers: sizes such as 64,32, or convolutions such as conv32k3,pool2,128",
+        metavar="LAYERS",
+        check=layer_list,
+    ),
+    Option(
+        "input-shape",
+        dimensions,
+        None,
+        "lay each row out as an image, e.g. 1x28x28, for convolutions on a table of pixels",
+        metavar="CxHxW",
+        check=shape_of,
+    ),
+    Option(
+        "augment",
+        str,
+        None,
+        "augment training images, e.g. shift=2,rotate=10,noise=0.05 (flip: mirror them)",
+        metavar="SPEC",
+        check=augmentation_text,
+    ),
+    Option(
+        "image-size",
+        dimensions,
+        None,
+        "resize images to HxW (default: the first image's size)",
+        metavar="HxW",
+        check=shape_of,
+        needs_data=True,
+    ),
+    Option(
+        "color",
+        str,
+        "auto",
+        "images as grayscale or rgb (auto: rgb if any image has colour)",
+        ("auto", "grayscale", "rgb"),
+        needs_data=True,
     ),
     Option("activation", str, "relu", "hidden activation", sorted(set(ACTIVATIONS) - {"softmax"})),
     Option(
