@@ -8,6 +8,13 @@ seeds, with the architecture, the epochs, the batch size and the wall time.
 MNIST, Fashion-MNIST (``mnist``, ``fashion``)
     The official 60,000 training images, scored on the official 10,000 test images;
     pixels ``x / 255`` in [0, 1], no convolution and no augmentation.
+MNIST and Fashion-MNIST with a CNN (``mnist-cnn``, ``fashion-cnn``)
+    The same images as ``1 × 28 × 28`` arrays, through a small convolutional network given
+    as glassnet's architecture string (``Recipe.layers``, e.g. ``conv32k3p1, pool2,
+    conv64k3p1, pool2, 128``, then the softmax output); PyTorch builds the same layers
+    from the same string (bench/cnn_peers.py). No augmentation. scikit-learn has no
+    convolutions and sits these rows out. They are not in the default ``--datasets``:
+    ask for them, e.g. ``--datasets mnist-cnn,fashion-cnn --seeds 1``.
 California housing (``housing``)
     ``median_house_value`` from the other nine columns: ``total_bedrooms`` imputed with
     the training median, ``ocean_proximity`` one-hot, every numeric column standardized,
@@ -50,11 +57,14 @@ Run it from the repository root::
     python bench/accuracy.py --quick                  # a smoke test, under a minute
     python bench/accuracy.py --datasets mnist --peers glassnet --seeds 1
     python bench/accuracy.py --datasets fashion --validation --epochs 30 --dropout 0.3
+    python bench/accuracy.py --datasets mnist-cnn,fashion-cnn --peers glassnet,torch --seeds 1
+    python bench/accuracy.py --datasets fashion-cnn --validation --layers conv32k3p1,pool2,128
 
 ``--validation`` scores on a seeded, stratified part of the training data (1/6 of the
 images, 20 % of the tabular rows) instead of the test set, for choosing a recipe without
 looking at the test set; ``--hidden``, ``--epochs``, ``--dropout``, ``--batch-norm``,
-``--lr``, ``--batch-size`` and ``--l2`` override the recipes in ``RECIPES``.
+``--lr``, ``--batch-size``, ``--l2`` and (for the CNN rows) ``--layers`` override the
+recipes in ``RECIPES``.
 
 Progress (one line per seed and peer, with its time) goes to stderr; the command, the
 versions and a Markdown table go to stdout.
@@ -85,6 +95,9 @@ import glassnet as gn
 from glassnet.data import Preprocessor, Table, load_csv, load_mnist_dir, train_test_split
 from glassnet.metrics import accuracy_score, f1_score, r2_score
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the bench helpers beside this file
+import cnn_peers
+
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 """The ``shared/datasets`` folder next to the repository."""
 SPLIT_SEED = 0
@@ -98,6 +111,10 @@ Kind = Literal["multiclass", "binary", "regression"]
 
 
 # -- recipes ------------------------------------------------------------------------------
+
+
+CNN_LAYERS = "conv16k3p1,pool2,conv32k3p1,pool2,128"
+"""The CNN rows' network before its output layer (about 1.2 M multiply-adds a sample)."""
 
 
 @dataclass(frozen=True)
@@ -116,10 +133,15 @@ class Recipe:
     """glassnet's ``λ`` of ``λ/(2m) Σ‖W‖²`` (scikit-learn's ``alpha``)."""
     train_samples: int | None = None
     """Train on a seeded sample of this many rows (``--quick``); None for all."""
+    layers: str | None = None
+    """A CNN's hidden layers as an architecture string (``hidden`` is then unused)."""
 
     def describe(self, n_in: int, n_out: int) -> str:
         """``784-512-512-10 ReLU, dropout 0.2, Adam 1e-3 cosine, 20 epochs, batch 128``."""
-        parts = ["-".join(map(str, (n_in, *self.hidden, n_out))) + " ReLU"]
+        if self.layers is not None:
+            parts = [f"CNN {self.layers},{n_out} ReLU"]
+        else:
+            parts = ["-".join(map(str, (n_in, *self.hidden, n_out))) + " ReLU"]
         if self.batch_norm:
             parts.append("batch norm")
         if self.dropout:
@@ -138,6 +160,8 @@ RECIPES: dict[str, Recipe] = {
     "fashion": Recipe(hidden=(512, 512), epochs=20, dropout=0.3, batch_norm=True),
     "housing": Recipe(hidden=(128, 128), epochs=50, batch_size=64),
     "adult": Recipe(hidden=(128, 128), epochs=10, dropout=0.3),
+    "mnist-cnn": Recipe(hidden=(), layers=CNN_LAYERS, epochs=12, dropout=0.3),
+    "fashion-cnn": Recipe(hidden=(), layers=CNN_LAYERS, epochs=12, dropout=0.3),
 }
 """The recipes of a full run, chosen with ``--validation`` (glassnet alone, one or two
 seeds) among a few variants: for MNIST and Fashion-MNIST dropout 0.2/0.3/0.4, with and
@@ -148,6 +172,8 @@ QUICK_RECIPES: dict[str, Recipe] = {
     "fashion": Recipe(hidden=(64,), epochs=2, train_samples=5000),
     "housing": Recipe(hidden=(32,), epochs=3),
     "adult": Recipe(hidden=(32,), epochs=2, train_samples=5000),
+    "mnist-cnn": Recipe(hidden=(), layers="conv8k3p1,pool2,32", epochs=1, train_samples=3000),
+    "fashion-cnn": Recipe(hidden=(), layers="conv8k3p1,pool2,32", epochs=1, train_samples=3000),
 }
 """The recipes of ``--quick``: a smoke test of the script, not of the accuracy."""
 
@@ -182,8 +208,9 @@ class Task:
         return replace(self, X_train=self.X_train[rows], y_train=self.y_train[rows])
 
 
-def load_images(folder: Path, name: str, validation: bool) -> Task:
-    """MNIST or Fashion-MNIST: 60k training images, the 10k test images (or a holdout)."""
+def load_images(folder: Path, name: str, validation: bool, images: bool = False) -> Task:
+    """MNIST or Fashion-MNIST: 60k training images, the 10k test images (or a holdout);
+    rows of 784 pixels, or ``(1, 28, 28)`` arrays with ``images``."""
     X, y = load_mnist_dir(folder, "train")
     if validation:
         X, X_test, y, y_test = train_test_split(
@@ -193,6 +220,8 @@ def load_images(folder: Path, name: str, validation: bool) -> Task:
     else:
         X_test, y_test = load_mnist_dir(folder, "test")
         split = f"{len(y):,} training images, scored on the {len(y_test):,} test images"
+    if images:
+        X, X_test = X.reshape(-1, 1, 28, 28), X_test.reshape(-1, 1, 28, 28)
     return Task(name, "multiclass", X, y, X_test, y_test, 10, split)
 
 
@@ -248,6 +277,11 @@ LOADERS: dict[str, tuple[str, Callable[[Path, bool], Task]]] = {
     "fashion": ("fashion-mnist", lambda folder, val: load_images(folder, "Fashion-MNIST", val)),
     "housing": ("california-housing", load_housing),
     "adult": ("adult", load_adult),
+    "mnist-cnn": ("mnist", lambda folder, val: load_images(folder, "MNIST (CNN)", val, True)),
+    "fashion-cnn": (
+        "fashion-mnist",
+        lambda folder, val: load_images(folder, "Fashion-MNIST (CNN)", val, True),
+    ),
 }
 """Each dataset's key, its folder under the data directory, and its loader."""
 
@@ -265,16 +299,27 @@ or targets in original units)."""
 
 
 def run_glassnet(task: Task, recipe: Recipe, seed: int) -> np.ndarray:
-    net = gn.Network.build(
-        [task.X_train.shape[1], *recipe.hidden, task.n_outputs],
-        activation="relu",
-        loss="mse" if task.kind == "regression" else None,
-        dropout=recipe.dropout,
-        batch_norm=recipe.batch_norm,
-        l2=recipe.l2,
-        seed=seed,
-        dtype="float32",
-    )
+    if recipe.layers is not None:
+        net = cnn_peers.glassnet_network(
+            recipe.layers,
+            task.X_train.shape[1:],
+            task.n_outputs,
+            dropout=recipe.dropout,
+            batch_norm=recipe.batch_norm,
+            seed=seed,
+            l2=recipe.l2,
+        )
+    else:
+        net = gn.Network.build(
+            [task.X_train.shape[1], *recipe.hidden, task.n_outputs],
+            activation="relu",
+            loss="mse" if task.kind == "regression" else None,
+            dropout=recipe.dropout,
+            batch_norm=recipe.batch_norm,
+            l2=recipe.l2,
+            seed=seed,
+            dtype="float32",
+        )
     net.fit(
         task.X_train,
         task.y_train,
@@ -296,6 +341,8 @@ def run_sklearn(task: Task, recipe: Recipe, seed: int) -> np.ndarray:
         from sklearn.neural_network import MLPClassifier, MLPRegressor
     except ImportError as exc:
         raise PeerUnavailable("not installed") from exc
+    if recipe.layers is not None:
+        raise PeerUnavailable("no convolutions")
     settings: dict[str, Any] = {
         "hidden_layer_sizes": recipe.hidden,
         "activation": "relu",
@@ -326,22 +373,16 @@ def run_torch(task: Task, recipe: Recipe, seed: int) -> np.ndarray:
     except ImportError as exc:
         raise PeerUnavailable("not installed") from exc
     torch.manual_seed(seed)
-    sizes = [task.X_train.shape[1], *recipe.hidden]
-    layers: list[nn.Module] = []
-    for n_in, n_out in itertools.pairwise(sizes):
-        linear = nn.Linear(n_in, n_out)
-        nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")  # glassnet's He normal
-        nn.init.zeros_(linear.bias)
-        layers.append(linear)
-        if recipe.batch_norm:
-            layers.append(nn.BatchNorm1d(n_out))
-        layers.append(nn.ReLU())
-        if recipe.dropout:
-            layers.append(nn.Dropout(recipe.dropout))
-    output = nn.Linear(sizes[-1], task.n_outputs)
-    nn.init.xavier_uniform_(output.weight)  # glassnet's default for a non-ReLU output
-    nn.init.zeros_(output.bias)
-    model = nn.Sequential(*layers, output)
+    if recipe.layers is not None:
+        model = cnn_peers.torch_model(
+            recipe.layers,
+            task.X_train.shape[1:],
+            task.n_outputs,
+            dropout=recipe.dropout,
+            batch_norm=recipe.batch_norm,
+        )
+    else:
+        model = mlp_model(task, recipe)
 
     X = torch.from_numpy(np.ascontiguousarray(task.X_train))
     if task.kind == "multiclass":
@@ -380,13 +421,37 @@ def run_torch(task: Task, recipe: Recipe, seed: int) -> np.ndarray:
             loss_fn(model(X[rows]), y[rows]).backward()
             optimizer.step()
     model.eval()
-    with torch.no_grad():
-        out = model(torch.from_numpy(np.ascontiguousarray(task.X_test))).numpy()
+    X_test = torch.from_numpy(np.ascontiguousarray(task.X_test))
+    with torch.no_grad():  # in chunks: a CNN's feature maps of 10,000 images fill gigabytes
+        out = torch.cat([model(X_test[i : i + 1000]) for i in range(0, len(X_test), 1000)])
+    out = out.numpy()
     if task.kind == "multiclass":
         return out.argmax(axis=1)
     if task.kind == "binary":
         return (out[:, 0] > 0).astype(np.int64)
     return out[:, 0].astype(np.float64) * task.target_std + task.target_mean
+
+
+def mlp_model(task: Task, recipe: Recipe) -> Any:
+    """The recipe's MLP in PyTorch: He-normal ReLU layers, a Xavier-uniform output."""
+    from torch import nn
+
+    sizes = [task.X_train.shape[1], *recipe.hidden]
+    layers: list[nn.Module] = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        linear = nn.Linear(n_in, n_out)
+        nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")  # glassnet's He normal
+        nn.init.zeros_(linear.bias)
+        layers.append(linear)
+        if recipe.batch_norm:
+            layers.append(nn.BatchNorm1d(n_out))
+        layers.append(nn.ReLU())
+        if recipe.dropout:
+            layers.append(nn.Dropout(recipe.dropout))
+    output = nn.Linear(sizes[-1], task.n_outputs)
+    nn.init.xavier_uniform_(output.weight)  # glassnet's default for a non-ReLU output
+    nn.init.zeros_(output.bias)
+    return nn.Sequential(*layers, output)
 
 
 PEERS: dict[str, tuple[str, Peer]] = {
@@ -564,7 +629,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the datasets folder")
     parser.add_argument(
-        "--datasets", type=names(list(LOADERS)), default=list(LOADERS), help="comma-separated"
+        "--datasets",
+        type=names(list(LOADERS)),
+        default=[name for name in LOADERS if not name.endswith("-cnn")],
+        help="comma-separated",
     )
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0 … N−1 per peer")
     parser.add_argument(
@@ -588,6 +656,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     override.add_argument("--dropout", type=float)
     override.add_argument("--batch-norm", action=argparse.BooleanOptionalAction)
     override.add_argument("--l2", type=float)
+    override.add_argument(
+        "--layers", help="the CNN rows' hidden layers, e.g. conv32k3p1,pool2,conv64k3p1,pool2,128"
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -607,6 +678,8 @@ def recipe_for(dataset: str, args: argparse.Namespace) -> Recipe:
     recipe = (QUICK_RECIPES if args.quick else RECIPES)[dataset]
     fields = ("hidden", "epochs", "batch_size", "learning_rate", "dropout", "batch_norm", "l2")
     changes = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
+    if args.layers is not None and recipe.layers is not None:
+        changes["layers"] = args.layers
     return replace(recipe, **changes)
 
 
@@ -618,7 +691,7 @@ def run_dataset(
     loading = time.perf_counter()
     task = loader(args.data / folder, args.validation)
     recipe = recipe_for(dataset, args)
-    n_in = task.X_train.shape[1]
+    n_in = int(np.prod(task.X_train.shape[1:]))
     log(
         f"{task.name}: {task.split}; {n_in} features, "
         f"loaded in {time.perf_counter() - loading:.1f} s"

@@ -1,10 +1,22 @@
 """Training speed of glassnet against PyTorch, scikit-learn and a matrix-product bound.
 
-The workload: a 784-256-128-10 network (ReLU hidden layers, softmax output, categorical
-cross-entropy) trained for one epoch of 60,000 MNIST-shaped float32 samples by plain SGD
-(learning rate 0.01, no momentum), at batch sizes 32, 128 and 512. The data are synthetic
-by default (pixels uniform in [0, 1), labels uniform in 0–9, fixed seed); ``--mnist DIR``
-uses the real training set instead (speed does not depend on the values).
+The workload (``--network mlp``, the default): a 784-256-128-10 network (ReLU hidden
+layers, softmax output, categorical cross-entropy) trained for one epoch of 60,000
+MNIST-shaped float32 samples by plain SGD (learning rate 0.01, no momentum), at batch
+sizes 32, 128 and 512. The data are synthetic by default (pixels uniform in [0, 1), labels
+uniform in 0–9, fixed seed); ``--mnist DIR`` uses the real training set instead (speed
+does not depend on the values).
+
+``--network lenet`` trains a LeNet-5-sized convolutional network on the same samples as
+``1 × 28 × 28`` images instead: ``conv6k5p2, pool2, conv16k5, pool2, 120, 84`` (a 5 × 5
+convolution of 6 filters with 2 of padding, 2 × 2 max pooling, 16 filters of 5 × 5, 2 × 2
+max pooling, dense layers of 120 and 84 units, ReLU throughout, a softmax output of 10).
+Its peers are glassnet and PyTorch (``Conv2d``, ``MaxPool2d``, ``Linear``: the same
+layers); scikit-learn has no convolutions and the GEMM bound is the MLP's only. With
+``--profile`` each process also reports where glassnet's time goes: milliseconds per step
+in each layer's forward and backward pass, and within the convolutions in im2col,
+col2im and the activation (what is left is the matrix products, the bias and the
+record).
 
 Run it from the repository root::
 
@@ -12,6 +24,8 @@ Run it from the repository root::
     python bench/speed.py --repeats 3 --batch-sizes 32,512 --samples 20000
     python bench/speed.py --mnist /path/to/mnist          # the IDX .gz files
     python bench/speed.py --single                        # one process, no subprocesses
+    python bench/speed.py --network lenet --optimizer adam --threads 1 --torch-threads 1
+    python bench/speed.py --network lenet --single --profile --batch-sizes 128
 
 What is measured, for each batch size, in each process:
 
@@ -19,7 +33,8 @@ glassnet
     ``Network.fit`` (the public API: input checks, one-hot encoding, shuffling, the cost
     and the accuracy of every batch) over ``--epochs`` epochs, after a short warm-up fit.
 torch
-    PyTorch on the CPU in eager mode with ``torch.set_num_threads(os.cpu_count())``:
+    PyTorch on the CPU in eager mode with ``torch.set_num_threads(os.cpu_count())``
+    (or ``--torch-threads``):
     ``nn.Sequential(Linear, ReLU, Linear, ReLU, Linear)``, ``CrossEntropyLoss``,
     ``torch.optim.SGD`` and the usual loop (``randperm`` each epoch, index each batch,
     ``zero_grad``, ``backward``, ``step``, ``loss.item()``), after a warm-up.
@@ -44,7 +59,8 @@ order rotated from process to process.
 
 Peers are optional: one that cannot be imported is reported as "not installed".
 ``--optimizer`` picks the update rule (``sgd``, ``momentum`` 0.9 or ``adam``); ``--threads``
-caps the BLAS threads of glassnet and of the GEMM bound (PyTorch keeps its own). To add a
+caps the BLAS threads of glassnet and of the GEMM bound, ``--torch-threads`` PyTorch's (all
+cores by default). To add a
 rule, add a builder to ``GLASSNET_OPTIMIZERS`` and ``TORCH_OPTIMIZERS`` (and the matching settings
 to ``SKLEARN_SOLVERS`` where scikit-learn has the rule).
 """
@@ -73,7 +89,13 @@ import glassnet as gn
 from glassnet.data import load_idx
 
 SIZES = (784, 256, 128, 10)
-"""Layer widths, input first."""
+"""Layer widths of the MLP, input first."""
+LENET = "conv6k5p2,pool2,conv16k5,pool2,120,84"
+"""The LeNet-5-sized network's hidden layers, in glassnet's architecture string; the
+output layer of 10 units follows."""
+IMAGE_SHAPE = (1, 28, 28)
+"""The LeNet network's input: one channel of 28 × 28."""
+NETWORKS = ("mlp", "lenet")
 WARMUP_SAMPLES = 2048
 """Samples in each warm-up run (at least 8 batches' worth)."""
 
@@ -134,7 +156,7 @@ class Workload:
     """One measurement's inputs, the same for every peer."""
 
     X: np.ndarray
-    """``(m, 784)`` float32, C-contiguous."""
+    """``(m, 784)`` or ``(m, 1, 28, 28)`` float32, C-contiguous."""
     y: np.ndarray
     """``(m,)`` int64 labels 0–9."""
     batch_size: int
@@ -143,6 +165,10 @@ class Workload:
     seed: int
     threads: int | None = None
     """BLAS threads of glassnet and of the GEMM bound (``None``: BLAS's own default)."""
+    network: str = "mlp"
+    """``"mlp"`` (``X`` is ``(m, 784)``) or ``"lenet"`` (``X`` is ``(m, 1, 28, 28)``)."""
+    torch_threads: int | None = None
+    """PyTorch's threads (``None``: one per core)."""
 
     @property
     def samples(self) -> int:
@@ -167,10 +193,31 @@ def samples_per_second(prepare: Callable[[Workload], Timed], work: Workload) -> 
 # -- the peers ----------------------------------------------------------------------------
 
 
-def prepare_glassnet(work: Workload, **build_options: Any) -> Timed:
-    net = gn.Network.build(
-        SIZES, activation="relu", seed=work.seed, dtype="float32", **build_options
+def glassnet_network(work: Workload, **build_options: Any) -> gn.Network:
+    """The workload's network in glassnet, its weights drawn from ``work.seed``."""
+    if work.network == "mlp":
+        return gn.Network.build(
+            SIZES, activation="relu", seed=work.seed, dtype="float32", **build_options
+        )
+    from glassnet.layers.architecture import build_layers
+
+    layers = build_layers(
+        LENET,
+        IMAGE_SHAPE,
+        SIZES[-1],
+        "relu",
+        "softmax",
+        init=None,
+        dropout=build_options.get("dropout", 0.0),
+        batch_norm=build_options.get("batch_norm", False),
+        rng=np.random.default_rng(work.seed),
+        dtype=np.dtype("float32"),
     )
+    return gn.Network(layers, loss="cce")
+
+
+def prepare_glassnet(work: Workload, **build_options: Any) -> Timed:
+    net = glassnet_network(work, **build_options)
     make_optimizer = GLASSNET_OPTIMIZERS[work.optimizer]
 
     def train(X: np.ndarray, y: np.ndarray, epochs: int) -> object:
@@ -197,12 +244,9 @@ def prepare_torch(work: Workload) -> Timed:
         raise PeerUnavailable("not installed") from exc
     if work.optimizer not in TORCH_OPTIMIZERS:
         raise PeerUnavailable(f"no {work.optimizer}")
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(work.torch_threads or os.cpu_count() or 1)
     torch.manual_seed(work.seed)
-    layers: list[nn.Module] = []
-    for n_in, n_out in itertools.pairwise(SIZES):
-        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])  # no ReLU after the output layer: the loss has softmax
+    model = torch_network(work.network)
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(work.seed)
     batch = work.batch_size
@@ -230,6 +274,22 @@ def prepare_torch(work: Workload) -> Timed:
     return lambda: train(X, y, work.epochs)
 
 
+def torch_network(network: str) -> Any:
+    """The workload's network as an ``nn.Sequential`` (logits out: the loss has softmax)."""
+    from torch import nn
+
+    layers: list[nn.Module] = []
+    if network == "lenet":
+        layers += [nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2)]
+        layers += [nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten()]
+        sizes: Sequence[int] = (16 * 5 * 5, 120, 84, SIZES[-1])
+    else:
+        sizes = SIZES
+    for n_in, n_out in itertools.pairwise(sizes):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])  # no ReLU after the output layer
+
+
 def prepare_sklearn(work: Workload) -> Timed:
     try:
         from sklearn.exceptions import ConvergenceWarning
@@ -238,6 +298,8 @@ def prepare_sklearn(work: Workload) -> Timed:
         raise PeerUnavailable("not installed") from exc
     if work.optimizer not in SKLEARN_SOLVERS:
         raise PeerUnavailable(f"no {work.optimizer}")
+    if work.network != "mlp":
+        raise PeerUnavailable("no convolutions")
 
     def train(X: np.ndarray, y: np.ndarray, epochs: int) -> object:
         model = MLPClassifier(
@@ -262,6 +324,8 @@ def prepare_sklearn(work: Workload) -> Timed:
 
 def prepare_gemm_bound(work: Workload) -> Timed:
     """The eight matrix products of a training step, for every batch of the epochs."""
+    if work.network != "mlp":
+        raise PeerUnavailable("MLP only")
     rng = np.random.default_rng(work.seed)
     batch = work.batch_size
 
@@ -320,14 +384,34 @@ OVERHEAD_PEERS: dict[str, Callable[[Workload], Timed]] = {
 each one's cost, ``1 − variant/plain``."""
 
 
+def profile_glassnet(work: Workload) -> dict[str, float]:
+    """glassnet's milliseconds per step in each layer and conv stage (``--profile``), on
+    the first 8,192 samples after a warm-up."""
+    from cnn_profile import stage_times  # beside this script
+
+    net = glassnet_network(work)
+    options = {
+        "batch_size": work.batch_size,
+        "optimizer": GLASSNET_OPTIMIZERS[work.optimizer](LEARNING_RATES[work.optimizer]),
+        "seed": work.seed,
+        "threads": work.threads,
+    }
+    net.fit(*work.warmup(), epochs=1, **options)
+    return stage_times(net, work.X[:8192], work.y[:8192], **options)
+
+
 # -- one process --------------------------------------------------------------------------
 
 
-def load_data(samples: int, mnist: Path | None, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
-    """``(X, y, description)``: synthetic by default, or the MNIST training set."""
+def load_data(
+    samples: int, mnist: Path | None, seed: int, network: str = "mlp"
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(X, y, description)``: synthetic by default, or the MNIST training set; rows of
+    784 pixels for the MLP, ``1 × 28 × 28`` images for LeNet."""
+    shape = (-1, SIZES[0]) if network == "mlp" else (-1, *IMAGE_SHAPE)
     if mnist is None:
         rng = np.random.default_rng(seed)
-        X = rng.random((samples, SIZES[0]), dtype=np.float32)
+        X = rng.random((samples, SIZES[0]), dtype=np.float32).reshape(shape)
         y = rng.integers(0, SIZES[-1], samples, dtype=np.int64)
         return X, y, f"synthetic (uniform pixels, random labels, seed {seed})"
     images = load_idx(mnist / "train-images-idx3-ubyte.gz").reshape(-1, SIZES[0])
@@ -335,19 +419,29 @@ def load_data(samples: int, mnist: Path | None, seed: int) -> tuple[np.ndarray, 
     if samples > images.shape[0]:
         raise SystemExit(f"--samples {samples} is more than the {images.shape[0]} MNIST images")
     X = np.ascontiguousarray(images[:samples], dtype=np.float32) / np.float32(255)
-    return X, labels[:samples].astype(np.int64), f"MNIST training set from {mnist}"
+    return X.reshape(shape), labels[:samples].astype(np.int64), f"MNIST training set from {mnist}"
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every peer at every batch size in this process: ``{"meta": …, "rows": […]}``."""
-    X, y, description = load_data(args.samples, args.mnist, args.seed)
+    X, y, description = load_data(args.samples, args.mnist, args.seed, args.network)
     peers = {**PEERS, **(OVERHEAD_PEERS if args.overhead else {})}
     names = list(peers)
     shift = args.order_offset % len(names)
     order = names[shift:] + names[:shift]
     rows = []
     for batch_size in args.batch_sizes:
-        work = Workload(X, y, batch_size, args.epochs, args.optimizer, args.seed, args.threads)
+        work = Workload(
+            X,
+            y,
+            batch_size,
+            args.epochs,
+            args.optimizer,
+            args.seed,
+            args.threads,
+            args.network,
+            args.torch_threads,
+        )
         row: dict[str, Any] = {"batch_size": batch_size, "missing": {}}
         for name in order:
             try:
@@ -359,6 +453,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             row[ratio] = row["glassnet"] / row[peer] if row[peer] else None
         for variant in OVERHEAD_PEERS if args.overhead else ():
             row[variant + " cost"] = 1 - row[variant] / row["glassnet"]
+        if args.profile:
+            row["profile"] = profile_glassnet(work)
         rows.append(row)
     return {"meta": describe(args, description), "rows": rows}
 
@@ -370,6 +466,9 @@ def describe(args: argparse.Namespace, data: str) -> dict[str, Any]:
         "numpy": np.__version__,
         "glassnet": gn.__version__,
         "cpus": os.cpu_count(),
+        "network": "784-256-128-10 MLP"
+        if args.network == "mlp"
+        else f"LeNet-5-sized: {LENET},10 on {IMAGE_SHAPE}",
         "data": data,
         "samples": args.samples,
         "epochs": args.epochs,
@@ -380,7 +479,8 @@ def describe(args: argparse.Namespace, data: str) -> dict[str, Any]:
     try:
         import torch
 
-        meta["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads"
+        threads = args.torch_threads or os.cpu_count()
+        meta["torch"] = f"{torch.__version__}, {threads} threads"
     except ImportError:
         meta["torch"] = "not installed"
     try:
@@ -453,6 +553,17 @@ def report(results: list[dict[str, Any]]) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    for index, first in enumerate(results[0]["rows"]):
+        if "profile" in first:
+            from cnn_profile import format_stages  # beside this script
+
+            profiles = [result["rows"][index]["profile"] for result in results]
+            median = {key: statistics.median(p[key] for p in profiles) for key in profiles[0]}
+            lines.append(
+                f"glassnet, batch {first['batch_size']}: milliseconds per step "
+                f"(median over {len(profiles)} processes)"
+            )
+            lines += format_stages(median)
     return "\n".join(lines)
 
 
@@ -490,6 +601,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--threads", type=int, help="BLAS threads of glassnet and the GEMM bound (default: BLAS's)"
+    )
+    parser.add_argument(
+        "--torch-threads", type=int, help="PyTorch's threads (default: one per core)"
+    )
+    parser.add_argument(
+        "--network", choices=NETWORKS, default="mlp", help="the MLP or the LeNet-5-sized CNN"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also report glassnet's milliseconds per step in each layer and conv stage",
     )
     parser.add_argument("--mnist", type=Path, help="a directory with MNIST's IDX .gz files")
     parser.add_argument("--seed", type=int, default=0, help="seed of data, weights and shuffles")
