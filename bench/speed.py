@@ -182,12 +182,39 @@ class Workload:
 
 
 def samples_per_second(prepare: Callable[[Workload], Timed], work: Workload) -> float:
-    """Build and warm up a peer with ``prepare``, then time its run once."""
+    """Build and warm up a peer with ``prepare``, then time its run once; the memory its
+    run took beyond what the process held before it is kept in ``LAST_PEAK_MB``."""
+    global LAST_PEAK_MB
     run = prepare(work)
     gc.collect()
+    before = _reset_peak()
     start = time.perf_counter()
     run()
-    return work.samples / (time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    LAST_PEAK_MB = None if before is None else (_status_kb("VmHWM") - before) / 1024
+    return work.samples / seconds
+
+
+LAST_PEAK_MB: float | None = None
+"""The peak resident memory of the last timed run above the resident memory before it, in
+MB (``None`` where Linux's ``/proc/self/clear_refs`` cannot reset the peak)."""
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field + ":"))
+    return int(line.split()[1])
+
+
+def _reset_peak() -> int | None:
+    """Reset the process's peak resident memory (``VmHWM``) to its resident memory now, and
+    return that in kB; ``None`` where that cannot be done (not Linux)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        return _status_kb("VmRSS")
+    except OSError:
+        return None
 
 
 # -- the peers ----------------------------------------------------------------------------
@@ -446,6 +473,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         for name in order:
             try:
                 row[name] = samples_per_second(peers[name], work)
+                row[name + " MB"] = LAST_PEAK_MB
             except PeerUnavailable as why:
                 row[name] = None
                 row["missing"][name] = str(why)
@@ -471,6 +499,7 @@ def describe(args: argparse.Namespace, data: str) -> dict[str, Any]:
         else f"LeNet-5-sized: {LENET},10 on {IMAGE_SHAPE}",
         "data": data,
         "samples": args.samples,
+        "data MB": round(args.samples * 784 * 4 / 2**20, 1),
         "epochs": args.epochs,
         "optimizer": args.optimizer,
         "glassnet threads": args.threads or "BLAS default",
@@ -553,6 +582,19 @@ def report(results: list[dict[str, Any]]) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    lines.append(
+        "memory: the peak resident memory of the timed run above that before it, MB "
+        f"(median; the data are {results[0]['meta'].get('data MB', '?')} MB and in place "
+        "before it)"
+    )
+    for index, first in enumerate(results[0]["rows"]):
+        rows = [result["rows"][index] for result in results]
+        peaks = []
+        for peer in ("glassnet", *RATIOS):
+            values = [row.get(peer + " MB") for row in rows if row.get(peer + " MB") is not None]
+            if values:
+                peaks.append(f"{peer} {statistics.median(values):,.1f}")
+        lines.append(f"  batch {first['batch_size']}: " + ", ".join(peaks))
     for index, first in enumerate(results[0]["rows"]):
         if "profile" in first:
             from cnn_profile import format_stages  # beside this script
