@@ -34,6 +34,7 @@ from .validation import check_features, check_non_negative_number, check_targets
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
+    from .training.trainable import GradientSum
 
 PREDICT_CHUNK = 4096
 """Samples per forward pass at inference: bounds memory on large inputs."""
@@ -338,10 +339,19 @@ class Network:
             return self.loss.fused_delta(A, Y)
         return out.activation.backward(self.loss.gradient(A, Y), Z, A)
 
-    def backward(self, Y: Array, sample_weight: Array | None = None) -> None:
-        """BP steps 2–4 for the last forward pass; fills each layer's gradients."""
+    def backward(
+        self,
+        Y: Array,
+        sample_weight: Array | None = None,
+        *,
+        m: int | None = None,
+        regularize: bool = True,
+    ) -> None:
+        """BP steps 2–4 for the last forward pass; fills each layer's gradients. ``m``: the
+        ``1/m``'s batch size if not these rows' (they are a shard of it, in data-parallel
+        training; without ``regularize``, the caller adds the penalty's part later)."""
         dZ = self.output_delta(Y)
-        m = dZ.shape[0]
+        m = dZ.shape[0] if m is None else m
         if sample_weight is None:
             dZ *= 1.0 / m  # δ^[L]/m: the 1/m of BP step 4, once (see glassnet.layers)
         else:
@@ -351,6 +361,11 @@ class Network:
             if grad is None:  # below the first layer with parameters: nothing left to learn
                 break
             grad = layer.backward(grad)
+        if regularize:
+            self.regularize_gradients(m)
+
+    def regularize_gradients(self, m: int) -> None:
+        """``∂J/∂W += (λ/m) W + (λ₁/m) sign(W)``: the penalty's part of BP step 4."""
         for W, dW in self._regularized():
             if self.l2:
                 dW += (self.l2 / m) * W
@@ -367,22 +382,28 @@ class Network:
         clip_norm: float | None = None,
         clip_value: float | None = None,
         stop_if_non_finite: bool = False,
+        reducer: GradientSum | None = None,
     ) -> float:
         """One step of gradient descent on a batch; returns its cost ``J``: forward
         propagation, the cost, backpropagation, optional clipping, then the
         optimizer's update: the step of document 003's training loop, shared by
         :func:`~glassnet.training.fit` and :func:`~glassnet.inspect.trace`. ``X`` and ``Y``
         must be checked arrays of the network's dtype. With ``stop_if_non_finite``, a NaN
-        or inf cost is returned before the backward pass and the update.
-        """
-        self.forward(X, training=True)
-        cost = self.cost(Y, sample_weight)
-        if stop_if_non_finite and not math.isfinite(cost):
-            return cost
-        self.backward(Y, sample_weight)
+        or inf cost is returned before the update. With a ``reducer`` (data-parallel, see
+        :mod:`glassnet.distributed`), ``X`` is this process's shard of a global batch."""
+        if reducer is None:
+            self.forward(X, training=True)
+            cost = self.cost(Y, sample_weight)
+            if stop_if_non_finite and not math.isfinite(cost):
+                return cost
+            self.backward(Y, sample_weight)
         # The arrays without their names: naming them costs more than a small layer's step.
         layers = self.parametric_layers()
         grads = [grad for layer in layers for grad in layer.grads.values()]
+        if reducer is not None:
+            cost = reducer.gradients(self, X, Y, sample_weight, grads, self._storage)
+            if stop_if_non_finite and not math.isfinite(cost):
+                return cost
         if clip_norm is not None or clip_value is not None:
             clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
         optimizer.step(

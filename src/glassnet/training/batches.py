@@ -23,6 +23,7 @@ sequential on disk (as large-scale loaders shuffle shards, then rows in a buffer
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -87,14 +88,17 @@ def check_shuffle(shuffle: Any) -> bool | str:
     return bool(shuffle)
 
 
-def batch_bounds(m: int, batch: int, merge_single: bool = False) -> list[tuple[int, int]]:
+def batch_bounds(
+    m: int, batch: int, merge_single: bool = False, *, smallest: int = 2
+) -> list[tuple[int, int]]:
     """``(start, end)`` of each mini-batch of an epoch of ``m`` samples.
 
-    With ``merge_single`` (batch norm, which cannot normalize one sample), a last batch of a
-    single sample joins the batch before it.
+    With ``merge_single`` (batch norm, which cannot normalize one sample), a last batch of
+    fewer than ``smallest`` samples (a single one; 2 per rank in data-parallel training)
+    joins the batch before it.
     """
     bounds = [(start, min(start + batch, m)) for start in range(0, m, batch)]
-    if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+    if merge_single and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < smallest:
         bounds[-2:] = [(bounds[-2][0], m)]
     return bounds
 
@@ -196,7 +200,12 @@ class TrainingData:
         self, order: np.ndarray | None, bounds: Sequence[tuple[int, int]]
     ) -> Iterator[tuple[Array, Array, np.ndarray | slice]]:
         """``(X_batch, Y_batch, rows)`` for each mini-batch of ``bounds`` over ``order``;
-        ``rows`` indexes per-sample arrays such as the weights."""
+        ``rows`` indexes per-sample arrays such as the weights. Only the rows of ``bounds``
+        are read: in data-parallel training they are this rank's shards of the batches,
+        and an empty one (a rank without rows in a small batch) gives empty arrays."""
+        if any(start == end for start, end in bounds):
+            yield from self._with_empty(order, bounds)
+            return
         if self.source is not None:
             for start, end in bounds:
                 index = np.arange(start, end) if order is None else order[start:end]
@@ -211,16 +220,36 @@ class TrainingData:
             buffer = xp.empty((largest, *X.shape[1:]), dtype=X.dtype)
         for group in _windows(bounds, TARGET_ROWS):
             first, last = group[0][0], group[-1][1]
-            window = slice(first, last) if order is None else order[first:last]
+            if all(a[1] == b[0] for a, b in pairwise(group)):
+                window: np.ndarray | slice = (
+                    slice(first, last) if order is None else order[first:last]
+                )
+                offsets = [start - first for start, _ in group]
+            else:  # a rank's shards of consecutive batches: the targets of its rows only
+                window = np.concatenate(
+                    [np.arange(s, e) if order is None else order[s:e] for s, e in group]
+                )
+                offsets = list(accumulate([0] + [e - s for s, e in group[:-1]]))
             Y = self._targets(window)
-            for start, end in group:
+            for (start, end), offset in zip(group, offsets, strict=True):
                 if order is None:
                     rows: np.ndarray | slice = slice(start, end)
                     Xb = X[start:end]
                 else:
                     rows = order[start:end]
                     Xb = xp.take(X, rows, axis=0, out=buffer[: rows.size], mode="clip")
-                yield Xb, Y[start - first : end - first], rows
+                yield Xb, Y[offset : offset + end - start], rows
+
+    def _with_empty(
+        self, order: np.ndarray | None, bounds: Sequence[tuple[int, int]]
+    ) -> Iterator[tuple[Array, Array, np.ndarray | slice]]:
+        """:meth:`epoch` where some bounds are empty: those give empty arrays, unread."""
+        full = self.epoch(order, [(start, end) for start, end in bounds if start < end])
+        network = self.network
+        X0 = xp.empty((0, *network.layers[0].input_shape), dtype=network.dtype)
+        Y0 = xp.empty((0, *network.output_layer.output_shape), dtype=network.dtype)
+        for start, end in bounds:
+            yield next(full) if start < end else (X0, Y0, np.arange(0))
 
     def _targets(self, rows: np.ndarray | slice) -> Array:
         """The encoded targets ``Y`` (``(k, n_L)``) of some rows of the checked ``y``."""

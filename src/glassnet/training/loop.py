@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from .options import DEFAULTS, check_option, make_optimizer
 from .state import Callback, History, TrainingDivergedError, TrainingState
 
 if TYPE_CHECKING:
+    from ..distributed import Communicator, DataParallel
     from .trainable import Trainable
 
 
@@ -57,6 +59,7 @@ def fit(
     verbose: bool = False,
     resume: dict[str, Any] | None = None,
     augment: Augmentation | str | None = None,
+    distributed: bool | Communicator = False,
 ) -> History:
     """Train ``network`` on ``X`` (``(m, n_0)``) and ``y`` by gradient descent.
 
@@ -117,6 +120,13 @@ def fit(
         made noisy at random before the step; validation data are left as they are. Each
         epoch's draws come from a generator seeded from the run's own, so a seed still
         gives the same run, and a resumed one the same as the uninterrupted.
+    distributed:
+        ``True`` (or a :class:`~glassnet.distributed.Communicator`): synchronous
+        data-parallel training on the processes started by ``mpiexec -n K``, each called
+        with the same arguments; ``batch_size`` is the global batch, of which each rank
+        reads only its shard, and the history is the global one on every rank (see
+        :mod:`glassnet.distributed.parallel`). Only the root prints (``verbose``); an
+        error on one rank ends them all. With one process, training is as without it.
 
     Returns
     -------
@@ -135,107 +145,147 @@ def fit(
         times it and more than 1 above it; see
         :class:`~glassnet.training.callbacks.DivergenceCheck`).
     """
-    data = TrainingData(network, X, y)
-    m = data.m
-    augmentation = _augmentation(augment, network)
-    shuffle = check_shuffle(shuffle)
-    epochs = check_option("epochs", epochs)
-    batch = (
-        m
-        if batch_size is None
-        else min(check_positive_number("batch_size", batch_size, integer=True), m)
-    )
-    weights = _training_weights(network, data, sample_weight, class_weight)
-    has_batch_norm = any(layer.min_batch_size > 1 for layer in network.layers)
-    if has_batch_norm and batch < 2:
-        raise ValueError(
-            "batch_size must be ≥ 2 with batch norm (it normalizes over the batch); got "
-            f"{batch_size}" + (f" with {m} sample(s)" if batch_size is None else "")
+    parallel = _data_parallel(distributed)
+    # Under MPI a failure on one rank must end them all: the others would wait for it.
+    with nullcontext() if parallel is None else parallel.guard((TrainingDivergedError,)):
+        data = TrainingData(network, X, y)
+        m = data.m
+        augmentation = _augmentation(augment, network)
+        shuffle = check_shuffle(shuffle)
+        epochs = check_option("epochs", epochs)
+        batch = (
+            m
+            if batch_size is None
+            else min(check_positive_number("batch_size", batch_size, integer=True), m)
         )
-    clip_norm = check_option("clip_norm", clip_norm)
-    clip_value = check_option("clip_value", clip_value)
-    optimizer = make_optimizer(optimizer, learning_rate)
-    validation = None
-    if validation_data is not None:
-        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            raise ValueError("validation_data must be a pair (X_val, y_val)")
-        validation = TrainingData(network, *validation_data, names=("X_val", "y_val"))
-    extra_metrics = [get_metric(name) for name in metrics]  # names the unknown one
-    # The divergence check is always on: a loss that explodes but stays finite would
-    # otherwise end a run that looks successful.
-    callbacks = [*callbacks, *([EpochPrinter()] if verbose else []), DivergenceCheck()]
+        weights = _training_weights(network, data, sample_weight, class_weight)
+        has_batch_norm = any(layer.min_batch_size > 1 for layer in network.layers)
+        ranks = 1 if parallel is None else parallel.size
+        if has_batch_norm and batch < 2 * ranks:
+            per_rank = "" if ranks == 1 else f", 2 rows per rank on {ranks} ranks"
+            raise ValueError(
+                f"batch_size must be ≥ {2 * ranks} with batch norm (it normalizes over the "
+                f"batch{per_rank}); got {batch_size}"
+                + (f" with {m} sample(s)" if batch_size is None else "")
+            )
+        clip_norm = check_option("clip_norm", clip_norm)
+        clip_value = check_option("clip_value", clip_value)
+        optimizer = make_optimizer(optimizer, learning_rate)
+        validation = None
+        if validation_data is not None:
+            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (X_val, y_val)")
+            validation = TrainingData(network, *validation_data, names=("X_val", "y_val"))
+        extra_metrics = [get_metric(name) for name in metrics]  # names the unknown one
+        # The divergence check is always on: a loss that explodes but stays finite would
+        # otherwise end a run that looks successful.
+        printing = verbose and (parallel is None or parallel.comm.is_root)
+        callbacks = [*callbacks, *([EpochPrinter()] if printing else []), DivergenceCheck()]
 
-    bounds = batch_bounds(m, batch, merge_single=has_batch_norm)
-    state = TrainingState(
-        network,
-        optimizer,
-        History(network.loss.metric),
-        epochs,
-        m,
-        rng=np.random.default_rng(seed),
-        callbacks=callbacks,
-    )
-    if resume is not None:
-        restore_snapshot(state, callbacks, resume)
-    for cb in callbacks:
-        cb.on_train_begin(state)
-    # Overflow and 0/0 show up as a non-finite cost, which is caught each step and reported
-    # with the first non-finite quantity; NumPy's own warnings would only repeat it.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(state.epoch + 1, epochs + 1):
-            state.epoch = epoch
-            for cb in callbacks:
-                cb.on_epoch_begin(state)
-            started = time.perf_counter()
-            order = epoch_order(state.rng, m, shuffle, data.block_rows())
-            # Drawn from the run's generator, which checkpoints keep, after the shuffle:
-            # without augmentation the run's draws are those of every earlier version.
-            augment_rng = np.random.default_rng(state.rng.integers(2**63)) if augmentation else None
-            total_cost = 0.0
-            tally = _MetricTally(network.loss)
-            batches = data.epoch(order, bounds)
-            for step, (Xb, Yb, rows) in enumerate(batches, start=1):
-                if augmentation is not None and augment_rng is not None:
-                    Xb = augmentation.apply(Xb, augment_rng)
-                wb = None if weights is None else weights[rows]
-                cost = network.train_step(
-                    Xb,
-                    Yb,
-                    optimizer,
-                    sample_weight=wb,
-                    clip_norm=clip_norm,
-                    clip_value=clip_value,
-                    stop_if_non_finite=True,
-                )
-                A = network.output_layer.forward_record()["A"]
-                assert A is not None
-                if not math.isfinite(cost):
-                    where = non_finite_report(network, cost)
-                    raise TrainingDivergedError(
-                        f"the cost became {cost} at epoch {epoch}, step {step}"
-                        + (f" ({where})" if where else "")
-                        + f"; try a smaller learning rate (now {optimizer.learning_rate:g}), "
-                        "standardized inputs, or gradient clipping (clip_norm)"
-                    )
-                state.step += 1
-                total_cost += cost * Xb.shape[0]
-                tally.add(A, Yb)
+        bounds = batch_bounds(m, batch, merge_single=has_batch_norm, smallest=2 * ranks)
+        own = bounds  # the rows this process reads: all, or its shard of each batch
+        if parallel is not None:
+            seed, own = parallel.setup(network, m, seed), parallel.shard(bounds)
+        state = TrainingState(
+            network,
+            optimizer,
+            History(network.loss.metric),
+            epochs,
+            m,
+            rng=np.random.default_rng(seed),
+            callbacks=callbacks,
+        )
+        if resume is not None:
+            restore_snapshot(state, callbacks, resume)
+        for cb in callbacks:
+            cb.on_train_begin(state)
+        # Overflow and 0/0 show up as a non-finite cost, which is caught each step and reported
+        # with the first non-finite quantity; NumPy's own warnings would only repeat it.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for epoch in range(state.epoch + 1, epochs + 1):
+                state.epoch = epoch
                 for cb in callbacks:
-                    cb.on_batch_end(state, {"loss": cost, "size": Xb.shape[0]})
-            logs = {"loss": total_cost / m, state.history.metric: tally.result()}
-            if validation is not None:
-                scores = _evaluate_data(network, validation, metrics=extra_metrics)
-                logs.update({f"val_{key}": value for key, value in scores.items()})
-            logs["learning_rate"] = optimizer.learning_rate
-            logs["seconds"] = time.perf_counter() - started
-            state.history.record(epoch, logs)
-            for cb in callbacks:
-                cb.on_epoch_end(state, logs)
-            if state.stop_training:
-                break
-    for cb in callbacks:
-        cb.on_train_end(state)
-    return state.history
+                    cb.on_epoch_begin(state)
+                started = time.perf_counter()
+                if parallel is not None:  # each rank its own dropout masks this epoch
+                    parallel.reseed(network, state.rng)
+                order = epoch_order(state.rng, m, shuffle, data.block_rows())
+                # Drawn from the run's generator, which checkpoints keep, after the shuffle:
+                # without augmentation the run's draws are those of every earlier version.
+                augment_rng = None
+                if augmentation and parallel is None:
+                    augment_rng = np.random.default_rng(state.rng.integers(2**63))
+                elif augmentation and parallel is not None:
+                    augment_rng = parallel.rank_rng(state.rng.integers(2**63))
+                total_cost = 0.0
+                tally = _MetricTally(network.loss)
+                batches = zip(bounds, data.epoch(order, own), strict=True)
+                for step, ((start, end), (Xb, Yb, rows)) in enumerate(batches, start=1):
+                    if augmentation is not None and augment_rng is not None and len(Xb):
+                        Xb = augmentation.apply(Xb, augment_rng)
+                    wb = None if weights is None else weights[rows]
+                    options: dict[str, Any] = {}
+                    if parallel is not None:  # the global batch's gradient, summed over ranks
+                        parallel.batch_rows = end - start
+                        options["reducer"] = parallel
+                    cost = network.train_step(
+                        Xb,
+                        Yb,
+                        optimizer,
+                        sample_weight=wb,
+                        clip_norm=clip_norm,
+                        clip_value=clip_value,
+                        stop_if_non_finite=True,
+                        **options,
+                    )
+                    if not math.isfinite(cost):
+                        where = non_finite_report(network, cost)
+                        raise TrainingDivergedError(
+                            f"the cost became {cost} at epoch {epoch}, step {step}"
+                            + (f" ({where})" if where else "")
+                            + f"; try a smaller learning rate (now {optimizer.learning_rate:g}), "
+                            "standardized inputs, or gradient clipping (clip_norm)"
+                        )
+                    state.step += 1
+                    total_cost += cost * (end - start)
+                    if len(Xb):
+                        A = network.output_layer.forward_record()["A"]
+                        assert A is not None
+                        tally.add(A, Yb)
+                    for cb in callbacks:
+                        cb.on_batch_end(state, {"loss": cost, "size": end - start})
+                if parallel is not None:  # the metric over every rank's rows; one batch norm
+                    tally.total, count = parallel.end_epoch(network, [tally.total, tally.count])
+                    tally.count = round(count)
+                logs = {"loss": total_cost / m, state.history.metric: tally.result()}
+                if validation is not None:
+                    scores = _evaluate_data(network, validation, metrics=extra_metrics)
+                    logs.update({f"val_{key}": value for key, value in scores.items()})
+                logs["learning_rate"] = optimizer.learning_rate
+                seconds = time.perf_counter() - started
+                logs["seconds"] = seconds if parallel is None else parallel.agree(seconds)
+                state.history.record(epoch, logs)
+                for cb in callbacks:
+                    cb.on_epoch_end(state, logs)
+                if state.stop_training:
+                    break
+        for cb in callbacks:
+            cb.on_train_end(state)
+        return state.history
+
+
+def _data_parallel(distributed: Any) -> DataParallel | None:
+    """What ``fit(distributed=...)`` trains with: ``None`` for one process."""
+    if distributed is False or distributed is None:
+        return None
+    from ..distributed import DataParallel, world
+
+    comm = world() if distributed is True else distributed
+    if not hasattr(comm, "size") or not hasattr(comm, "allreduce_sum"):
+        raise TypeError(
+            f"distributed must be True, False or a Communicator, got {type(distributed).__name__}"
+        )
+    return DataParallel(comm) if comm.size > 1 else None
 
 
 def _augmentation(augment: Augmentation | str | None, network: Trainable) -> Augmentation | None:

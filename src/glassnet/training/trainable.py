@@ -8,11 +8,12 @@ offer ``fit`` as a method, and a new kind of network trains without changes here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, Self
 
 import numpy as np
 
-from ..backend import Array
+from ..backend import Array, Flat
 from ..layers import Layer
 from ..losses import Loss
 from ..optimizers import Optimizer
@@ -38,6 +39,19 @@ class Trainable(Protocol):
 
     def per_sample_loss(self, Y: Array) -> Array: ...
 
+    def backward(
+        self,
+        Y: Array,
+        sample_weight: Array | None = None,
+        *,
+        m: int | None = None,
+        regularize: bool = True,
+    ) -> None: ...
+
+    def regularize_gradients(self, m: int) -> None: ...
+
+    def penalty(self, m: int) -> float: ...
+
     def train_step(
         self,
         X: Array,
@@ -48,6 +62,7 @@ class Trainable(Protocol):
         clip_norm: float | None = None,
         clip_value: float | None = None,
         stop_if_non_finite: bool = False,
+        reducer: GradientSum | None = None,
     ) -> float: ...
 
     def parameters(self) -> list[tuple[str, Array]]: ...
@@ -59,4 +74,20 @@ class Trainable(Protocol):
     def astype(self, dtype: str) -> Self: ...
 
 
-__all__ = ["Trainable"]
+class GradientSum(Protocol):
+    """Data-parallel training's part of a step (:class:`glassnet.distributed.DataParallel`):
+    this process's shard ``X`` of a global batch in, the global batch's gradient in
+    ``grads`` (views of ``flat``'s gradient buffer, when it has one) and cost out."""
+
+    def gradients(
+        self,
+        network: Trainable,
+        X: Array,
+        Y: Array,
+        sample_weight: Array | None,
+        grads: Sequence[Array],
+        flat: Flat,
+    ) -> float: ...
+
+
+__all__ = ["GradientSum", "Trainable"]

