@@ -331,6 +331,12 @@ _ALIASES = {
 LOSS_FOR_TASK: dict[Task, type[Loss]] = {cls.task: cls for cls in LOSSES.values()}
 
 
+def task_for_classes(n_classes: int) -> Task:
+    """The task of a target with ``n_classes`` classes: 0 (values) is regression, 2 is
+    binary, more are multiclass."""
+    return "regression" if n_classes == 0 else "binary" if n_classes == 2 else "multiclass"
+
+
 def loss_for_task(task: Task) -> Loss:
     """The loss that learns ``task``: MSE, BCE or CCE."""
     if task not in LOSS_FOR_TASK:
