@@ -82,3 +82,16 @@ def test_augment_needs_images() -> None:
         _fit("rotate=500")
     with pytest.raises(TypeError, match="augment must be an Augmentation or its text"):
         _fit(3)
+
+
+def test_rows_of_pixels_are_augmented_as_the_images_a_first_reshape_makes() -> None:
+    # --input-shape: the network starts with a Reshape; augmentation moves the images it
+    # lays out, exactly as it moves the same images given as images.
+    X, y = _data()
+    flat = _net()
+    flat.layers.insert(0, gn.layers.Reshape((1, 8, 8), input_shape=64))
+    flat = gn.Network(flat.layers, loss="cce")
+    images = _net()
+    for net, data in ((flat, X.reshape(96, 64)), (images, X)):
+        net.fit(data, y, epochs=2, batch_size=16, seed=3, augment="shift=1,rotate=10")
+    assert _same(flat, images)

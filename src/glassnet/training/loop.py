@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..backend import Array, xp
+from ..backend import Array, on_device, to_device, to_host, xp
 from ..losses import Loss
 from ..metrics import Metric, get_metric
 from ..optimizers import Optimizer
@@ -222,7 +222,8 @@ def fit(
                 batches = zip(bounds, data.epoch(order, own), strict=True)
                 for step, ((start, end), (Xb, Yb, rows)) in enumerate(batches, start=1):
                     if augmentation is not None and augment_rng is not None and len(Xb):
-                        Xb = augmentation.apply(Xb, augment_rng)
+                        images = Xb.reshape(len(Xb), *_image_shape(network))
+                        Xb = augmentation.apply(images, augment_rng).reshape(Xb.shape)
                     wb = None if weights is None else weights[rows]
                     options: dict[str, Any] = {}
                     if parallel is not None:  # the global batch's gradient, summed over ranks
@@ -300,13 +301,20 @@ def _augmentation(augment: Augmentation | str | None, network: Trainable) -> Aug
         )
     if not augment.enabled:
         return None
-    if len(network.layers[0].input_shape) not in (2, 3):
+    if len(_image_shape(network)) not in (2, 3):
         raise ValueError(
             f"augment moves images, (C, H, W) or (H, W) per sample, but the network takes "
-            f"samples of shape {network.layers[0].input_shape}: give images and begin the network "
-            "with Flatten() (or a convolution)"
+            f"samples of shape {network.layers[0].input_shape}: give images and begin the "
+            "network with Flatten() (or a convolution), or with a Reshape to an image"
         )
     return augment
+
+
+def _image_shape(network: Trainable) -> tuple[int, ...]:
+    """One sample's shape as an image: the network's input, or what a first Reshape lays
+    a row of pixels out as (``--input-shape``)."""
+    first = network.layers[0]
+    return first.output_shape if first.kind == "reshape" else first.input_shape
 
 
 def evaluate(
@@ -344,6 +352,7 @@ def _scores(
     tally = _MetricTally(network.loss)
     outputs, targets = [], []
     for Xc, Yc in chunks:
+        Xc, Yc = to_device(Xc), to_device(Yc)  # the network's device (fit and evaluate set it)
         A = network.forward(Xc)
         total += float(network.per_sample_loss(Yc).sum())
         tally.add(A, Yc)
@@ -352,8 +361,9 @@ def _scores(
             targets.append(Yc)
     scores = {"loss": total / m, network.loss.metric: tally.result()}
     if metrics:
-        A, Y = xp.concatenate(outputs), xp.concatenate(targets)
-        scores.update(_named_scores(network.loss, A, Y, metrics))
+        A, Y = to_host(xp.concatenate(outputs)), to_host(xp.concatenate(targets))
+        with on_device("cpu"):  # the metrics count on the host
+            scores.update(_named_scores(network.loss, A, Y, metrics))
     return scores
 
 
