@@ -263,6 +263,8 @@ FLOORS = {
     "training": 4,
     "distributed": 4,
     "network": 5,
+    "devices": 5,
+    "penalties": 5,
     "io": 6,
     "inspect": 7,
     "tabular": 8,

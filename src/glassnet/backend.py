@@ -1,21 +1,41 @@
 """The array library and the dtype policy, chosen in one place.
 
-Every other module takes ``xp`` from here, so that a GPU array library with NumPy's API
-(CuPy) can be swapped in later without touching the math. NumPy is the default and the
-reference implementation.
+Every other module takes ``xp`` from here and computes with ``xp.matmul``, ``xp.sum``, …:
+``xp`` is a module object holding NumPy's names (an attribute costs what ``np.`` costs, a
+dictionary look-up), whose names are those of another array library with NumPy's API
+(CuPy, for ``device="cuda"``) for the duration of ``with on_device(device):``. NumPy is
+the default and the reference implementation; nothing but this module imports CuPy.
 """
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import accumulate
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
-xp = np
+
+class ArrayNamespace(types.ModuleType):
+    """The active array library's names (see the module's docstring): a module whose
+    ``__dict__`` is a copy of the library's, swapped whole by :func:`on_device`."""
+
+    def use(self, library: types.ModuleType) -> None:
+        """Make this namespace's names those of ``library``."""
+        names = dict(vars(library))
+        names["__name__"] = self.__name__
+        self.__dict__.clear()
+        self.__dict__.update(names)
+
+
+if TYPE_CHECKING:
+    xp = np
+else:
+    xp = ArrayNamespace("glassnet.backend.xp")
+    ArrayNamespace.use(xp, np)
 
 Array: TypeAlias = npt.NDArray[Any]
 """An array of the active array library (a NumPy ndarray by default)."""
@@ -95,8 +115,8 @@ def views_like(
     ``arrays`` have in their own 1-D buffer ``base``, or at ``offsets``."""
     if offsets is None:
         assert base is not None and all(a.base is base for a in arrays), "not views of base"
-        start = base.__array_interface__["data"][0]
-        offsets = [(a.__array_interface__["data"][0] - start) // a.itemsize for a in arrays]
+        start = address(base)
+        offsets = [(address(a) - start) // a.itemsize for a in arrays]
     return [buffer[o : o + a.size].reshape(a.shape) for o, a in zip(offsets, arrays, strict=True)]
 
 
@@ -136,3 +156,113 @@ def blas_threads(threads: int | None) -> Iterator[None]:
 USE_COMPILED = True
 """Whether glassnet may use the compiled kernels of :mod:`glassnet.kernels` when numba is
 installed; ``False`` runs everything in NumPy."""
+
+
+# -- devices ------------------------------------------------------------------------------
+# A device is a name and the array library that computes on it: "cpu" is NumPy, "cuda" is
+# CuPy (imported on first use, here only). Tests register a stand-in library under another
+# name (see register_device) to run the engine on arrays that refuse to become NumPy's.
+
+DEVICES: dict[str, types.ModuleType] = {"cpu": np}
+"""The array library of each device name known so far (``"cuda"`` once CuPy is loaded)."""
+_active = ["cpu"]
+
+
+def register_device(name: str, library: types.ModuleType) -> None:
+    """Make ``name`` a device whose arrays are ``library``'s (NumPy's API; its arrays have
+    ``.get()`` returning a NumPy array, as CuPy's do). For tests and other backends."""
+    DEVICES[name] = library
+
+
+def check_device(device: Any) -> str:
+    """``device`` (``"cpu"``, ``"cuda"``, ``"auto"`` or a registered name) checked, with
+    its library loaded; ``"auto"`` is ``"cuda"`` when CuPy sees a GPU, else ``"cpu"``.
+
+    ``"cuda"`` without CuPy is an ImportError, and with CuPy but no usable GPU a
+    RuntimeError, each in one line saying which is missing.
+    """
+    if device == "auto":
+        try:
+            return check_device("cuda")
+        except (ImportError, RuntimeError):
+            return "cpu"
+    if device in DEVICES:
+        return str(device)
+    if device != "cuda":
+        names = sorted({*DEVICES, "cuda", "auto"})
+        raise ValueError(f"device must be one of {names}, got {device!r}")
+    try:
+        import cupy  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as exc:
+        raise ImportError(
+            'device="cuda" needs CuPy, which is not installed: pip install "glassnet[gpu]"'
+        ) from exc
+    try:
+        count = int(cupy.cuda.runtime.getDeviceCount())
+    except Exception as exc:  # CUDA's own error type: no driver, no device, …
+        raise RuntimeError(
+            f'device="cuda": CuPy is installed but finds no CUDA GPU ({exc})'
+        ) from None
+    if count < 1:
+        raise RuntimeError('device="cuda": CuPy is installed but finds no CUDA GPU')
+    DEVICES["cuda"] = cupy
+    return "cuda"
+
+
+def current_device() -> str:
+    """The device whose library ``xp`` holds now (``"cpu"`` outside :func:`on_device`)."""
+    return _active[-1]
+
+
+@contextmanager
+def on_device(device: str) -> Iterator[None]:
+    """Compute the block with ``device``'s array library: ``xp`` holds its names until the
+    block ends (then those of the device before). Not thread-safe: one device at a time."""
+    device = check_device(device)
+    if device == _active[-1]:
+        yield
+        return
+    ArrayNamespace.use(xp, DEVICES[device])  # type: ignore[arg-type]
+    _active.append(device)
+    try:
+        yield
+    finally:
+        _active.pop()
+        ArrayNamespace.use(xp, DEVICES[_active[-1]])  # type: ignore[arg-type]
+
+
+def to_device(array: Any, device: str | None = None) -> Array:
+    """``array`` as an array of ``device`` (default: the active one); no copy when it is one
+    already. Host data goes to the device here and only here."""
+    library = DEVICES[check_device(device) if device is not None else _active[-1]]
+    if library is np:
+        return to_host(array)
+    result: Array = library.asarray(array)
+    return result
+
+
+def to_host(array: Any) -> Any:
+    """``array`` as a NumPy array (itself when it is one); anything else as it is but for
+    the arrays inside a dict, list or tuple. Where results are written or shown."""
+    if isinstance(array, np.ndarray | np.generic):
+        return array
+    if hasattr(array, "get") and hasattr(array, "shape"):  # a device array (CuPy's API)
+        return array.get()
+    if isinstance(array, dict):
+        return {key: to_host(value) for key, value in array.items()}
+    if type(array) in (list, tuple):
+        return type(array)(to_host(value) for value in array)
+    return array
+
+
+def on_host(array: Any) -> bool:
+    """Whether ``array`` lives in host memory (a NumPy array or scalar)."""
+    return isinstance(array, np.ndarray | np.generic)
+
+
+def address(array: Array) -> int:
+    """The address of ``array``'s first element, on the host or the device."""
+    interface = getattr(array, "__cuda_array_interface__", None)
+    if interface is None:
+        interface = array.__array_interface__
+    return int(interface["data"][0])

@@ -58,10 +58,12 @@ def run_compiled(
 ) -> bool:
     """Run kernel ``name`` on the C-contiguous ``arrays`` (flattened when ``flat``) and the
     number ``settings`` cast to the arrays' dtype (as NumPy rounds a Python float against
-    a float32 array); ``False``, having done nothing, when it is not compiled or an array
-    is strided."""
+    a float32 array); ``False``, having done nothing, when it is not compiled, an array
+    is strided, or the arrays are on a device (numba compiles for the host only)."""
     kernel = compiled(name)
-    if kernel is None or not all(array.flags.c_contiguous for array in arrays):
+    if kernel is None or not isinstance(arrays[0], np.ndarray):  # a device's arrays: xp's code
+        return False
+    if not all(array.flags.c_contiguous for array in arrays):
         return False
     cast = arrays[0].dtype.type
     numbers = [value if isinstance(value, bool) else cast(value) for value in settings]

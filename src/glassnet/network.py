@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .activations import get_activation
-from .backend import Array, blas_threads, pack_layers, resolve_dtype, xp
+from .backend import Array, blas_threads, on_device, pack_layers, resolve_dtype, to_host, xp
+from .devices import OnDevice
 from .layers import Layer, layer_from_config
 from .layers.stacks import connect_layers, dense_from_parameters, dense_stack
 from .losses import Loss, get_loss, pair_output
 from .optimizers import clip_gradients
+from .penalties import Penalties
 from .training import History
 from .training import evaluate as evaluate_arrays
 from .training import fit as fit_network
@@ -40,8 +42,9 @@ PREDICT_CHUNK = 4096
 """Samples per forward pass at inference: bounds memory on large inputs."""
 
 
-class Network:
-    """A network of layers trained by backpropagation.
+class Network(OnDevice, Penalties):
+    """A network of layers trained by backpropagation, on its :attr:`device` (see
+    :mod:`glassnet.devices`).
 
     Parameters
     ----------
@@ -104,8 +107,9 @@ class Network:
         batch_norm: bool = False,
         seed: int | np.random.Generator | None = None,
         dtype: str = "float32",
+        device: str = "cpu",
     ) -> Network:
-        """A network with layer sizes ``[n_0, n_1, …, n_L]``.
+        """A network with layer sizes ``[n_0, n_1, …, n_L]`` on ``device`` (drawn on the CPU).
 
         ``activation`` is used in the hidden layers. The output activation and the loss
         default to each other's natural partner: softmax with ``'cce'`` when there are
@@ -129,7 +133,7 @@ class Network:
             rng=rng,
             dtype=resolve_dtype(dtype),
         )
-        return cls(layers, chosen_loss, l2=l2, l1=l1)
+        return cls(layers, chosen_loss, l2=l2, l1=l1).to(device)
 
     @classmethod
     def from_parameters(
@@ -274,7 +278,7 @@ class Network:
         draws at random gets a copy of its generator (the same draws, independently)."""
         config = {**self.config(), "dtype": resolve_dtype(dtype).name}
         rngs = [copy.deepcopy(layer.rng) for layer in self.layers]
-        return Network.from_config(config, self.arrays(), rngs)
+        return Network.from_config(config, to_host(self.arrays()), rngs).to(self.device)
 
     # -- the engine ---------------------------------------------------------------------
 
@@ -284,9 +288,10 @@ class Network:
         ``X`` must already be a float array of the network's dtype; the public methods
         (:meth:`predict`, :meth:`fit`) check and convert it.
         """
-        A = X
-        for layer in self.layers:
-            A = layer.forward(A, training)
+        with self.on_device():
+            A = X = self.arrive(X)
+            for layer in self.layers:
+                A = layer.forward(A, training)
         self._last_m = X.shape[0]
         self.last_input = X  # A^[0] of the record the glass box reads
         return A
@@ -294,11 +299,10 @@ class Network:
     def cost(self, Y: Array, sample_weight: Array | None = None) -> float:
         """``J = (1/m) Σ_i w_i ℓ_i + λ/(2m) Σ_l ‖W^[l]‖² + λ₁/m Σ_l |W^[l]|`` for the last
         forward pass, targets ``Y`` and optional sample weights ``w`` of shape ``(m,)``."""
-        losses = self.per_sample_loss(Y)
-        data = (
-            losses.mean() if sample_weight is None else xp.vdot(losses, sample_weight) / losses.size
-        )
-        return float(data) + self.penalty(self._last_m)
+        with self.on_device():
+            losses, weights = self.per_sample_loss(self.arrive(Y)), self.arrive(sample_weight)
+            data = losses.mean() if weights is None else xp.vdot(losses, weights) / losses.size
+            return float(data) + self.penalty(self._last_m)
 
     def per_sample_loss(self, Y: Array) -> Array:
         """``ℓ(ŷ_i, y_i)`` of the last forward pass; from ``Z^[L]`` for a fused pairing."""
@@ -308,25 +312,6 @@ class Network:
         if self.fused_output:
             return self.loss.per_sample_from_logits(Z, Y)
         return self.loss.per_sample(A, Y)
-
-    def penalty(self, m: int) -> float:
-        """The regularization terms ``λ/(2m) Σ‖W‖² + λ₁/m Σ|W|`` for a batch of ``m``."""
-        return sum(self.penalty_terms(m).values())
-
-    def penalty_terms(self, m: int) -> dict[str, float]:
-        """``{"l2": λ/(2m) Σ_l ‖W^[l]‖², "l1": λ₁/m Σ_l |W^[l]|}`` for a batch of ``m``."""
-        Ws = [W for W, _ in self._regularized()] if self.l1 or self.l2 else []
-        l2 = sum(float(xp.vdot(W, W)) for W in Ws) if self.l2 else 0.0
-        l1 = sum(float(xp.abs(W).sum()) for W in Ws) if self.l1 else 0.0
-        return {"l2": self.l2 / (2 * m) * l2, "l1": self.l1 / m * l1}
-
-    def _regularized(self) -> list[tuple[Array, Array]]:
-        """``(W, ∂J/∂W)`` of every parameter the L1 and L2 terms apply to."""
-        return [
-            (layer.params[name], layer.grads[name])
-            for layer in self.layers
-            for name in layer.regularized
-        ]
 
     def output_delta(self, Y: Array) -> Array:
         """BP step 2: ``δ^[L] = A − Y`` (fused) or ``∂L/∂A ⊙ f'(Z)`` (document 003, case 1)."""
@@ -350,27 +335,20 @@ class Network:
         """BP steps 2–4 for the last forward pass; fills each layer's gradients. ``m``: the
         ``1/m``'s batch size if not these rows' (they are a shard of it, in data-parallel
         training; without ``regularize``, the caller adds the penalty's part later)."""
-        dZ = self.output_delta(Y)
-        m = dZ.shape[0] if m is None else m
-        if sample_weight is None:
-            dZ *= 1.0 / m  # δ^[L]/m: the 1/m of BP step 4, once (see glassnet.layers)
-        else:
-            dZ *= (sample_weight * (1.0 / m))[:, None]
-        grad = self.output_layer.backward_dZ(dZ)
-        for layer in reversed(self.layers[:-1]):
-            if grad is None:  # below the first layer with parameters: nothing left to learn
-                break
-            grad = layer.backward(grad)
-        if regularize:
-            self.regularize_gradients(m)
-
-    def regularize_gradients(self, m: int) -> None:
-        """``∂J/∂W += (λ/m) W + (λ₁/m) sign(W)``: the penalty's part of BP step 4."""
-        for W, dW in self._regularized():
-            if self.l2:
-                dW += (self.l2 / m) * W
-            if self.l1:
-                dW += (self.l1 / m) * xp.sign(W)
+        with self.on_device():
+            dZ = self.output_delta(self.arrive(Y))
+            m = dZ.shape[0] if m is None else m
+            if sample_weight is None:
+                dZ *= 1.0 / m  # δ^[L]/m: the 1/m of BP step 4, once (see glassnet.layers)
+            else:
+                dZ *= (self.arrive(sample_weight) * (1.0 / m))[:, None]
+            grad = self.output_layer.backward_dZ(dZ)
+            for layer in reversed(self.layers[:-1]):
+                if grad is None:  # below the first layer with parameters: nothing left to learn
+                    break
+                grad = layer.backward(grad)
+            if regularize:
+                self.regularize_gradients(m)
 
     def train_step(
         self,
@@ -404,36 +382,40 @@ class Network:
             cost = reducer.gradients(self, X, Y, sample_weight, grads, self._storage)
             if stop_if_non_finite and not math.isfinite(cost):
                 return cost
-        if clip_norm is not None or clip_value is not None:
-            clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
-        optimizer.step(
-            [theta for layer in layers for theta in layer.params.values()], grads, self._storage
-        )
+        params = [theta for layer in layers for theta in layer.params.values()]
+        with self.on_device():
+            if clip_norm is not None or clip_value is not None:
+                clip_gradients(grads, max_norm=clip_norm, max_value=clip_value)
+            optimizer.step(params, grads, self._storage)
         return cost
 
     # -- the public API -----------------------------------------------------------------
 
     def fit(self, X: Any, y: Any = None, *, threads: int | None = None, **options: Any) -> History:
         """Train by gradient descent: :func:`glassnet.training.fit` with this network, e.g.
-        ``net.fit(X, y, epochs=20)``; ``threads`` caps BLAS's threads (needs threadpoolctl)."""
-        with blas_threads(threads):
+        ``net.fit(X, y, epochs=20)``; ``threads`` caps BLAS's threads (needs threadpoolctl);
+        ``device="cuda"`` moves the network there first (see :meth:`to`)."""
+        self.to(options.pop("device", self.device))
+        with blas_threads(threads), self.on_device():
             return fit_network(self, X, y, **options)
 
     def check_X(self, X: Any, name: str = "X") -> Array:
-        """``X`` checked and converted to an ``(m, *input_shape)`` array of the dtype."""
-        return check_features(X, self.input_shape, self.dtype, name=name)
+        """``X`` checked and converted to an ``(m, *input_shape)`` array of the dtype, on
+        the host (the device's copy is made where it is read)."""
+        with on_device("cpu"):
+            return check_features(X, self.input_shape, self.dtype, name=name)
 
     def check_y(self, y: Any, n_samples: int, name: str = "y") -> Array:
         """``y`` checked and converted to the ``(m, n_L)`` targets the loss compares with."""
-        array = check_targets(y, n_samples, self.n_outputs, name=name)
-        return self.loss.targets(array, self.n_outputs, self.dtype, name)
+        with on_device("cpu"):  # on the host, as check_X
+            array = check_targets(y, n_samples, self.n_outputs, name=name)
+            return self.loss.targets(array, self.n_outputs, self.dtype, name)
 
     def predict_output(self, X: Any) -> Array:
         """``A^[L]`` for each row of ``X``: probabilities for classifiers, values for regression."""
-        X = self.check_X(X)
-        return xp.concatenate(
-            [self.forward(X[i : i + PREDICT_CHUNK]) for i in range(0, X.shape[0], PREDICT_CHUNK)]
-        )
+        X = self.check_X(X)  # on the host; each chunk's outputs come back to it
+        chunks = (X[i : i + PREDICT_CHUNK] for i in range(0, X.shape[0], PREDICT_CHUNK))
+        return np.concatenate([to_host(self.forward(chunk)) for chunk in chunks])
 
     def predict(self, X: Any) -> Array:
         """Class indices for ``cce``, 0/1 labels for ``bce``, the outputs for ``mse``."""
@@ -443,7 +425,8 @@ class Network:
         """``{"loss": L, metric: value, …}`` on ``(X, y)``: the loss without regularization,
         accuracy or RMSE, and any named ``metrics`` (``"f1_macro"``, ``"r2"``, …)."""
         X = self.check_X(X)
-        return evaluate_arrays(self, X, self.check_y(y, X.shape[0]), metrics=metrics)
+        with self.on_device():
+            return evaluate_arrays(self, X, self.check_y(y, X.shape[0]), metrics=metrics)
 
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)

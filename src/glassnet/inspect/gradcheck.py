@@ -163,7 +163,7 @@ def gradient_check(
     """
     epsilon, threshold, max_entries = check_settings(epsilon, threshold, max_entries)
     seed = check_integer("seed", seed, low=0)
-    net = network.astype("float64")
+    net = network.astype("float64").to("cpu")  # on the host: a device's copy is checked there
     X64 = net.check_X(X)
     m = X64.shape[0]
     Y64 = net.check_y(y, m)

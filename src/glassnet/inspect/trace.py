@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..backend import to_host
 from ..optimizer_rules import RuleLine
 from ..optimizers import SGD, Optimizer
 from ..validation import check_integer
@@ -56,7 +57,8 @@ def columns(array: Any) -> Matrix:
 def shaped(array: Any, per_sample: bool) -> Any:
     """An array as the trace keeps it: 4-D feature maps ``(m, C, H, W)`` or filters
     ``(F, C, kh, kw)`` nested as they are, anything else as :func:`columns` (one sample
-    per row, ``per_sample``) or :func:`oriented` puts it."""
+    per row, ``per_sample``) or :func:`oriented` puts it. A device's array comes to the host."""
+    array = to_host(array)
     if np.ndim(array) == 4:
         return maps(array)
     return columns(array) if per_sample else oriented(array)
@@ -251,7 +253,9 @@ def trace(
     initial = [_params(layer, info) for layer, info in _with_params(network, infos)]
     record = []
     for step in range(1, steps + 1):
-        before = [{k: v.copy() for k, v in layer.params.items()} for layer in network.layers]
+        before = [
+            to_host({k: v.copy() for k, v in layer.params.items()}) for layer in network.layers
+        ]
         # J's penalty terms at the parameters the step starts from (empty without them).
         terms = network.penalty_terms(X.shape[0]) if network.l1 or network.l2 else {}
         # The step of fit; the record is read from the layers after it (the update changes
@@ -362,8 +366,10 @@ def _updates(
         entry = _params(layer, info)
         entry["update"] = {}
         for name in layer.params:
-            explained = optimizer.explain(
-                before[info.index][name], layer.grads[name], optimizer.state.get(position, {})
+            explained = optimizer.explain(  # on the host, from a device's arrays
+                before[info.index][name],
+                to_host(layer.grads[name]),
+                to_host(optimizer.state.get(position, {})),
             )
             position += 1
             entry["update"][name] = {

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import to_host
 from ..network import Network
 from .archive import (
     CHECKSUM_KEY,
@@ -81,12 +82,13 @@ def save_model(
     the like); everything else in ``training`` and ``metadata`` must be JSON data.
     """
     path = Path(path)
-    arrays = {key: np.ascontiguousarray(a) for key, a in network.arrays().items()}
+    # From a device (a GPU-trained network), each array comes to the host here.
+    arrays = {key: np.ascontiguousarray(to_host(a)) for key, a in network.arrays().items()}
     training_json = None
     if training is not None:
         training_json = {k: v for k, v in training.items() if k != "arrays"}
         for key, array in training.get("arrays", {}).items():
-            arrays[f"training.{key}"] = np.ascontiguousarray(array)
+            arrays[f"training.{key}"] = np.ascontiguousarray(to_host(array))
     spec = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

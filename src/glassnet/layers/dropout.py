@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import Array
+from ..backend import Array, to_device
 from ..validation import check_unit_interval
 from .base import Layer, check_shape
 
@@ -41,7 +41,9 @@ class Dropout(Layer):
             self.out = A_prev
             return A_prev
         if not self._keep_mask or self.mask is None or self.mask.shape != A_prev.shape:
-            self.mask = self.rng.random(A_prev.shape, dtype=A_prev.dtype) >= self.rate
+            # Drawn on the host, from the layer's NumPy generator: a seed gives the same
+            # masks on every device.
+            self.mask = to_device(self.rng.random(A_prev.shape, dtype=A_prev.dtype) >= self.rate)
         out = A_prev * self.mask
         out *= 1 / (1 - self.rate)
         self.out = out

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..backend import Array, xp
+from ..backend import Array, current_device, on_host, to_device, xp
 
 if TYPE_CHECKING:
     from .trainable import Trainable
@@ -178,6 +178,8 @@ class TrainingData:
             self.row_bytes = first.nbytes
             return
         self.X = network.check_X(X, name=names[0])
+        if current_device() != "cpu" and not isinstance(X, np.memmap):
+            self.X = to_device(self.X)  # on the device once per fit (a file: per batch)
         self.m = self.X.shape[0]
         self.y = _check_targets(network, y, self.m, names[1])
         self.row_bytes = self.X[:1].nbytes
@@ -217,7 +219,7 @@ class TrainingData:
         # set per epoch, and no fresh allocation per step.
         if order is not None:
             largest = max(end - start for start, end in bounds)
-            buffer = xp.empty((largest, *X.shape[1:]), dtype=X.dtype)
+            buffer = (np if on_host(X) else xp).empty((largest, *X.shape[1:]), dtype=X.dtype)
         for group in _windows(bounds, TARGET_ROWS):
             first, last = group[0][0], group[-1][1]
             if all(a[1] == b[0] for a, b in pairwise(group)):
@@ -231,13 +233,15 @@ class TrainingData:
                 )
                 offsets = list(accumulate([0] + [e - s for s, e in group[:-1]]))
             Y = self._targets(window)
+            if not on_host(X):  # the targets of these batches onto the device at once
+                Y = to_device(Y)
             for (start, end), offset in zip(group, offsets, strict=True):
                 if order is None:
                     rows: np.ndarray | slice = slice(start, end)
                     Xb = X[start:end]
                 else:
                     rows = order[start:end]
-                    Xb = xp.take(X, rows, axis=0, out=buffer[: rows.size], mode="clip")
+                    Xb = _gather(X, rows, buffer[: rows.size])
                 yield Xb, Y[offset : offset + end - start], rows
 
     def _with_empty(
@@ -285,3 +289,11 @@ def _windows(bounds: Sequence[tuple[int, int]], rows: int) -> list[list[tuple[in
         else:
             groups.append([bound])
     return groups
+
+
+def _gather(X: Array, rows: np.ndarray, out: Array) -> Array:
+    """``X[rows]`` into ``out``, on the host or on the device (whose ``take`` has no
+    ``mode``, and whose row numbers must be on the device too)."""
+    if on_host(X):
+        return np.take(X, rows, axis=0, out=out, mode="clip")
+    return xp.take(X, to_device(rows), axis=0, out=out)
