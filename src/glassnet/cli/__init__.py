@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._version import __version__
-from . import convert, glassbox, use
+from . import convert, glassbox, playground, use
 from . import train as train_command
 from .arguments import add_train_options
 from .signals import interrupted
@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="diagnose the layers every N epochs (default 1) and report problems",
     )
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train on every rank of an MPI job, the batch size global (noticed by itself "
+        "under mpirun -n K with K > 1; needs glassnet[mpi] and an MPI library)",
+    )
     add_train_options(train)
 
     predict = command("predict", "predict for each row of a CSV, or each image", use.predict)
@@ -131,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = command("report", "write a run folder's HTML report and figures", use.report)
     report.add_argument("run", help="a run folder written by glassnet train")
+
+    served = command(
+        "playground",
+        "a page in the browser: build a network, watch it learn, open its glass box",
+        playground.playground,
+    )
+    playground.add_arguments(served)
 
     glassbox.add_commands(command)
     convert.add_commands(command)

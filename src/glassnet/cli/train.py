@@ -4,7 +4,6 @@ model, its history, a summary, validation predictions and a report."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import shlex
 import sys
 import time
@@ -12,9 +11,8 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..io.folder_lock import FolderInUseError, FolderLock
 from ..report.writing import (
     MODEL_FILE,
     architecture,
@@ -35,7 +33,12 @@ from ..training import (
 )
 from ..training.config_file import check_data_options, read_config, resolve, resume_settings
 from ..training.row_defaults import with_row_defaults
-from .signals import StopOnSignal, interrupted
+from .ranks import EveryRankStops, communicator, ending_every_rank, quiet
+from .run_folder import locked_run_folder, refuse_finished, run_folder
+from .signals import Interrupted, StopOnSignal, interrupted
+
+if TYPE_CHECKING:
+    from ..distributed import Communicator
 
 SCHEDULES_OVER_EPOCHS = ("step", "exponential", "cosine")
 """The schedules whose shape depends on the number of epochs."""
@@ -60,9 +63,23 @@ def run(args: argparse.Namespace, say: Any) -> int:
 
     From here on SIGINT and SIGTERM stop the run cleanly (:mod:`.signals`), and once its
     folder is chosen no other run may write it (:class:`~glassnet.io.folder_lock.FolderLock`).
+    Under ``mpirun -n K`` (or with ``--distributed``) every rank trains and rank 0 alone
+    speaks and writes (:mod:`.ranks`).
     """
+    comm = communicator(args)
+    if comm is None:
+        return _run(args, say, None)
+    if not comm.is_root:
+        say = quiet
+        warnings.simplefilter("ignore")  # rank 0 says each warning once
+    with ending_every_rank(comm, args.debug):
+        say(f"training on {comm.size} rank{'s' if comm.size > 1 else ''} (MPI)", 1)
+        return _run(args, say, comm)
+
+
+def _run(args: argparse.Namespace, say: Any, comm: Communicator | None) -> int:
     if args.resume is not None:  # a finished run is refused before anything is said
-        _refuse_finished(_run_folder(args, None), args)
+        refuse_finished(run_folder(args, None), args)
     elif args.allow_changed_data:
         raise ValueError(
             "--allow-changed-data applies only with --resume CHECKPOINT (a new run reads "
@@ -72,7 +89,9 @@ def run(args: argparse.Namespace, say: Any) -> int:
         plan = _resumed(args, say) if args.resume is not None else _planned(args)
         if plan.test_file is not None and not Path(plan.test_file).is_file():
             raise FileNotFoundError(f"--test-file {plan.test_file!r} does not exist")
-        lock = _locked_run_folder(args, plan.data)
+        if comm is not None and not comm.is_root:  # trains its shards; writes nothing
+            return _train(args, plan, None, signals, say, comm)
+        lock = locked_run_folder(args, plan.data)
         out = lock.folder
         with lock:
             if lock.stale_pid is not None:
@@ -81,12 +100,20 @@ def run(args: argparse.Namespace, say: Any) -> int:
                     "which no longer holds it (that run was killed or crashed)",
                     1,
                 )
-            _refuse_finished(out, args)  # again: a run that held the lock may have finished
-            return _train(args, plan, out, signals, say)
+            refuse_finished(out, args)  # again: a run that held the lock may have finished
+            return _train(args, plan, out, signals, say, comm)
 
 
-def _train(args: argparse.Namespace, plan: Plan, out: Path, signals: StopOnSignal, say: Any) -> int:
-    """The run itself, in the locked run folder ``out``."""
+def _train(
+    args: argparse.Namespace,
+    plan: Plan,
+    out: Path | None,
+    signals: StopOnSignal,
+    say: Any,
+    comm: Communicator | None,
+) -> int:
+    """The run itself, in the locked run folder ``out`` (``None``: a rank other than 0 of
+    an MPI job, which trains with the others and writes nothing)."""
     settings = plan.settings
     with naming(plan.data):
         data = demo_data() if plan.data is None else prepare(plan.data, settings=settings)
@@ -113,61 +140,76 @@ def _train(args: argparse.Namespace, plan: Plan, out: Path, signals: StopOnSigna
             1,
         )
     say(f"network: {architecture(network)}, {network.n_parameters():,} parameters", 1)
+    batch = settings["batch_size"] or "all"
+    if comm is not None and comm.size > 1:  # the batch size is the global one
+        batch = f"{batch} (over {comm.size} ranks)"
     say(
-        f"training: {optimizer_description(settings)}, batch {settings['batch_size'] or 'all'}, "
+        f"training: {optimizer_description(settings)}, batch {batch}, "
         f"{settings['epochs']} epochs, seed {settings['seed']}",
         1,
     )
-    out.mkdir(parents=True, exist_ok=True)
-    say(f"run folder: {out}", 1)
+    checkpoint: Checkpoint | None = None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        say(f"run folder: {out}", 1)
+        checkpoints = out / "checkpoints"
 
-    def save_checkpoint(snapshot: Snapshot) -> Checkpointed[Model]:
-        return model.save_checkpoint(out / "checkpoints", snapshot)
+        def save_checkpoint(snapshot: Snapshot) -> Checkpointed[Model]:
+            return model.save_checkpoint(checkpoints, snapshot)
 
-    checkpoint = Checkpoint(save_checkpoint, every=settings["checkpoint_every"])
+        checkpoint = Checkpoint(save_checkpoint, every=settings["checkpoint_every"])
     seen = _SeenCallbacks()
-    callbacks: list[Callback] = [checkpoint, seen]
-    use_bar = not args.quiet and sys.stderr.isatty() and _has_tqdm()
-    if args.watch:
+    callbacks: list[Callback] = [seen] if checkpoint is None else [checkpoint, seen]
+    use_bar = out is not None and not args.quiet and sys.stderr.isatty() and _has_tqdm()
+    if args.watch and out is not None:
         from ..inspect.diagnose import DiagnosisWatch
 
         printer = _tqdm_write() if use_bar else print
         callbacks.append(
             DiagnosisWatch(data.X_train, data.y_train, every=args.watch, printer=printer)
         )
-    if not args.quiet:
+    if not args.quiet and out is not None:
         callbacks.append(ProgressBar() if use_bar else EpochPrinter())
-    callbacks.append(signals)  # last: the epoch's snapshot is taken before it stops
+    launch = "" if comm is None else f"mpiexec -n {comm.size} "  # how to start it again
+
+    def last_words(stop: Interrupted) -> None:
+        """Save the last finished epoch, and say how to resume (rank 0, or one process)."""
+        if checkpoint is None:
+            return
+        if checkpoint.last is None:
+            say(
+                f"interrupted by {stop.name} before the first epoch ended: nothing to save", 0, True
+            )
+            return
+        saved = model.save_checkpoint(checkpoints, checkpoint.last)
+        said = f"saved the state after epoch {saved.epoch} to {saved.path}"
+        say(f"interrupted by {stop.name}: {said}", 0, error=True)
+        say(f"resume with: {launch}glassnet train --resume {shlex.quote(saved.path)}", 0, True)
+
+    # Last: the epoch's snapshot is taken before it stops. Under MPI every rank stops.
+    callbacks.append(signals if comm is None else EveryRankStops(signals, comm, last_words))
     started = time.perf_counter()
     try:
         with signals.training():
-            history = model.train(data, callbacks=callbacks, resume=plan.resume)
+            history = model.train(
+                data, callbacks=callbacks, resume=plan.resume, distributed=comm or False
+            )
     except KeyboardInterrupt as exc:  # later signals are only recorded: the save completes
         stop = interrupted(exc)
-        if checkpoint.last is None:
-            say(
-                f"interrupted by {stop.name} before the first epoch ended: nothing to save",
-                0,
-                error=True,
-            )
-            return stop.exit_status
-        saved = save_checkpoint(checkpoint.last)
-        say(
-            f"interrupted by {stop.name}: saved the state after epoch {saved.epoch} to "
-            f"{saved.path}",
-            0,
-            error=True,
-        )
-        say(f"resume with: glassnet train --resume {shlex.quote(saved.path)}", 0, error=True)
+        last_words(stop)
+        if comm is not None:  # the other ranks may wait in the next step: .ranks ends them
+            raise
         return stop.exit_status
     seconds = time.perf_counter() - started
     stopper = next((cb for cb in seen.callbacks if isinstance(cb, EarlyStopping)), None)
     if stopper is not None:
         say(stopper.describe(), 0)
-    final = _refit(model, plan, settings, data.n_rows, say) or model
+    final = _refit(model, plan, settings, data.n_rows, say, comm) or model
+    if out is None:
+        return 0
     final.save(out / MODEL_FILE)
     test, status = _test(final, plan.test_file, say)
-    command = "glassnet " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+    command = launch + "glassnet " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
     summary = write_run_files(
         out,
         model,
@@ -179,6 +221,7 @@ def _train(args: argparse.Namespace, plan: Plan, out: Path, signals: StopOnSigna
         files={"data": plan.data, "test-file": plan.test_file},
         early_stopping=None if stopper is None else stopper.summary(),
         test=test,
+        ranks=1 if comm is None else comm.size,
     )
     final = summary["final"]
     if final:
@@ -203,10 +246,15 @@ def _train(args: argparse.Namespace, plan: Plan, out: Path, signals: StopOnSigna
 
 
 def _refit(
-    model: Model, plan: Plan, settings: dict[str, Any], n_rows: int, say: Any
+    model: Model,
+    plan: Plan,
+    settings: dict[str, Any],
+    n_rows: int,
+    say: Any,
+    comm: Communicator | None,
 ) -> Model | None:
-    """A fresh model trained on every row for the epoch count early stopping chose on the
-    validation rows, when the settings ask for it (``None`` otherwise)."""
+    """A fresh model trained on every row (on every rank of ``comm``) for the epoch count
+    early stopping chose on the validation rows, when the settings ask for it."""
     best = model.refit_epochs()
     if best is None or plan.data is None:
         return None
@@ -219,7 +267,9 @@ def _refit(
     target, drop, id_ = again.pop("target"), again.pop("drop"), again.pop("id")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # said already, on the first fit
-        refitted = Model.fit(plan.data, target, drop=drop or (), id=id_, **again)
+        refitted = Model.fit(
+            plan.data, target, drop=drop or (), id=id_, distributed=comm or False, **again
+        )
     refitted.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
     refitted.metadata.update(run_files(plan.data, plan.test_file))  # as the first model's
     return refitted
@@ -276,55 +326,6 @@ def _printable(path: str) -> str:
     """A path read from a file, as it can be printed: quoted where it holds a line break or
     a terminal's control character that would make the output say something else."""
     return path if path.isprintable() else repr(path)
-
-
-# -- the run folder -----------------------------------------------------------------------
-
-
-def _run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
-    """The run folder (not created yet)."""
-    if args.out is not None:
-        out = Path(args.out)
-        if out.exists() and not out.is_dir():
-            raise NotADirectoryError(f"--out {str(out)!r} is a file, not a folder")
-    elif args.resume is not None:
-        out = Path(args.resume).resolve().parent.parent  # <run>/checkpoints/epoch-N.glassnet
-    else:
-        stem = "mnist-sample" if data_path is None else Path(data_path).stem
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / f"{stem}-{stamp}"
-        suffix = 1
-        while out.exists():
-            suffix += 1
-            out = Path("runs") / f"{stem}-{stamp}-{suffix}"
-    return out
-
-
-def _locked_run_folder(args: argparse.Namespace, data_path: str | None) -> FolderLock:
-    """The run folder, locked against other runs (see :func:`_run_folder`); one that holds a
-    model is refused before any work. A default folder (no ``--out``) that another run took
-    in the same second is passed over for the next name, as a taken name already is."""
-    for _ in range(100):
-        out = _run_folder(args, data_path)
-        _refuse_finished(out, args)
-        lock = FolderLock(out, "run folder")
-        try:
-            lock.acquire()
-        except FolderInUseError:
-            if args.out is not None or args.resume is not None:
-                raise
-            continue  # the other run has made the folder: the next name is free
-        return lock
-    raise FileExistsError(f"no free run folder under runs/ for {data_path or 'the sample'}")
-
-
-def _refuse_finished(out: Path, args: argparse.Namespace) -> None:
-    """Refuse a run folder that holds a model, unless ``--overwrite``."""
-    if (out / MODEL_FILE).exists() and not args.overwrite:
-        raise FileExistsError(
-            f"the run folder {out} already holds a model ({MODEL_FILE}); give --overwrite "
-            "to replace it, or --out with a new folder"
-        )
 
 
 class _SeenCallbacks(Callback):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any, NoReturn, Protocol
 
@@ -107,9 +108,14 @@ class Communicator:
         """Print ``glassnet: error: rank R: message`` to stderr and end every rank of the
         job (``MPI_Abort``): a rank that fails alone must not leave the others waiting."""
         sys.stdout.flush()
-        print(f"glassnet: error: rank {self.rank}: {message}", file=sys.stderr, flush=True)
+        first = message.splitlines()[0] if message else "error"  # one line, as the CLI's
+        print(f"glassnet: error: rank {self.rank}: {first}", file=sys.stderr, flush=True)
+        # MPICH's launcher can drop a line printed just before the job is torn down, and
+        # its MPI_Abort returns to the caller: wait a moment, then end this process at once
+        # (raising would reach handlers that abort again, with a second message).
+        time.sleep(0.1)
         self.comm.Abort(code)
-        raise SystemExit(code)  # not reached: Abort ends the process
+        os._exit(code)
 
     def __repr__(self) -> str:
         return f"Communicator(rank={self.rank}, size={self.size})"

@@ -81,6 +81,7 @@ def write_run_files(
     files: Mapping[str, str | None] | None = None,
     early_stopping: Mapping[str, Any] | None = None,
     test: Mapping[str, Any] | None = None,
+    ranks: int = 1,
 ) -> dict[str, Any]:
     """Write ``config.toml``, ``history.json``, ``summary.json`` and ``validation.npz``
     into ``out`` (each atomically), the files :func:`~glassnet.report.write_report` reads;
@@ -91,6 +92,7 @@ def write_run_files(
     that ``config.toml`` alone reproduces the run. ``early_stopping``: what it did
     (:meth:`~glassnet.training.EarlyStopping.summary`); the ``final`` scores are then
     those of the epoch whose weights the model holds. ``test``: the scores on a test file.
+    ``ranks``: the processes that trained (an MPI job's size; the batch size is global).
     """
     run_files = dict(files) if files is not None else {"data": data.data_file}
     # Files are written relative to the run folder, which the config is read beside, so
@@ -114,6 +116,7 @@ def write_run_files(
         "optimizer": optimizer_description(settings),
         "epochs": len(history.epoch),
         "batch_size": settings["batch_size"] or "all",
+        "ranks": ranks,
         "seconds_per_epoch": round(float(np.mean(history.seconds)), 4) if history.seconds else None,
         "seconds": round(seconds, 2),
         "final": _final(history, weights_epoch),

@@ -17,6 +17,7 @@ import numpy as np
 from ..backend import Array
 from ..data import Preprocessor, sniff
 from ..data.files import is_table_file, load_table
+from ..distributed import Communicator
 from ..io import ModelFileError, load_model, save_model
 from ..losses import Task, loss_for_task
 from ..network import Network
@@ -76,6 +77,7 @@ class Model:
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
         resume: Snapshot | Checkpointed[Model] | None = None,
+        distributed: bool | Communicator = False,
         **options: Any,
     ) -> Model:
         """Train a model on a table: :func:`prepare`, :meth:`build`, :meth:`train`.
@@ -87,6 +89,7 @@ class Model:
         ``glassnet train`` by their Python names (``epochs=30``, ``lr=1e-3``, …), with its
         defaults, and :func:`~glassnet.training.row_defaults.defaults_for_rows` for those
         not given; then, when early stopping chose an epoch, a refit on every row.
+        ``distributed``: train on every rank of an MPI job (see :meth:`train`).
         """
         names = target_names(data, target, options.get("delimiter"))
         # Kept with the options where the option table has rows for them, so that a run's
@@ -108,14 +111,16 @@ class Model:
         # The same data gives the same defaults, so a resumed run gets those it began with.
         chosen = with_row_defaults(chosen, [*options, *columns], prepared.n_rows)
         model = cls.build(prepared, chosen)
-        model.train(prepared, callbacks=callbacks, verbose=verbose, resume=resume)
+        model.train(
+            prepared, callbacks=callbacks, verbose=verbose, resume=resume, distributed=distributed
+        )
         best = model.refit_epochs()
         if best is None:
             return model
         # Early stopping on the validation rows chose the epoch count; a fresh network
         # learns from every row (the validation ones too) for that many epochs.
         again = {**chosen, "validation_split": 0.0, "epochs": best, "early_stopping": 0}
-        again["refit"] = False
+        again |= {"refit": False, "distributed": distributed}
         for given_apart in ("drop", "id", "target"):  # passed as arguments of their own
             again.pop(given_apart, None)
         refitted = cls.fit(data, target, drop=drop, id=id, verbose=verbose, **again)
@@ -152,16 +157,8 @@ class Model:
             metadata["dialect"] = data.dialect
         if data.images is not None:
             metadata["images"] = data.images
-        network = build_network(data, chosen)
-        return cls(
-            network,
-            data.task,
-            data.preprocessor,
-            data.classes,
-            data.target,
-            data.target_scale,
-            metadata,
-        )
+        parts = data.task, data.preprocessor, data.classes, data.target, data.target_scale
+        return cls(build_network(data, chosen), *parts, metadata)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -181,10 +178,12 @@ class Model:
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
         resume: Snapshot | Checkpointed[Model] | None = None,
+        distributed: bool | Communicator = False,
     ) -> History:
         """Train the network on ``data`` as :attr:`settings` say, with
         :func:`glassnet.training.fit`: the options' optimizer, schedule and early stopping,
-        then ``callbacks``. ``resume`` (a checkpoint's snapshot) continues a run exactly."""
+        then ``callbacks``. ``resume`` (a checkpoint's snapshot) continues a run exactly.
+        ``distributed``: on every rank of an MPI job, as :func:`glassnet.training.fit`."""
         chosen = self.settings
         validation = None if data.X_val is None or data.y_val is None else (data.X_val, data.y_val)
         in_units: list[Callback] = []
@@ -210,6 +209,7 @@ class Model:
             verbose=verbose,
             resume=resume.snapshot if isinstance(resume, Checkpointed) else resume,
             augment=chosen["augment"],
+            distributed=distributed,
         )
         return self.history
 

@@ -1,0 +1,57 @@
+"""The run folder of ``glassnet train``: where it is, its lock against other runs, and the
+refusal to train over a finished run."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from ..io.folder_lock import FolderInUseError, FolderLock
+from ..report.writing import MODEL_FILE
+
+
+def run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
+    """The run folder (not created yet)."""
+    if args.out is not None:
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise NotADirectoryError(f"--out {str(out)!r} is a file, not a folder")
+    elif args.resume is not None:
+        out = Path(args.resume).resolve().parent.parent  # <run>/checkpoints/epoch-N.glassnet
+    else:
+        stem = "mnist-sample" if data_path is None else Path(data_path).stem
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{stem}-{stamp}"
+        suffix = 1
+        while out.exists():
+            suffix += 1
+            out = Path("runs") / f"{stem}-{stamp}-{suffix}"
+    return out
+
+
+def locked_run_folder(args: argparse.Namespace, data_path: str | None) -> FolderLock:
+    """The run folder, locked against other runs (see :func:`run_folder`); one that holds a
+    model is refused before any work. A default folder (no ``--out``) that another run took
+    in the same second is passed over for the next name, as a taken name already is."""
+    for _ in range(100):
+        out = run_folder(args, data_path)
+        refuse_finished(out, args)
+        lock = FolderLock(out, "run folder")
+        try:
+            lock.acquire()
+        except FolderInUseError:
+            if args.out is not None or args.resume is not None:
+                raise
+            continue  # the other run has made the folder: the next name is free
+        return lock
+    raise FileExistsError(f"no free run folder under runs/ for {data_path or 'the sample'}")
+
+
+def refuse_finished(out: Path, args: argparse.Namespace) -> None:
+    """Refuse a run folder that holds a model, unless ``--overwrite``."""
+    if (out / MODEL_FILE).exists() and not args.overwrite:
+        raise FileExistsError(
+            f"the run folder {out} already holds a model ({MODEL_FILE}); give --overwrite "
+            "to replace it, or --out with a new folder"
+        )
