@@ -60,14 +60,22 @@ def run_compiled(
     number ``settings`` cast to the arrays' dtype (as NumPy rounds a Python float against
     a float32 array); ``False``, having done nothing, when it is not compiled, an array
     is strided, or the arrays are on a device (numba compiles for the host only)."""
+    # Called several times a step: plain loops, no generators (each costs a microsecond).
     kernel = compiled(name)
     if kernel is None or not isinstance(arrays[0], np.ndarray):  # a device's arrays: xp's code
         return False
-    if not all(array.flags.c_contiguous for array in arrays):
-        return False
-    cast = arrays[0].dtype.type
-    numbers = [value if isinstance(value, bool) else cast(value) for value in settings]
-    kernel(*(array.reshape(-1) if flat else array for array in arrays), *numbers)
+    for array in arrays:
+        if not array.flags.c_contiguous:
+            return False
+    if settings:
+        cast = arrays[0].dtype.type
+        numbers = [value if isinstance(value, bool) else cast(value) for value in settings]
+    else:
+        numbers = []
+    if flat:
+        kernel(*[array.reshape(-1) for array in arrays], *numbers)
+    else:
+        kernel(*arrays, *numbers)
     return True
 
 
