@@ -113,8 +113,10 @@ Kind = Literal["multiclass", "binary", "regression"]
 # -- recipes ------------------------------------------------------------------------------
 
 
-CNN_LAYERS = "conv16k3p1,pool2,conv32k3p1,pool2,128"
-"""The CNN rows' network before its output layer (about 1.2 M multiply-adds a sample)."""
+CNN_LAYERS = "conv32k3p1,pool2,conv64k3p1,pool2,128"
+"""The CNN rows' network before its output layer (about 4.2 M multiply-adds a sample),
+chosen on a validation split of Fashion-MNIST: 92.33 % against 91.27 % for 16 and 32
+filters trained 12 epochs."""
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,8 @@ RECIPES: dict[str, Recipe] = {
     "fashion": Recipe(hidden=(512, 512), epochs=20, dropout=0.3, batch_norm=True),
     "housing": Recipe(hidden=(128, 128), epochs=50, batch_size=64),
     "adult": Recipe(hidden=(128, 128), epochs=10, dropout=0.3),
-    "mnist-cnn": Recipe(hidden=(), layers=CNN_LAYERS, epochs=12, dropout=0.3),
-    "fashion-cnn": Recipe(hidden=(), layers=CNN_LAYERS, epochs=12, dropout=0.3),
+    "mnist-cnn": Recipe(hidden=(), layers=CNN_LAYERS, epochs=15, dropout=0.3),
+    "fashion-cnn": Recipe(hidden=(), layers=CNN_LAYERS, epochs=15, dropout=0.3),
 }
 """The recipes of a full run, chosen with ``--validation`` (glassnet alone, one or two
 seeds) among a few variants: for MNIST and Fashion-MNIST dropout 0.2/0.3/0.4, with and
