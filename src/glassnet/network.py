@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 PREDICT_CHUNK = 4096
 """Samples per forward pass at inference: bounds memory on large inputs."""
+PREDICT_BYTES = 64 << 20
+"""The most bytes one layer's working array may take in a forward pass at inference."""
 
 
 class Network(OnDevice, Penalties):
@@ -414,8 +416,15 @@ class Network(OnDevice, Penalties):
     def predict_output(self, X: Any) -> Array:
         """``A^[L]`` for each row of ``X``: probabilities for classifiers, values for regression."""
         X = self.check_X(X)  # on the host; each chunk's outputs come back to it
-        chunks = (X[i : i + PREDICT_CHUNK] for i in range(0, X.shape[0], PREDICT_CHUNK))
+        rows = self.predict_chunk()
+        chunks = (X[i : i + rows] for i in range(0, X.shape[0], rows))
         return np.concatenate([to_host(self.forward(chunk)) for chunk in chunks])
+
+    def predict_chunk(self) -> int:
+        """Rows per forward pass at inference: :data:`PREDICT_CHUNK`, or fewer where a layer
+        would hold more than :data:`PREDICT_BYTES` for them (a convolution's windows)."""
+        widest = max(layer.values_per_sample for layer in self.layers) * self.dtype.itemsize
+        return max(1, min(PREDICT_CHUNK, PREDICT_BYTES // widest))
 
     def predict(self, X: Any) -> Array:
         """Class indices for ``cce``, 0/1 labels for ``bce``, the outputs for ``mse``."""

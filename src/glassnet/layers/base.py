@@ -173,6 +173,12 @@ class Layer:
         """The smallest training batch this layer can learn from (batch norm needs 2)."""
         return 1
 
+    @property
+    def values_per_sample(self) -> int:
+        """The most numbers a forward pass holds per sample in this layer (its output; a
+        convolution's windows too), for sizing the chunks of a prediction."""
+        return self.n_out
+
     def fix_randomness(self, rng: np.random.Generator | None) -> None:
         """Draw nothing more at random: with ``rng``, draw each random choice once from it
         and keep it; with ``None``, leave randomness out. A layer that draws nothing

@@ -232,6 +232,12 @@ class Conv2D(Layer):
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         return (padded_shape[2] - kh) // sh + 1, (padded_shape[3] - kw) // sw + 1
 
+    @property
+    def values_per_sample(self) -> int:
+        """The output and im2col's windows: ``C·kh·kw`` numbers per output position."""
+        (kh, kw), (_, Ho, Wo) = self.kernel_size, self.output_shape
+        return max(self.n_out, self.in_channels * kh * kw * Ho * Wo)
+
     def output_problem(self) -> str | None:
         return (
             "a conv2d layer cannot be the output layer: its A is a stack of feature maps, "
