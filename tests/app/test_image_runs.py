@@ -205,3 +205,61 @@ def test_the_report_shows_filters_feature_maps_and_the_augmented_batch(
         assert image.format == "PNG" and min(image.size) > 100
         assert caption in page  # each figure is on the page, with its caption
     assert not (run / "network.png").exists()  # the graph of units is for dense networks
+
+
+def test_one_number_for_image_size_is_a_square(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    folder, _ = trained
+    run = tmp_path / "run"
+    result = glassnet(
+        "train", folder, "--image-size", "8", "--layers", "conv2k3,8", "--epochs", "1",
+        "--out", run, "--no-report", "-q",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert Model.load(run / "model.glassnet").metadata["images"]["size"] == [8, 8]
+    bad = glassnet("train", folder, "--image-size", "8x8x8", "--out", tmp_path / "bad")
+    assert "--image-size must be HxW such as 32x32" in one_line_error(bad)
+
+
+def test_a_folder_of_splits_is_refused_with_the_folder_meant(tmp_path: Path) -> None:
+    for split in ("train", "test"):
+        _image_folder(tmp_path / "data" / split, per_class=2)
+    line = one_line_error(glassnet("train", tmp_path / "data", "--out", tmp_path / "run"))
+    assert "'test', 'train' each hold the folders 'diagonal', 'horizontal', 'vertical'" in line
+    assert f"did you mean {tmp_path / 'data' / 'train'}?" in line
+
+
+def test_images_default_to_a_small_cnn(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    folder, _ = trained
+    run = tmp_path / "run"
+    result = glassnet("train", folder, "--epochs", "1", "--out", run, "--no-report", "-q")
+    assert result.returncode == 0, result.stderr
+    model = Model.load(run / "model.glassnet")
+    kinds = [layer.kind for layer in model.network.layers]
+    assert kinds[:4] == ["conv2d", "max_pool2d", "conv2d", "max_pool2d"]
+    assert model.settings["l2"] == 0.0 and model.settings["batch_size"] == 64
+
+
+def test_a_table_given_to_an_image_model_is_named(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, model_file = trained
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n")
+    line = one_line_error(glassnet("predict", model_file, table))
+    assert f"this model takes images (1×{SIZE}×{SIZE}), and '{table}' is a table" in line
+
+
+def test_evaluate_warns_of_classes_the_model_does_not_know(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, model_file = trained
+    folder = _image_folder(tmp_path / "more", per_class=3)
+    (folder / "circle").mkdir()
+    Image.fromarray(_picture("vertical", np.random.default_rng(5))).save(
+        folder / "circle" / "a.png"
+    )
+    result = glassnet("evaluate", model_file, folder)
+    assert result.returncode == 0, result.stderr
+    assert "glassnet: warning: 1 of 10 rows have a class the model does not know ('circle')" in (
+        result.stderr
+    )

@@ -118,7 +118,7 @@ def _train(
     with naming(plan.data):
         data = demo_data() if plan.data is None else prepare(plan.data, settings=settings)
     if plan.data is not None and plan.resume is None:
-        settings = with_row_defaults(settings, plan.given, data.n_rows)
+        settings = with_row_defaults(settings, plan.given, data.n_rows, data.images is not None)
     say(f"data: {data.description}", 1)
     for note in data.column_notes():
         say(f"columns: {note}", 1)

@@ -145,7 +145,11 @@ def _csv(raw: Any) -> dict[str, str] | None:
 def parse_config(body: Any) -> Config:
     """A :class:`Config` from a request body; a field left out takes its default."""
     if not isinstance(body, dict):
-        raise ConfigError(f"the body must be a JSON object of settings, got {type(body).__name__}")
+        got = "nothing" if body is None else f"a JSON {_json_kind(body)}"
+        raise ConfigError(
+            f'the body must be a JSON object of settings, such as {{"dataset": "spiral"}}; '
+            f"got {got}"
+        )
     known = set(Config.__dataclass_fields__)
     unknown = sorted(set(body) - known)
     if unknown:
@@ -201,3 +205,9 @@ def options() -> dict[str, Any]:
         "limits": LIMITS,
         "defaults": Config().to_dict(),
     }
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words (``array``, ``string``, …)."""
+    kinds = ((bool, "boolean"), (int | float, "number"), (str, "string"), (list, "array"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "value")

@@ -25,6 +25,8 @@ from ..data.images import (
 from .inputs import is_path
 from .rows import Rows
 
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".npz", ".npy", ".parquet")
+"""Files that hold tables, never images: a model of images refuses them by name."""
 IMAGE_TARGET = "class"
 """The target's name for images: the name of each image's folder."""
 IMAGE_ID = "file"
@@ -39,6 +41,12 @@ def image_rows(data: Any, images: Mapping[str, Any]) -> Rows:
     size = tuple(images["size"])
     color = _color(images["color"])
     shown = str(data) if is_path(data) else f"{len(data)} image files"
+    if is_path(data) and Path(data).suffix.lower() in TABLE_SUFFIXES:
+        C, (H, W) = (1 if images["color"] == "grayscale" else 3), size
+        raise ValueError(
+            f"this model takes images ({C}×{H}×{W}), and {str(data)!r} is a table: give a "
+            "folder of images, or image files"
+        )
     if is_path(data) and Path(data).is_dir() and _has_class_folders(Path(data)):
         found: ImageSet = read_image_folder(data, size=(size[0], size[1]), color=color)
         files: Sequence[Path] = found.paths

@@ -92,12 +92,9 @@ class Model:
         ``distributed``: train on every rank of an MPI job (see :meth:`train`).
         """
         names = target_names(data, target, options.get("delimiter"))
-        # Kept with the options where the option table has rows for them, so that a run's
-        # settings reproduce it.
+        # Kept with the options (where the table has them): a run's settings reproduce it.
         columns = {k: v for k, v in (("drop", list(drop)), ("id", id)) if v and k in DEFAULTS}
-        chosen = training_settings(
-            {**options, **columns}, target=",".join(names) if names else None
-        )
+        chosen = training_settings({**options, **columns}, target=",".join(names or []) or None)
         with naming(data):
             prepared = prepare(data, target, settings=chosen, drop=drop, id=id)
         if prepared.n_dropped:
@@ -109,7 +106,9 @@ class Model:
         if found:  # what was decided, not asked for: say it, on one line
             warnings.warn("columns: " + "; ".join(found), stacklevel=2)
         # The same data gives the same defaults, so a resumed run gets those it began with.
-        chosen = with_row_defaults(chosen, [*options, *columns], prepared.n_rows)
+        chosen = with_row_defaults(
+            chosen, [*options, *columns], prepared.n_rows, bool(prepared.images)
+        )
         model = cls.build(prepared, chosen)
         model.train(
             prepared, callbacks=callbacks, verbose=verbose, resume=resume, distributed=distributed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,7 +117,17 @@ def classification_scores(
         "f1_macro": precision_recall_f1(y_true, y_pred, labels=labels, average="macro").f1,
     }
     index = {label: i for i, label in enumerate(labels)}
-    if all(label in index for label in y_true):
+    unknown = sorted(set(y_true.tolist()) - set(index))
+    if unknown:  # each such row counts as an error, but no class's row of the report has it
+        rows = int(np.isin(y_true, unknown).sum())
+        shown = ", ".join(map(repr, unknown[:5])) + (", …" if len(unknown) > 5 else "")
+        warnings.warn(
+            f"{rows:,} of {y_true.size:,} rows have a class the model does not know ({shown}); "
+            f"they count as wrong in the accuracy, but no class of the report holds them; "
+            f"the model's classes are {', '.join(map(repr, labels))}",
+            stacklevel=3,
+        )
+    if not unknown:
         codes = np.array([index[v] for v in y_true], dtype=np.int64)
         metrics["log_loss"] = log_loss(codes, proba)
         if np.unique(codes).size > 1:  # ROC AUC needs both sides of some class

@@ -137,6 +137,18 @@ def shape_of(label: str, value: Any) -> list[int]:
     return list(value)
 
 
+def image_size(label: str, value: Any) -> list[int]:
+    """``[H, W]``; one number is a square (``32`` is ``32x32``)."""
+    size = shape_of(label, value)
+    if len(size) == 1:
+        return [size[0], size[0]]
+    if len(size) != 2:
+        raise ValueError(
+            f"{label} must be HxW such as 32x32 (or one number for a square), got {value!r}"
+        )
+    return size
+
+
 def comma_names(text: str | Sequence[str]) -> list[str]:
     if not isinstance(text, str):
         return [str(t) for t in text]
