@@ -74,3 +74,13 @@ def test_the_option_table_decides_whether_the_best_weights_come_back(restore) ->
     assert settings_from()["restore_best"] is True  # by default
     with pytest.raises(TypeError, match=r"restore_best must be True or False, got 'no'"):
         settings_from(restore_best="no")
+
+
+def test_one_epoch_is_said_in_the_singular() -> None:
+    X = np.random.default_rng(0).random((40, 3))
+    y = np.arange(40) % 2
+    stopper = gn.EarlyStopping(patience=5)
+    gn.Network.build([3, 2], seed=0).fit(
+        X, y, epochs=1, validation_data=(X, y), callbacks=[stopper], seed=0
+    )
+    assert stopper.describe().startswith("early stopping: did not stop: ran its one epoch; best")

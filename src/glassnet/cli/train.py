@@ -259,7 +259,8 @@ def _refit(
     if best is None or plan.data is None:
         return None
     say(
-        f"refit: a fresh network on all {n_rows:,} rows for {best} epochs (the best on validation)",
+        f"refit: a fresh network on all {n_rows:,} rows for {best} epoch{'s' if best != 1 else ''} "
+        "(the best on validation)",
         1,
     )
     again = {**settings, "validation_split": 0.0, "epochs": best, "early_stopping": 0}

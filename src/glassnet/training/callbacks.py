@@ -180,7 +180,11 @@ class EarlyStopping(Callback):
                 f"of {monitor}{by} in {self.patience} epochs)"
             )
         else:
-            what = f"did not stop: ran all {self.last_epoch} epochs"
+            what = (
+                "did not stop: ran its one epoch"
+                if self.last_epoch == 1
+                else f"did not stop: ran all {self.last_epoch} epochs"
+            )
         kept = (
             "its weights restored"
             if self.restored
