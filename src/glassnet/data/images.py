@@ -35,12 +35,20 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ..backend import Array
+from .image_folders import (
+    IMAGE_SUFFIXES,
+    _check_not_a_parent,
+    _entries,
+    _folder,
+    _is_image_name,
+    _split,
+    _walk,
+    _warn_skipped,
+    subfolders,
+)
 
 if TYPE_CHECKING:
     from PIL.Image import Image
-
-IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
-"""The file suffixes (lower-case) read as images when a folder is searched."""
 
 COLORS = ("grayscale", "rgb")
 """The values of ``color``: one channel (luma) or three (red, green, blue)."""
@@ -151,9 +159,10 @@ def read_image_folder(
     color = _check_color(color)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be a positive integer (images per class), got {limit!r}")
-    folders = [entry for entry in _entries(root) if entry.is_dir()]
+    folders = subfolders(root)
     skipped = [entry for entry in _entries(root, hidden=True) if not entry.is_dir()]
     if classes is None:
+        _check_not_a_parent(root, folders)
         names = [folder.name for folder in folders]
     else:
         if isinstance(classes, str):
@@ -235,65 +244,6 @@ def read_image_files(
             if not file.is_file():
                 raise FileNotFoundError(f"image file {str(file)!r} does not exist")
     return _read(files, size, color), files
-
-
-# -- finding the files -----------------------------------------------------------------------
-
-
-def _folder(path: str | os.PathLike[str], name: str) -> Path:
-    folder = Path(path)
-    if not folder.exists():
-        raise FileNotFoundError(f"{name}: folder {str(folder)!r} does not exist")
-    if not folder.is_dir():
-        raise NotADirectoryError(
-            f"{name}: {str(folder)!r} is a file; expected a folder with one subfolder per class"
-        )
-    return folder
-
-
-def _entries(folder: Path, *, hidden: bool = False) -> list[Path]:
-    """The entries of ``folder`` sorted by name, those starting with a dot only if ``hidden``."""
-    try:
-        entries = list(folder.iterdir())
-    except OSError as exc:
-        raise OSError(f"cannot list folder {str(folder)!r}: {exc.strerror or exc}") from exc
-    return sorted(entry for entry in entries if hidden or not entry.name.startswith("."))
-
-
-def _walk(folder: Path, *, hidden: bool = False) -> list[Path]:
-    """Every file below ``folder``, sorted by path; hidden folders are not entered, and
-    linked folders are not followed (a link to a parent would never end)."""
-    files: list[Path] = []
-    for entry in _entries(folder, hidden=True):
-        if entry.is_dir():
-            if not entry.name.startswith(".") and not entry.is_symlink():
-                files += _walk(entry, hidden=hidden)
-        elif hidden or not entry.name.startswith("."):
-            files.append(entry)
-    return sorted(files, key=lambda p: p.relative_to(folder).parts)
-
-
-def _is_image_name(path: Path) -> bool:
-    return not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
-
-
-def _split(files: list[Path]) -> tuple[list[Path], list[Path]]:
-    """``files`` as (images, others) by name, keeping the order."""
-    return [f for f in files if _is_image_name(f)], [f for f in files if not _is_image_name(f)]
-
-
-def _warn_skipped(root: Path, skipped: list[Path]) -> None:
-    """Warn about files left out that are not hidden: an image in a format not read, a
-    stray label file, an image outside any class folder."""
-    visible = [path for path in skipped if not path.name.startswith(".")]
-    if visible:
-        examples = ", ".join(str(path.relative_to(root)) for path in visible[:3])
-        more = ", …" if len(visible) > 3 else ""
-        warnings.warn(
-            f"{root}: skipped {len(visible):,} file(s) that are not images in a class "
-            f"folder ({examples}{more}); image files end in {', '.join(IMAGE_SUFFIXES)}",
-            stacklevel=3,
-        )
 
 
 # -- reading the pixels ----------------------------------------------------------------------

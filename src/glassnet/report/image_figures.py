@@ -80,11 +80,10 @@ def _sample_images(model: Model) -> Array | None:
     images, data = model.metadata.get("images"), model.metadata.get("data")
     if not isinstance(images, dict) or not isinstance(data, str) or not Path(data).is_dir():
         return None
-    from ..data.images import IMAGE_SUFFIXES, read_image_files
+    from ..data.image_folders import image_files
+    from ..data.images import read_image_files
 
-    files = sorted(
-        p for p in Path(data).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-    )
+    files = image_files(Path(data))
     if not files:
         return None
     chosen = [

@@ -16,17 +16,17 @@ from typing import Any
 
 import numpy as np
 
+from ..data.image_folders import subfolders
 from ..data.images import (
     COLORS,
     ImageSet,
     read_image_files,
     read_image_folder,
 )
+from .checkpoints import DATA_SUFFIXES
 from .inputs import is_path
 from .rows import Rows
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".npz", ".npy", ".parquet")
-"""Files that hold tables, never images: a model of images refuses them by name."""
 IMAGE_TARGET = "class"
 """The target's name for images: the name of each image's folder."""
 IMAGE_ID = "file"
@@ -41,13 +41,13 @@ def image_rows(data: Any, images: Mapping[str, Any]) -> Rows:
     size = tuple(images["size"])
     color = _color(images["color"])
     shown = str(data) if is_path(data) else f"{len(data)} image files"
-    if is_path(data) and Path(data).suffix.lower() in TABLE_SUFFIXES:
+    if is_path(data) and Path(data).suffix.lower() in DATA_SUFFIXES:
         C, (H, W) = (1 if images["color"] == "grayscale" else 3), size
         raise ValueError(
             f"this model takes images ({C}×{H}×{W}), and {str(data)!r} is a table: give a "
             "folder of images, or image files"
         )
-    if is_path(data) and Path(data).is_dir() and _has_class_folders(Path(data)):
+    if is_path(data) and Path(data).is_dir() and subfolders(Path(data)):
         found: ImageSet = read_image_folder(data, size=(size[0], size[1]), color=color)
         files: Sequence[Path] = found.paths
         X, target = found.X, found.labels.astype(object)
@@ -57,10 +57,6 @@ def image_rows(data: Any, images: Mapping[str, Any]) -> Rows:
     root = Path(data) if is_path(data) and Path(data).is_dir() else None
     ids = np.array([str(f.relative_to(root) if root else f) for f in files], dtype=object)
     return Rows(X, target, IMAGE_TARGET if target is not None else None, shown, ids)
-
-
-def _has_class_folders(folder: Path) -> bool:
-    return any(entry.is_dir() and not entry.name.startswith(".") for entry in folder.iterdir())
 
 
 def _color(color: Any) -> Any:

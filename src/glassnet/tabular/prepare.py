@@ -233,7 +233,6 @@ def prepare_images(path: Any, chosen: Mapping[str, Any]) -> Prepared:
     options ask for, split (stratified) into training and validation images."""
     size = chosen.get("image_size")
     color = chosen.get("color", "auto")
-    _check_not_a_parent(Path(path))
     images = read_image_folder(
         path,
         size=None if size is None else (size[0], size[1]),
@@ -274,25 +273,6 @@ def prepare_images(path: Any, chosen: Mapping[str, Any]) -> Prepared:
         n_outputs=encoded.n_outputs,
         images={"size": [H, W], "color": "grayscale" if C == 1 else "rgb"},
     )
-
-
-def _check_not_a_parent(folder: Path) -> None:
-    """Refuse a folder whose class folders all hold the same subfolders (``data/train/cat``
-    and ``data/test/cat``): its classes would be ``train`` and ``test``."""
-    classes = _subfolders(folder)
-    inner = [{p.name for p in _subfolders(c)} for c in classes]
-    shared = set.intersection(*inner) if len(inner) > 1 else set()
-    if shared:
-        meant = next((c for c in classes if c.name.lower() == "train"), classes[0])
-        raise ValueError(
-            f"{folder}: its folders {', '.join(repr(c.name) for c in classes)} each hold the "
-            f"folders {', '.join(map(repr, sorted(shared)))}, which look like the classes: "
-            f"did you mean {meant}? (the classes are the subfolders of the folder given)"
-        )
-
-
-def _subfolders(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 TRANSFORM_ROWS = 1 << 16

@@ -98,29 +98,21 @@ class Augmentation:
 
     def to_text(self) -> str:
         """The form :meth:`from_text` reads back: ``"shift=2,rotate=10,flip"`` or ``"none"``."""
-        parts = []
-        if self.shift:
-            parts.append(f"shift={self.shift}")
-        if self.rotate:
-            parts.append(f"rotate={self.rotate:g}")
-        if self.flip:
-            parts.append("flip")
-        if self.noise:
-            parts.append(f"noise={self.noise:g}")
-        return ",".join(parts) or "none"
+        return ",".join(text for text, _ in self._parts()) or "none"
 
     def describe(self) -> str:
         """For a person: ``"shifts of up to ±2 px, rotations of up to ±10°, …"``."""
-        parts = []
-        if self.shift:
-            parts.append(f"shifts of up to ±{self.shift} px")
-        if self.rotate:
-            parts.append(f"rotations of up to ±{self.rotate:g}°")
-        if self.flip:
-            parts.append("horizontal flips of half the images")
-        if self.noise:
-            parts.append(f"Gaussian noise of σ = {self.noise:g}")
-        return ", ".join(parts) if parts else "no augmentation"
+        return ", ".join(words for _, words in self._parts()) or "no augmentation"
+
+    def _parts(self) -> list[tuple[str, str]]:
+        """Each setting that is on, as ``(its text, its words)``."""
+        parts = [
+            (self.shift, f"shift={self.shift}", f"shifts of up to ±{self.shift} px"),
+            (self.rotate, f"rotate={self.rotate:g}", f"rotations of up to ±{self.rotate:g}°"),
+            (self.flip, "flip", "horizontal flips of half the images"),
+            (self.noise, f"noise={self.noise:g}", f"Gaussian noise of σ = {self.noise:g}"),
+        ]
+        return [(text, words) for on, text, words in parts if on]
 
     def apply(self, X: Array, rng: np.random.Generator) -> Array:
         """A new, augmented copy of the batch ``X``: shape ``(m, C, H, W)`` or ``(m, H, W)``.

@@ -151,6 +151,7 @@ def fit(
         data = TrainingData(network, X, y)
         m = data.m
         augmentation = _augmentation(augment, network)
+        image_shape = _image_shape(network)  # what augmentation moves: rows as images
         shuffle = check_shuffle(shuffle)
         epochs = check_option("epochs", epochs)
         batch = (
@@ -222,7 +223,7 @@ def fit(
                 batches = zip(bounds, data.epoch(order, own), strict=True)
                 for step, ((start, end), (Xb, Yb, rows)) in enumerate(batches, start=1):
                     if augmentation is not None and augment_rng is not None and len(Xb):
-                        images = Xb.reshape(len(Xb), *_image_shape(network))
+                        images = Xb.reshape(len(Xb), *image_shape)
                         Xb = augmentation.apply(images, augment_rng).reshape(Xb.shape)
                     wb = None if weights is None else weights[rows]
                     options: dict[str, Any] = {}
