@@ -263,3 +263,20 @@ def test_evaluate_warns_of_classes_the_model_does_not_know(
     assert "glassnet: warning: 1 of 10 rows have a class the model does not know ('circle')" in (
         result.stderr
     )
+
+
+def test_pixels_that_are_0_in_every_row_stay_pixels_with_input_shape(tmp_path: Path) -> None:
+    # A table drops constant columns; laid out as an image, each column is a pixel.
+    rng = np.random.default_rng(2)
+    pixels = rng.random((60, 16))
+    pixels[:, 0] = 0.0  # a corner that is black in every image
+    path = tmp_path / "corner.csv"
+    rows = [",".join([*(f"{v:.3f}" for v in row), str(i % 2)]) for i, row in enumerate(pixels)]
+    path.write_text(",".join([*(f"p{i}" for i in range(16)), "y"]) + "\n" + "\n".join(rows) + "\n")
+    run = tmp_path / "run"
+    result = glassnet(
+        "train", path, "--layers", "conv2k3", "--input-shape", "1x4x4", "--epochs", "1",
+        "--out", run, "--no-report", "-q",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert Model.load(run / "model.glassnet").network.layers[0].input_shape == (16,)

@@ -190,12 +190,15 @@ def plan_columns(
     id: str | None = None,
     categorical: Sequence[str] = (),
     others: Sequence[str] = (),
+    keep_constant: bool = False,
 ) -> ColumnPlan:
     """What to do with each feature column of ``table`` (see the module's rules).
 
     ``drop``: columns to leave out; ``id``: the column to keep beside each prediction;
     ``categorical``: columns the user declared categories, kept as features whatever they
-    look like; ``others``: columns that are not inputs (more targets), left out unplanned.
+    look like; ``others``: columns that are not inputs (more targets), left out unplanned;
+    ``keep_constant``: keep constant columns as features (the pixels of an image that are
+    0 in every row are still pixels: ``--input-shape`` lays out every column).
     """
     names = [name for name in table.feature_names if name not in others]
     for what, given in (("drop", list(drop)), ("id", [] if id is None else [id])):
@@ -209,11 +212,12 @@ def plan_columns(
     uses: list[ColumnUse] = []
     for name in names:
         role = roles[name]
+        constant = role.role == "constant"
         if name == id:
             uses.append(ColumnUse(name, "id", "given as the id"))
         elif name in drop:
             uses.append(ColumnUse(name, "dropped", "as asked"))
-        elif name in categorical or role.role == "feature":
+        elif name in categorical or role.role == "feature" or (keep_constant and constant):
             uses.append(ColumnUse(name, "feature", role.reason))
         elif role.role == "date":
             uses.append(ColumnUse(name, "date", role.reason, role.date_order))

@@ -163,6 +163,7 @@ def prepare(
         id=id if id is not None else chosen.get("id"),
         categorical=chosen["categorical"],
         others=names[1:],
+        keep_constant=chosen["input_shape"] is not None,
     )
     # The plan's table keeps the file's line of each row, for the preprocessing's messages.
     features = replace(plan.apply(table), lines=table.lines)
