@@ -10,7 +10,9 @@ from typing import Any, Literal
 import numpy as np
 
 from ..backend import Array
+from . import reduced
 from .preprocessing import MedianImputer, MinMaxScaler, OneHotEncoder, StandardScaler
+from .reduced import Reducer
 from .table import ColumnKind, Table
 
 Scale = Literal["standard", "minmax"] | None
@@ -73,39 +75,83 @@ class Preprocessor:
         """The number of output columns."""
         return len(self.feature_names_out)
 
-    def fit(self, table: Table) -> Preprocessor:
-        """Learn medians, scales and categories from the training ``table``."""
+    def fit(self, table: Table, across: Reducer | None = None) -> Preprocessor:
+        """Learn medians, scales and categories from the training ``table``.
+
+        ``across``: the ranks of an MPI job (a :class:`glassnet.distributed.Communicator`),
+        each holding its shard of the training rows in ``table``; the statistics are then
+        those of every rank's rows together, computed with reductions (:mod:`.reduced`).
+        """
+        n_rows = table.n_rows if across is None else int(reduced.summed(table.n_rows, across)[0])
         if not table.feature_names:
             raise ValueError(f"{table.source}: the table has no feature columns")
-        if table.n_rows == 0:
+        if n_rows == 0:
             raise ValueError(f"{table.source}: the table has no rows")
         self.columns_ = {name: table.kinds[name] for name in table.feature_names}
         numeric = self._numeric_block(table)
-        for j, name in enumerate(self.numeric_columns):
-            if np.isnan(numeric[:, j]).all():
-                raise ValueError(
-                    f"{table.source}: numeric column {name!r} has no values (all missing); drop it"
-                )
-            if np.isinf(numeric[:, j]).any():
-                raise ValueError(f"{table.source}: numeric column {name!r} contains inf")
-            with np.errstate(over="ignore", invalid="ignore"):
-                spread = float(np.nanstd(numeric[:, j]))
-            if not np.isfinite(spread):  # (x − μ)² overflows: σ would be inf, x/σ all 0
-                peak = float(np.nanmax(np.abs(numeric[:, j])))
-                raise ValueError(
-                    f"{table.source}: numeric column {name!r} holds values up to {peak:.3g}, "
-                    "too large to standardize (their variance overflows float64): rescale "
-                    f"the column, or leave it out with --drop {shlex.quote(name)}"
-                )
         # The block is this method's own copy: impute it in place rather than hold two (on
         # a table of a gigabyte, each copy is another gigabyte).
-        medians = self.imputer_.fit(numeric).medians_
+        if across is None:
+            self._check_numbers(numeric, table.source)
+            medians = self.imputer_.fit(numeric).medians_
+        else:
+            medians = reduced.medians(numeric, across)
+            self.imputer_.medians_ = medians
         assert medians is not None
         np.copyto(numeric, medians, where=np.isnan(numeric))
+        if across is not None:
+            self._fit_across(numeric, table, across)
+            return self
         if self.scaler_ is not None:
             self.scaler_.fit(numeric)
         self.encoder_.fit(self._categorical_block(table))
         return self
+
+    def _check_numbers(self, numeric: Array, source: str | None) -> None:
+        """Refuse a numeric column with no value, an infinite one, or values so large
+        that their variance overflows float64 (σ would be inf, and x/σ all 0)."""
+        for j, name in enumerate(self.numeric_columns):
+            if np.isnan(numeric[:, j]).all():
+                raise ValueError(
+                    f"{source}: numeric column {name!r} has no values (all missing); drop it"
+                )
+            if np.isinf(numeric[:, j]).any():
+                raise ValueError(f"{source}: numeric column {name!r} contains inf")
+            with np.errstate(over="ignore", invalid="ignore"):
+                spread = float(np.nanstd(numeric[:, j]))
+            if not np.isfinite(spread):
+                self._too_large(name, float(np.nanmax(np.abs(numeric[:, j]))), source)
+
+    def _too_large(self, name: str, peak: float, source: str | None) -> None:
+        raise ValueError(
+            f"{source}: numeric column {name!r} holds values up to {peak:.3g}, "
+            "too large to standardize (their variance overflows float64): rescale "
+            f"the column, or leave it out with --drop {shlex.quote(name)}"
+        )
+
+    def _fit_across(self, numeric: Array, table: Table, across: Reducer) -> None:
+        """The scaler and the encoder fitted on every rank's rows (``numeric`` imputed with
+        the medians of all of them), with one process's checks on all of them."""
+        names = self.numeric_columns
+        assert self.imputer_.medians_ is not None
+        for j in np.flatnonzero(np.isnan(self.imputer_.medians_)):
+            raise ValueError(
+                f"{table.source}: numeric column {names[j]!r} has no values (all missing); drop it"
+            )
+        low, high = reduced.extremes(numeric, across)
+        for j in np.flatnonzero(np.isinf(low) | np.isinf(high)):
+            raise ValueError(f"{table.source}: numeric column {names[j]!r} contains inf")
+        if isinstance(self.scaler_, MinMaxScaler):
+            self.scaler_.min_ = low
+            self.scaler_.range_ = np.where(high == low, 1.0, high - low)
+        mean, spread = reduced.mean_and_std(numeric, across)
+        for j in np.flatnonzero(~np.isfinite(spread)):
+            self._too_large(names[j], float(max(abs(low[j]), abs(high[j]))), table.source)
+        if isinstance(self.scaler_, StandardScaler):
+            constant = low == high  # σ of a constant column can compute as 1e-17, not 0
+            self.scaler_.mean_ = np.where(constant, low, mean)
+            self.scaler_.scale_ = np.where(constant, 1.0, spread)
+        self.encoder_.categories_ = reduced.categories(self._categorical_block(table), across)
 
     def transform(self, table: Table) -> Array:
         """The float64 matrix ``(m, n_features_out)`` of ``table``'s feature columns."""

@@ -218,7 +218,7 @@ class MedianImputer(_Fitted):
         return imputer
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
@@ -249,7 +249,7 @@ class OneHotEncoder(_Fitted):
         """Learn the sorted categories of each column of ``X`` ``(m, k)``."""
         X = _as_object_matrix(X, "OneHotEncoder.fit")
         self.categories_ = [
-            sorted({str(v) for v in X[:, j].tolist() if not _is_missing(v)})
+            sorted({str(v) for v in X[:, j].tolist() if not is_missing(v)})
             for j in range(X.shape[1])
         ]
         return self
@@ -262,7 +262,7 @@ class OneHotEncoder(_Fitted):
         for j, known in enumerate(categories):
             index = {category: i for i, category in enumerate(known)}
             codes = np.array(
-                [-1 if _is_missing(v) else index.get(str(v), -1) for v in X[:, j].tolist()],
+                [-1 if is_missing(v) else index.get(str(v), -1) for v in X[:, j].tolist()],
                 dtype=np.int64,
             )
             block = np.zeros((X.shape[0], len(known)))
@@ -300,7 +300,7 @@ class LabelEncoder:
     def fit(self, y: Any) -> Self:
         """Learn the sorted distinct labels of ``y`` ``(m,)`` (strings or numbers)."""
         labels = np.asarray(y).ravel().tolist()
-        missing = [i for i, label in enumerate(labels) if _is_missing(label)]
+        missing = [i for i, label in enumerate(labels) if is_missing(label)]
         if missing:
             raise ValueError(
                 f"LabelEncoder.fit: y has {len(missing)} missing label(s), the first at "
@@ -320,7 +320,7 @@ class LabelEncoder:
         index = {label: i for i, label in enumerate(classes)}
         labels = np.asarray(y).ravel().tolist()
         for label in labels:
-            if _is_missing(label) or label not in index:
+            if is_missing(label) or label not in index:
                 raise ValueError(
                     f"LabelEncoder.transform: unknown label {label!r}; the known classes are "
                     f"{classes}"

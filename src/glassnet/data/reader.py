@@ -12,7 +12,7 @@ float64 numbers or of text at once.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -126,6 +126,10 @@ class Request:
     skip_lines: int = 0
     header: bool | None = None
     sniffed: bool = True
+    rows: Callable[[int], tuple[int, int]] | None = None
+    """Which data rows to keep, ``[start, stop)``, given how many the file has (``None``:
+    all): one rank's shard of a file too large for one (:mod:`glassnet.tabular.shards`).
+    Every row is still read, and checked, but only these become columns."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,9 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
         modes = _modes(path, names, dialect, request)
         number = number_parser(dialect.decimal)
         room = _expected_rows(path, rows)
+        keep = _kept_rows(path, dialect, request)
+        if keep is not None:
+            room = keep[1] - keep[0]
         columns = [
             ColumnCells(
                 path,
@@ -179,13 +186,17 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
         scanner = DecimalScan(path, dialect.delimiter, names) if scan else None
         # Line numbers are at most the file's size in bytes.
         numbered = Filled(np.int32 if path.stat().st_size < 2**31 else np.int64, room)
+        first = 0  # the data row the chunk starts at
         while rows:
             cells = list(zip(*rows, strict=True))
-            if scanner is not None:
+            if scanner is not None:  # every row: the decimal mark is the whole file's
                 scanner.feed(cells, lines)
-            for column, values in zip(columns, cells, strict=True):
-                column.add(values, lines)
-            numbered.append(lines)
+            lines, cells = _within(keep, first, len(rows), lines, cells)
+            first += len(rows)
+            if lines:
+                for column, values in zip(columns, cells, strict=True):
+                    column.add(values, lines)
+                numbered.append(lines)
             del cells, rows  # before the next chunk is read
             lines, rows = records.take(rows_per_chunk(len(names)))
             if rows:
@@ -195,12 +206,45 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
         return Columns({}, line_numbers, scanner.decimal)
     parsed = {column.name: column.finish() for column in columns}
     if again := {j: c.name for j, c in enumerate(columns) if parsed[c.name] is None}:
-        parsed.update(_read_as_text(path, dialect, request, len(names), again))
+        parsed.update(_read_as_text(path, dialect, request, len(names), again, keep))
     return Columns(
         {name: kind_values for name, kind_values in parsed.items() if kind_values is not None},
         line_numbers,
         dialect.decimal,
     )
+
+
+def _kept_rows(path: Path, dialect: Dialect, request: Request) -> tuple[int, int] | None:
+    """The ``[start, stop)`` of the data rows ``request.rows`` keeps, after counting the
+    file's data rows in a first pass (a row's quoted field may span lines: only the csv
+    reader can count them); ``None`` when every row is kept."""
+    if request.rows is None:
+        return None
+    n_rows = -1 if dialect.header else 0
+    with Records(path, dialect, request.skip_lines) as records:
+        while chunk := records.take(CHUNK_CELLS)[1]:
+            n_rows += len(chunk)
+    start, stop = request.rows(max(n_rows, 0))
+    if not 0 <= start <= stop <= n_rows:
+        raise ValueError(f"{path}: rows [{start}, {stop}) are not within its {n_rows} data rows")
+    return start, stop
+
+
+def _within(
+    keep: tuple[int, int] | None,
+    first: int,
+    n: int,
+    lines: list[int],
+    cells: list[tuple[str, ...]],
+) -> tuple[list[int], list[tuple[str, ...]]]:
+    """The lines and the cells of each column of a chunk of ``n`` rows starting at data
+    row ``first``, cut to the rows ``keep`` says (all when ``None``)."""
+    if keep is None or (keep[0] <= first and first + n <= keep[1]):
+        return lines, cells
+    low, high = max(keep[0] - first, 0), max(min(keep[1] - first, n), 0)
+    if low >= high:
+        return [], []
+    return lines[low:high], [column[low:high] for column in cells]
 
 
 def _expected_rows(path: Path, rows: Sequence[list[str]]) -> int:
@@ -256,10 +300,15 @@ def _checked(
 
 
 def _read_as_text(
-    path: Path, dialect: Dialect, request: Request, width: int, again: dict[int, str]
+    path: Path,
+    dialect: Dialect,
+    request: Request,
+    width: int,
+    again: dict[int, str],
+    keep: tuple[int, int] | None = None,
 ) -> dict[str, tuple[ColumnKind, Array] | None]:
     """The columns ``again`` (by index) read once more, as text: their first chunks were
-    read as numbers before a word showed they are not."""
+    read as numbers before a word showed they are not. ``keep``: the data rows kept."""
     number = number_parser(dialect.decimal)
     columns = {
         j: ColumnCells(path, name, "categorical", request.missing, number, request.strip)
@@ -268,13 +317,16 @@ def _read_as_text(
     with Records(path, dialect, request.skip_lines) as records:
         if dialect.header:
             records.take(1)
+        first = 0
         while True:
             lines, rows = records.take(rows_per_chunk(width))
             if not rows:
                 break
-            cells = list(zip(*rows, strict=True))
-            for j, column in columns.items():
-                column.add(cells[j], lines)
+            lines, cells = _within(keep, first, len(rows), lines, list(zip(*rows, strict=True)))
+            first += len(rows)
+            if lines:
+                for j, column in columns.items():
+                    column.add(cells[j], lines)
     return {column.name: column.finish() for column in columns.values()}
 
 

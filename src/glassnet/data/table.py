@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,6 +180,7 @@ def load_csv(
     skip_lines: int = 0,
     encoding: str | None = None,
     dialect: Dialect | Mapping[str, Any] | None = None,
+    rows: Callable[[int], tuple[int, int]] | None = None,
 ) -> Table:
     """Read a CSV file into a :class:`Table`, with ``target`` (or None) as the target column.
 
@@ -198,7 +199,9 @@ def load_csv(
     (``strip``) before they are compared with ``missing``; ``-`` and ``.`` are missing in
     a column of numbers. Blank lines are skipped, and ``skip_lines`` lines before
     anything is read. An unnamed first column of row numbers (the index pandas' and R's
-    writers add) is named ``index``.
+    writers add) is named ``index``. ``rows(n)``, given the file's number of data rows
+    ``n``, may choose the rows ``[start, stop)`` to keep (one rank's shard): the others are
+    read and checked, but not kept.
     """
     path = Path(path)
     delimiter, decimal, header, encoding = _given(dialect, delimiter, decimal, header, encoding)
@@ -216,6 +219,7 @@ def load_csv(
         skip_lines,
         header,
         sniffed=delimiter is None,
+        rows=rows,
     )
     read = read_columns(path, found, request, scan=decimal is None)
     if read.decimal != found.decimal:  # the whole file's numbers decide, not only the first rows'
