@@ -1,7 +1,7 @@
 """``glassnet train`` on the ranks of an MPI job: ``mpirun -n K glassnet train data.csv``.
 
-Every rank runs the same command. Each reads the whole data file and fits the same
-preprocessing (the same rows, the same seed: the same statistics on every rank), builds
+Every rank runs the same command. Of a CSV file each keeps only its shard of the rows,
+and the ranks fit the preprocessing together (:mod:`glassnet.tabular.shards`); each builds
 the same network and trains on its shard of each global batch (:mod:`glassnet.distributed`).
 Rank 0 alone speaks, locks and writes the run folder, its checkpoints and its report.
 

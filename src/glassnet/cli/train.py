@@ -116,7 +116,9 @@ def _train(
     an MPI job, which trains with the others and writes nothing)."""
     settings = plan.settings
     with naming(plan.data):
-        data = demo_data() if plan.data is None else prepare(plan.data, settings=settings)
+        data = (
+            demo_data() if plan.data is None else prepare(plan.data, settings=settings, across=comm)
+        )
     if plan.data is not None and plan.resume is None:
         settings = with_row_defaults(settings, plan.given, data.n_rows, data.images is not None)
     say(f"data: {data.description}", 1)

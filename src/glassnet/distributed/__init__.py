@@ -6,7 +6,14 @@ see :mod:`glassnet.distributed.parallel` for the math, and :func:`world` for the
 communicator. mpi4py (``pip install "glassnet[mpi]"``) is imported only when used.
 """
 
-from .communicator import Communicator, running_under_mpi, world
+from .communicator import Communicator, communicator_of, running_under_mpi, world
 from .parallel import DataParallel, shard_bounds
 
-__all__ = ["Communicator", "DataParallel", "running_under_mpi", "shard_bounds", "world"]
+__all__ = [
+    "Communicator",
+    "DataParallel",
+    "communicator_of",
+    "running_under_mpi",
+    "shard_bounds",
+    "world",
+]

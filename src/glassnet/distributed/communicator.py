@@ -41,6 +41,19 @@ def running_under_mpi() -> bool:
     return False
 
 
+def communicator_of(distributed: Any) -> Communicator | None:
+    """The communicator ``fit(distributed=...)`` asks for: the job's for ``True``, the one
+    given, or ``None`` for one process (``False``, ``None``, or a job of one rank)."""
+    if distributed is False or distributed is None:
+        return None
+    comm = world() if distributed is True else distributed
+    if not hasattr(comm, "size") or not hasattr(comm, "allreduce_sum"):
+        raise TypeError(
+            f"distributed must be True, False or a Communicator, got {type(distributed).__name__}"
+        )
+    return comm if comm.size > 1 else None
+
+
 class Request(Protocol):
     """A collective started without waiting: :meth:`wait` finishes it."""
 

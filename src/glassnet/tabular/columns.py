@@ -29,6 +29,7 @@ import numpy as np
 from ..backend import Array
 from ..data import (
     DATE_FEATURES,
+    ColumnRole,
     MinMaxScaler,
     StandardScaler,
     Table,
@@ -191,6 +192,7 @@ def plan_columns(
     categorical: Sequence[str] = (),
     others: Sequence[str] = (),
     keep_constant: bool = False,
+    roles: Mapping[str, ColumnRole] | None = None,
 ) -> ColumnPlan:
     """What to do with each feature column of ``table`` (see the module's rules).
 
@@ -198,7 +200,9 @@ def plan_columns(
     ``categorical``: columns the user declared categories, kept as features whatever they
     look like; ``others``: columns that are not inputs (more targets), left out unplanned;
     ``keep_constant``: keep constant columns as features (the pixels of an image that are
-    0 in every row are still pixels: ``--input-shape`` lays out every column).
+    0 in every row are still pixels: ``--input-shape`` lays out every column);
+    ``roles``: each column's role, when found elsewhere (on every rank's rows, by
+    :class:`~glassnet.tabular.shards.Shards`), rather than from ``table``.
     """
     names = [name for name in table.feature_names if name not in others]
     for what, given in (("drop", list(drop)), ("id", [] if id is None else [id])):
@@ -208,7 +212,7 @@ def plan_columns(
                 f"{table.source}: {', '.join(map(repr, unknown))} (in {what}) is not an input "
                 f"column; the input columns are: {', '.join(map(repr, names))}"
             )
-    roles = column_roles(table)
+    roles = column_roles(table) if roles is None else roles
     uses: list[ColumnUse] = []
     for name in names:
         role = roles[name]

@@ -6,7 +6,7 @@ rows a trained model takes are read by :mod:`.rows` with the helpers here.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ def table_of(
     categorical: Sequence[str] = (),
     decimal: str | None = None,
     header: bool | None = None,
+    rows: Callable[[int], tuple[int, int]] | None = None,
 ) -> Table:
     """``data`` as a :class:`Table` with its target column.
 
@@ -55,7 +56,8 @@ def table_of(
     column); ``y`` gives the targets ``(m,)`` instead, when ``data`` holds only features
     (a NumPy array ``X`` ``(m, n)`` needs it). ``categorical`` names columns to read as
     categories even where they hold numbers. A CSV file's ``delimiter``, ``decimal`` mark
-    and ``header`` row are detected unless given.
+    and ``header`` row are detected unless given; ``rows`` chooses the rows of a CSV file
+    to keep (see :func:`~glassnet.data.load_csv`).
     """
     reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "header": header}
     if y is not None:
@@ -66,7 +68,7 @@ def table_of(
         data = load_table(data)
     if is_path(data):
         name = target or _last_column(Path(data), reading)
-        return load_csv(data, name, categorical=list(categorical) or None, **reading)
+        return load_csv(data, name, categorical=list(categorical) or None, rows=rows, **reading)
     if not (isinstance(data, Table | Mapping) or is_data_frame(data)):
         hint = "; an array of features needs its targets: Model.fit(X, y)"
         raise TypeError(

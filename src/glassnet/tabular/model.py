@@ -17,7 +17,7 @@ import numpy as np
 from ..backend import Array
 from ..data import Preprocessor, sniff
 from ..data.files import is_table_file, load_table
-from ..distributed import Communicator
+from ..distributed import Communicator, communicator_of
 from ..io import ModelFileError, load_model, save_model
 from ..losses import Task, loss_for_task
 from ..network import Network
@@ -96,7 +96,8 @@ class Model:
         columns = {k: v for k, v in (("drop", list(drop)), ("id", id)) if v and k in DEFAULTS}
         chosen = training_settings({**options, **columns}, target=",".join(names or []) or None)
         with naming(data):
-            prepared = prepare(data, target, settings=chosen, drop=drop, id=id)
+            across = communicator_of(distributed)  # of a CSV file, each rank reads a shard
+            prepared = prepare(data, target, settings=chosen, drop=drop, id=id, across=across)
         if prepared.n_dropped:
             warnings.warn(
                 f"{prepared.n_dropped} row(s) without a target were dropped", stacklevel=2

@@ -22,8 +22,10 @@ import numpy as np
 from ..backend import Array
 from ..data import Preprocessor, Table, split_indices
 from ..data.images import COLORS, is_image_folder, read_image_folder
+from ..data.reduced import summed
 from ..data.table import missing_mask
 from ..datasets import load_mnist_small
+from ..distributed import Communicator
 from ..layers import Reshape
 from ..layers.architecture import build_layers
 from ..losses import Task, loss_for_task
@@ -31,6 +33,7 @@ from ..network import Network
 from ..training.options import settings_from as training_settings
 from .columns import ColumnPlan, plan_columns
 from .inputs import column_names, is_array, is_path, table_of
+from .shards import Shards, is_csv_file
 from .targets import TargetColumn, encode_targets
 
 
@@ -113,6 +116,7 @@ def prepare(
     settings: Mapping[str, Any] | None = None,
     drop: Sequence[str] = (),
     id: str | None = None,
+    across: Communicator | None = None,
 ) -> Prepared:
     """``data`` split, encoded and preprocessed for training, as ``settings`` say.
 
@@ -124,6 +128,9 @@ def prepare(
     features and written beside each prediction (both also read from ``settings``).
     Identifier, date, free-text and constant columns are found and handled
     (:func:`~glassnet.tabular.columns.plan_columns`); :meth:`Prepared.column_notes` says how.
+    ``across``: the ranks of an MPI job, each running this call; of a CSV file each then
+    reads only its shard of the rows, and ``X_*`` are the same matrices on disk, mapped
+    into memory (:mod:`.shards`).
     """
     chosen = training_settings(settings)
     if is_path(data) and is_image_folder(data):  # one subfolder of images per class
@@ -132,6 +139,9 @@ def prepare(
     named = target if target is not None else chosen["target"]
     names = target_names(data, named, delimiter, chosen["header"])
     values = None if names is not None or target is None else target
+    shards = (
+        Shards(across) if across is not None and across.size > 1 and is_csv_file(data) else None
+    )
     table = table_of(
         data,
         names[0] if names else None,
@@ -140,14 +150,19 @@ def prepare(
         categorical=chosen["categorical"],
         decimal=chosen["decimal"],
         header=chosen["header"],
+        rows=None if shards is None else shards.rows,
     )
+    if shards is not None:
+        table = shards.same_kinds(table)
     source = str(data) if is_path(data) else table.source
     assert table.target_name is not None and table.target is not None
     names = [table.target_name, *(names or [])[1:]]
     columns = _target_columns(table, names, source)
     keep = ~np.any([missing_mask(c.values) for c in columns], axis=0)
     dropped = int((~keep).sum())
-    if not keep.any():
+    if shards is not None:
+        dropped = int(summed(dropped, shards.comm)[0])
+    if not (keep.any() if shards is None else summed(keep.sum(), shards.comm)[0] > 0):
         raise ValueError(
             f"{source}: every row misses a value of the target column(s) "
             + ", ".join(map(repr, names))
@@ -156,7 +171,9 @@ def prepare(
         table = table.take(np.flatnonzero(keep))
         columns = [TargetColumn(c.name, c.kind, c.values[keep]) for c in columns]
     _check_finite(columns, table, source)
-    encoded = encode_targets(columns, chosen["task"], source)
+    encoded = encode_targets(
+        columns, chosen["task"], source, None if shards is None else shards.comm
+    )
     plan = plan_columns(
         table,
         drop=[*(chosen.get("drop") or ()), *drop],
@@ -164,17 +181,19 @@ def prepare(
         categorical=chosen["categorical"],
         others=names[1:],
         keep_constant=chosen["input_shape"] is not None,
+        roles=None if shards is None else shards.roles(table),
     )
     # The plan's table keeps the file's line of each row, for the preprocessing's messages.
     features = replace(plan.apply(table), lines=table.lines)
-    y, classes = encoded.y, encoded.classes
+    # Of a sharded file, every rank's targets: the split is drawn as on one process.
+    y, classes = encoded.y if shards is None else shards.joined(encoded.y), encoded.classes
     split = chosen["validation_split"]
     if split > 0:
         train_rows, val_rows = split_indices(
             y, test_size=split, stratify=classes is not None and y.ndim == 1, seed=chosen["seed"]
         )
     else:
-        train_rows, val_rows = np.arange(table.n_rows), np.arange(0)
+        train_rows, val_rows = np.arange(len(y)), np.arange(0)
     y_train, y_val = y[train_rows], (y[val_rows] if val_rows.size else None)
     target_scale = None
     if classes is None:
@@ -185,20 +204,37 @@ def prepare(
         y_train = (y_train - mean) / std
         y_val = None if y_val is None else (y_val - mean) / std
         target_scale = (float(mean), float(std)) if y.ndim == 1 else (mean, std)
-    n_rows, dialect = table.n_rows, table.dialect
-    train = features.take(train_rows) if split > 0 else features  # every row: no copy
-    val = features.take(val_rows) if val_rows.size else None
+    n_rows, dialect = len(y), table.dialect
+    if shards is None:
+        train = features.take(train_rows) if split > 0 else features  # every row: no copy
+        val = features.take(val_rows) if val_rows.size else None
+    else:  # this rank's rows of each, and their places among every rank's
+        (train_places, mine), (val_places, mine_val) = (
+            shards.mine(train_rows),
+            shards.mine(val_rows),
+        )
+        train, val = features.take(mine), features.take(mine_val) if val_rows.size else None
     # The whole table is let go before the preprocessing copies the training rows: of a
     # large file, memory then holds each row once, not twice (issue 10).
     task, reason, n_outputs = encoded.task, encoded.reason, encoded.n_outputs
     del table, features, columns, encoded, y
     preprocessor = Preprocessor(scale=None if chosen["scale"] == "none" else chosen["scale"])
-    preprocessor.fit(train)
+    preprocessor.fit(train, across=None if shards is None else shards.comm)
     # In the network's dtype: it trains on these values, and holds no cast copy of them.
     dtype = np.dtype(chosen["dtype"])
-    X_train = transform_in_blocks(preprocessor, train, dtype)
-    del train
-    X_val = None if val is None else transform_in_blocks(preprocessor, val, dtype)
+    if shards is not None:
+        X_shared, X_val = shards.matrices(
+            source,
+            (preprocessor.n_features_out, dtype),
+            [(train, train_places), (val, val_places)],
+            lambda rows: transform_in_blocks(preprocessor, rows, dtype),
+        )
+        assert X_shared is not None  # the training rows are never empty
+        X_train = X_shared
+    else:
+        X_train = transform_in_blocks(preprocessor, train, dtype)
+        del train
+        X_val = None if val is None else transform_in_blocks(preprocessor, val, dtype)
     without = f", {dropped} without a target dropped" if dropped else ""
     name = Path(source).name if is_path(data) else source
     description = (
@@ -206,6 +242,7 @@ def prepare(
         f"{train_rows.size:,} train / {val_rows.size:,} validation; "
         f"{len(plan.names)} columns → {X_train.shape[1]} features)"
         + ("" if dialect is None else f", read as {dialect.describe()}")
+        + ("" if shards is None else f"; each of {shards.comm.size} ranks read its shard")
     )
     return Prepared(
         description,

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..backend import Array
 from ..data import LabelEncoder
+from ..data.reduced import Reducer, summed
 from ..data.table import ColumnKind
 from ..losses import Task, loss_for_task
 from .labels import typed_labels
@@ -55,13 +56,19 @@ class Targets:
     n_outputs: int
 
 
-def encode_targets(columns: Sequence[TargetColumn], task: str, source: str) -> Targets:
-    """``columns`` encoded for ``task`` (``"auto"``: inferred from each column)."""
+def encode_targets(
+    columns: Sequence[TargetColumn], task: str, source: str, across: Reducer | None = None
+) -> Targets:
+    """``columns`` encoded for ``task`` (``"auto"``: inferred from each column).
+
+    ``across``: the ranks of an MPI job, each holding its shard of the rows; the task and
+    the classes are then those of every rank's values together, so that every rank
+    encodes its rows alike."""
     if len(columns) == 1:
-        return _one(columns[0], task, source)
-    found = [_task(c, task) for c in columns]
+        return _one(columns[0], task, source, across)
+    found = [_task(c, task, across) for c in columns]
     tasks = {t for t, _ in found}
-    encoded = [_one(c, t, source) for c, (t, _) in zip(columns, found, strict=True)]
+    encoded = [_one(c, t, source, across) for c, (t, _) in zip(columns, found, strict=True)]
     if len(tasks) > 1 or any(e.n_outputs != 1 for e in encoded):
         what = ", ".join(
             f"{c.name!r} {_described(e)}" for c, e in zip(columns, encoded, strict=True)
@@ -110,14 +117,24 @@ def _described(encoded: Targets) -> str:
     return f"has {len(encoded.classes)} classes"
 
 
-def _task(column: TargetColumn, task: str) -> tuple[Task, str]:
-    if task == "auto":
+def _task(column: TargetColumn, task: str, across: Reducer | None) -> tuple[Task, str]:
+    if task != "auto":
+        return given_task(cast(Task, task))
+    if across is None:
         return explain_task(column.values, column.kind)
-    return given_task(cast(Task, task))
+    rows = int(summed(len(column.values), across)[0])
+    return explain_task(_distinct(column, across), column.kind, rows=rows)
 
 
-def _one(column: TargetColumn, task: str, source: str) -> Targets:
-    chosen, reason = _task(column, task)
+def _distinct(column: TargetColumn, across: Reducer) -> Array:
+    """The distinct values of ``column`` on every rank together (each rank's, merged)."""
+    values = column.values.astype(str) if column.kind == "categorical" else column.values
+    every = across.gather(np.unique(values))
+    return np.unique(np.concatenate(every)).astype(column.values.dtype)
+
+
+def _one(column: TargetColumn, task: str, source: str, across: Reducer | None = None) -> Targets:
+    chosen, reason = _task(column, task, across)
     loss = loss_for_task(chosen)
     if not loss.is_classification:
         if column.kind != "numeric":
@@ -127,8 +144,14 @@ def _one(column: TargetColumn, task: str, source: str) -> Targets:
         values = column.values.astype(np.float64)
         check_target_scale(values, column.name, source)
         return Targets(chosen, reason, values, None, 1)
-    labels = typed_labels(column.values, column.kind)
-    encoder = LabelEncoder().fit(labels)
+    if across is None:
+        labels = typed_labels(column.values, column.kind)
+        encoder = LabelEncoder().fit(labels)
+    else:  # typed as every rank's values are, and the classes of them all
+        every = _distinct(column, across)
+        typed = typed_labels(np.concatenate([every, column.values]), column.kind)
+        encoder = LabelEncoder().fit(typed[: len(every)])
+        labels = typed[len(every) :]
     classes = encoder.classes_
     assert classes is not None
     if len(classes) < 2:

@@ -29,11 +29,15 @@ MANY_VALUES = 10
 """From this many distinct whole numbers on, values that are not class codes are numbers."""
 
 
-def explain_task(target: Array, kind: ColumnKind | str) -> tuple[Task, str]:
-    """The task a target column ``(m,)`` asks for, and why (see the module's rules)."""
+def explain_task(
+    target: Array, kind: ColumnKind | str, rows: int | None = None
+) -> tuple[Task, str]:
+    """The task a target column ``(m,)`` asks for, and why (see the module's rules).
+    ``rows``: how many rows hold a value, when ``target`` holds each distinct value
+    only once (the values of many ranks, merged)."""
     present = target[~missing_mask(target)]
     distinct = np.unique(present.astype(str) if kind == "categorical" else present)
-    k, m = distinct.size, present.size
+    k, m = distinct.size, present.size if rows is None else rows
     if k < 2:
         raise ValueError(f"the target has {k} distinct value(s); nothing to learn")
     if k == 2:

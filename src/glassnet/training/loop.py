@@ -280,14 +280,10 @@ def _data_parallel(distributed: Any) -> DataParallel | None:
     """What ``fit(distributed=...)`` trains with: ``None`` for one process."""
     if distributed is False or distributed is None:
         return None
-    from ..distributed import DataParallel, world
+    from ..distributed import DataParallel, communicator_of
 
-    comm = world() if distributed is True else distributed
-    if not hasattr(comm, "size") or not hasattr(comm, "allreduce_sum"):
-        raise TypeError(
-            f"distributed must be True, False or a Communicator, got {type(distributed).__name__}"
-        )
-    return DataParallel(comm) if comm.size > 1 else None
+    comm = communicator_of(distributed)
+    return None if comm is None else DataParallel(comm)
 
 
 def _augmentation(augment: Augmentation | str | None, network: Trainable) -> Augmentation | None:

@@ -1,0 +1,134 @@
+"""A CSV file prepared by ranks that each read only their shard (issue 12, point 3) gives
+what one process gives on the whole file.
+
+The ranks are threads of this process (:mod:`thread_ranks`), whose collectives meet at a
+barrier as MPI's do, so these tests need no MPI; ``tests/app/test_cli_mpi.py`` runs the
+same code under ``mpiexec -n 2``. The statistics are compared with one process's on all
+the rows: medians and categories exactly (the bisection finds the very values), means and
+scales to 1e-12 relative (the sums add in another order), and so the matrices to 1e-12.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from thread_ranks import run_ranks
+
+from glassnet.data import Preprocessor, Table, load_csv
+from glassnet.tabular import prepare
+from glassnet.tabular.shards import Shards
+
+TIGHT = 1e-12
+
+
+def _messy_csv(path: Path, n: int = 157, regression: bool = False, seed: int = 1) -> Path:
+    """Missing numbers, a categorical column with empty cells, a column of numbers in
+    its first rows and codes after them (numeric on one shard, text on another), a column
+    constant on its first 140 rows, dates, a row-number id, and targets left empty."""
+    rng = np.random.default_rng(seed)
+    lines = ["id,age,income,city,zipcode,flag,when,label"]
+    for i in range(n):
+        age = "" if rng.random() < 0.1 else f"{rng.normal(40, 10):.1f}"
+        city = rng.choice(["Paris", "Lyon", "Nice", ""])
+        zipcode = f"{rng.integers(10, 30)}" if i < 100 else rng.choice(["A1", "B2"])
+        flag = "1" if i < 140 else "0"
+        when = f"2024-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}"
+        label = f"{rng.normal(3, 2):.3f}" if regression else rng.choice(["yes", "no", "maybe"])
+        label = "" if rng.random() < 0.05 else label
+        lines.append(f"{i},{age},{rng.lognormal(10, 1):.2f},{city},{zipcode},{flag},{when},{label}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("ranks", [2, 3, 4])
+def test_each_rank_keeps_only_its_consecutive_rows(tmp_path, ranks) -> None:
+    # A quoted field spanning two lines: rows are counted by the csv reader, not by lines.
+    lines = ["a,b,c"] + [
+        f'{i},"x{i}\nmore",{i % 3}' if i == 5 else f"{i},x{i},{i % 3}" for i in range(23)
+    ]
+    path = tmp_path / "rows.csv"
+    path.write_text("\n".join(lines) + "\n")
+    whole = load_csv(path, "c")
+    shards = [
+        load_csv(path, "c", rows=Shards(type("Rank", (), {"rank": r, "size": ranks})).rows)
+        for r in range(ranks)
+    ]
+    sizes = [s.n_rows for s in shards]
+    assert sizes == [(r + 1) * 23 // ranks - r * 23 // ranks for r in range(ranks)]
+    assert np.array_equal(np.concatenate([s.values["a"] for s in shards]), whole.values["a"])
+    assert list(np.concatenate([s.values["b"] for s in shards])) == list(whole.values["b"])
+    assert np.array_equal(np.concatenate([s.lines for s in shards]), whole.lines)
+
+
+def _prepared_alike(one, shard) -> None:
+    assert shard.task == one.task and shard.classes == one.classes
+    assert np.array_equal(shard.y_train, one.y_train) and np.array_equal(shard.y_val, one.y_val)
+    assert isinstance(shard.X_train, np.memmap)  # on disk: training reads its rows from it
+    for mine, theirs in ((shard.X_train, one.X_train), (shard.X_val, one.X_val)):
+        assert mine.shape == theirs.shape
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=TIGHT)
+    a, b = shard.preprocessor.to_dict(), one.preprocessor.to_dict()
+    assert a["columns"] == b["columns"]  # the kinds: zipcode is text on every rank
+    assert a["imputer"] == b["imputer"] and a["encoder"] == b["encoder"]  # exactly
+    for key in ("mean", "scale"):
+        np.testing.assert_allclose(a["scaler"][key], b["scaler"][key], rtol=TIGHT)
+    assert shard.columns.to_list() == one.columns.to_list()  # roles and reasons
+    assert shard.n_rows == one.n_rows and shard.n_dropped == one.n_dropped
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+@pytest.mark.parametrize("regression", [False, True])
+def test_ranks_prepare_a_csv_as_one_process_does(tmp_path, ranks, regression) -> None:
+    path = _messy_csv(tmp_path / "t.csv", regression=regression)
+    settings = {"validation_split": 0.2, "seed": 3, "dtype": "float64"}
+    one = prepare(path, settings=settings)
+    assert "zipcode" in one.preprocessor.categorical_columns
+    every = run_ranks(ranks, lambda comm: prepare(path, settings=settings, across=comm))
+    for shard in every:
+        _prepared_alike(one, shard)
+        assert f"each of {ranks} ranks read its shard" in shard.description
+        if regression:
+            np.testing.assert_allclose(shard.target_scale, one.target_scale, rtol=TIGHT)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # the scratch is gone
+
+
+def _table(n: int, seed: int) -> Table:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)) * [1, 1e3, 1]
+    X[rng.random((n, 3)) < 0.2] = np.nan
+    X[:, 2] = np.round(X[:, 2] * 2)  # many equal values: the median is one of them
+    X[:, 0] = np.where(np.arange(n) < 3, np.nan, X[:, 0])  # rank 0 of 3+ may have none
+    city = np.array(rng.choice(["a", "b", "c", None], size=n), dtype=object)
+    columns = {"x0": X[:, 0], "x1": X[:, 1], "x2": X[:, 2], "city": city}
+    return Table.from_columns(columns, source="table")
+
+
+@pytest.mark.parametrize("scale", ["standard", "minmax"])
+@pytest.mark.parametrize(("n", "ranks"), [(101, 2), (100, 3), (40, 5), (9, 3)])
+def test_preprocessing_statistics_are_reductions_over_the_ranks(scale, n, ranks) -> None:
+    table = _table(n, seed=n)
+    one = Preprocessor(scale).fit(table).to_dict()
+
+    def fit(comm) -> dict:
+        part = np.arange(comm.rank * n // ranks, (comm.rank + 1) * n // ranks)
+        return Preprocessor(scale).fit(table.take(part), across=comm).to_dict()
+
+    for got in run_ranks(ranks, fit):
+        assert got["imputer"] == one["imputer"]  # np.nanmedian's own values, exactly
+        assert got["encoder"] == one["encoder"]
+        for key, value in one["scaler"].items():
+            if key != "type":
+                np.testing.assert_allclose(got["scaler"][key], value, rtol=TIGHT)
+
+
+def test_fewer_rows_than_ranks_is_refused_on_every_rank(tmp_path) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text("x,y\n1,a\n2,b\n")
+    with pytest.raises(ValueError, match=r"2 data row.*fewer than the 3 ranks"):
+        run_ranks(3, lambda comm: prepare(path, across=comm))
