@@ -31,6 +31,9 @@ CHUNK_CELLS = 1 << 16
 """About how many cells are read before they become columns: a chunk's Python strings
 take a few megabytes, whatever the size of the file."""
 
+COUNT_ROWS = 1024
+"""Rows counted at a time when a shard's bounds are found: a few wide rows' strings."""
+
 Chunk = tuple[list[int], list[list[str]]]
 """The line number of each row of a chunk, and the row's fields."""
 
@@ -222,7 +225,7 @@ def _kept_rows(path: Path, dialect: Dialect, request: Request) -> tuple[int, int
         return None
     n_rows = -1 if dialect.header else 0
     with Records(path, dialect, request.skip_lines) as records:
-        while chunk := records.take(CHUNK_CELLS)[1]:
+        while chunk := records.take(COUNT_ROWS)[1]:
             n_rows += len(chunk)
     start, stop = request.rows(max(n_rows, 0))
     if not 0 <= start <= stop <= n_rows:
