@@ -98,6 +98,39 @@ def test_ranks_prepare_a_csv_as_one_process_does(tmp_path, ranks, regression) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # the scratch is gone
 
 
+def _edge_rows(case: str, i: int, rng: np.random.Generator) -> str:
+    z = f"{rng.normal():.3f}"
+    if case == "first third without targets":  # rank 0 of 3 keeps no row at all
+        return f"{i},{z},{'' if i < 30 else rng.choice(['a', 'b'])}"
+    if case == "short shards of a row number":  # an id on the file, not on 10-row shards
+        return f"{i},{z},{rng.choice(['a', 'b'])}"
+    if case == "a class in the last row only":
+        return f"{i % 7},{z},{'z' if i == 59 else rng.choice(['a', 'b'])}"
+    # dates whose order only the later rows show (day 13 or more)
+    day = (i % 12) + 1 if i < 30 else (i % 28) + 1
+    return f"{day:02d}/{(i % 12) + 1:02d}/2020,{z},{rng.choice(['a', 'b'])}"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "first third without targets",
+        "short shards of a row number",
+        "a class in the last row only",
+        "dates in an order the first rows leave open",
+    ],
+)
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_what_one_shard_cannot_tell_is_decided_on_the_whole_file(tmp_path, case, ranks) -> None:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "edge.csv"
+    path.write_text("\n".join(["x,z,y", *(_edge_rows(case, i, rng) for i in range(60))]) + "\n")
+    settings = {"validation_split": 0.2, "seed": 0, "dtype": "float64"}
+    one = prepare(path, settings=settings)
+    for shard in run_ranks(ranks, lambda comm: prepare(path, settings=settings, across=comm)):
+        _prepared_alike(one, shard)
+
+
 def _table(n: int, seed: int) -> Table:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3)) * [1, 1e3, 1]

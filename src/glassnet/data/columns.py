@@ -117,14 +117,14 @@ def _role(name: str, values: Array) -> ColumnRole:
                 f"{lengths.mean():.0f} characters long on average",
             )
     rows = len(values)
-    if len(distinct) == rows and _identifies(name, present, numeric):
+    if len(distinct) == rows and identifies_rows(name, present, numeric):
         return ColumnRole("identifier", f"a different value in each of the {rows} rows")
     if numeric:
         return ColumnRole("feature", "numeric")
     return ColumnRole("feature", f"categorical: {len(distinct)} categories")
 
 
-def _identifies(name: str, present: Array, numeric: bool) -> bool:
+def identifies_rows(name: str, present: Array, numeric: bool) -> bool:
     """Whether a column with a different value in each row identifies its rows."""
     if numeric and not np.all(present == np.round(present)):
         return False  # measurements, not keys

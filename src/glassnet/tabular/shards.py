@@ -38,6 +38,7 @@ import numpy as np
 
 from ..backend import Array
 from ..data import ColumnRole, Table, column_roles
+from ..data.columns import identifies_rows
 from ..data.files import is_table_file
 from ..data.reduced import summed
 from ..data.table import missing_mask
@@ -103,26 +104,36 @@ class Shards:
             if role.role == "constant" or table.kinds[name] == "categorical"
         }
         every = self.comm.gather((mine, seen))
-        agreed = {
-            name: _agreed(name, [r[name] for r, _ in every], [c.get(name) for _, c in every], table)
-            for name in mine
-        }
-        for name, role in agreed.items():
-            if role.role == "identifier":  # each shard's values differ; do all the file's?
-                agreed[name] = self._identifier(table.values[name])
+        agreed = {}
+        for name in mine:
+            values = set().union(*(c.get(name) or set() for _, c in every))
+            role = _merged(name, [r[name] for r, _ in every], values, table)
+            if role.role in ("feature", "identifier"):  # does a value repeat in the file?
+                role = self._identifier(name, table.values[name], role)
+            if role.role == "feature" and table.kinds[name] == "categorical":
+                role = ColumnRole("feature", f"categorical: {len(values)} categories")
+            agreed[name] = role
         return agreed
 
-    def _identifier(self, values: Array) -> ColumnRole:
-        """The role of a column whose values differ within each shard: an identifier when
-        they differ in the whole file too (compared by 8-byte digests), else a feature."""
-        digests = [hashlib.blake2b(str(v).encode(), digest_size=8).digest() for v in values]
-        every = np.concatenate(
-            [np.frombuffer(b"".join(d), "<u8") for d in self.comm.gather(digests)]
-        )
-        if np.unique(every).size == every.size:
+    def _identifier(self, name: str, values: Array, role: ColumnRole) -> ColumnRole:
+        """The role of column ``name``, a feature or an identifier on the shards, on the
+        whole file: an identifier when no value is missing or repeats in the file (text is
+        compared by 8-byte digests) and the rule of one process holds for all of them."""
+        numeric = values.dtype.kind == "f"
+        candidate = not missing_mask(values).any() and len(_distinct(values)) == len(values)
+        if not all(self.comm.gather(candidate)):
+            return role if role.role == "feature" else ColumnRole("feature", "numeric")
+        if numeric:
+            mine = values
+        else:
+            digests = b"".join(
+                hashlib.blake2b(str(v).encode(), digest_size=8).digest() for v in values
+            )
+            mine = np.frombuffer(digests, "<u8")
+        every = np.concatenate(self.comm.gather(mine))
+        if np.unique(every).size == every.size and identifies_rows(name, every, numeric):
             return ColumnRole("identifier", f"a different value in each of the {every.size} rows")
-        kind = "numeric" if values.dtype.kind == "f" else "categorical"
-        return ColumnRole("feature", f"{kind}: values repeat between parts of the file")
+        return role if role.role == "feature" else ColumnRole("feature", "numeric")
 
     def joined(self, y: Array) -> Array:
         """Every rank's ``y`` in rank order (the file's order), on every rank; notes where
@@ -196,19 +207,9 @@ def _distinct(values: Array) -> set[Any]:
     return set(present.tolist()) if present.dtype.kind == "f" else {str(v) for v in present}
 
 
-def _agreed(
-    name: str, found: list[ColumnRole], seen: list[set[Any] | None], table: Table
-) -> ColumnRole:
-    """The role of column ``name`` on the whole file, from each shard's (``found``) and
-    the values each shard ``seen`` (of a constant or categorical column; else ``None``)."""
-    values = set().union(*(s or set() for s in seen))
-    role = _merged(name, found, values, table)
-    if role.role == "feature" and table.kinds[name] == "categorical":
-        return ColumnRole("feature", f"categorical: {len(values)} categories")
-    return role
-
-
 def _merged(name: str, found: list[ColumnRole], values: set[Any], table: Table) -> ColumnRole:
+    """The role of column ``name`` on the whole file, from each shard's (``found``) and
+    the ``values`` of the shards where it is constant or categorical."""
     varying = [role for role in found if role.role != "constant"]
     if not varying:  # constant on every shard: the same value on all?
         return found[0] if len(values) <= 1 else ColumnRole("feature", "numeric")
