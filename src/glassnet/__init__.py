@@ -9,6 +9,10 @@ written out, fast to train and open to inspect.
 
 from typing import TYPE_CHECKING, Any
 
+from .launcher import share_cores
+
+share_cores()  # before NumPy loads its BLAS: each MPI rank takes its share of the cores
+
 from . import data, datasets
 from ._version import __version__
 from .activations import get_activation

