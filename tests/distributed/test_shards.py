@@ -165,3 +165,32 @@ def test_fewer_rows_than_ranks_is_refused_on_every_rank(tmp_path) -> None:
     path.write_text("x,y\n1,a\n2,b\n")
     with pytest.raises(ValueError, match=r"2 data row.*fewer than the 3 ranks"):
         run_ranks(3, lambda comm: prepare(path, across=comm))
+
+
+def test_the_features_are_never_gathered(tmp_path) -> None:
+    """Every rank gathers the targets (8 bytes a row) and summaries the size of a row (a
+    count, a sum, a bisection step per column), never a column: measured by the bytes of
+    each array a rank hands to a collective."""
+    rng = np.random.default_rng(0)
+    n, width = 600, 10
+    rows = [",".join(f"{v:.6f}" for v in rng.normal(size=width)) + f",c{i % 3}" for i in range(n)]
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"x{j}" for j in range(width)) + ",label\n" + "\n".join(rows) + "\n")
+    sent: dict[int, list[int]] = {0: [], 1: []}
+
+    def work(comm) -> None:
+        gather = comm.gather
+
+        def counted(value):
+            arrays = value if isinstance(value, list | tuple) else [value]
+            sent[comm.rank] += [a.nbytes for a in arrays if isinstance(a, np.ndarray)]
+            return gather(value)
+
+        comm.gather = counted
+        prepare(path, settings={"validation_split": 0.2}, across=comm)
+
+    run_ranks(2, work)
+    for sizes in sent.values():
+        largest, *others = sorted(sizes, reverse=True)
+        assert largest == 8 * (n // 2)  # the targets, class indices
+        assert max(others) <= 2 * 8 * (width + 1), sorted(sizes)[-5:]  # a row's worth

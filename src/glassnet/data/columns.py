@@ -126,12 +126,17 @@ def _role(name: str, values: Array) -> ColumnRole:
 
 def identifies_rows(name: str, present: Array, numeric: bool) -> bool:
     """Whether a column with a different value in each row identifies its rows."""
+    enough = looks_like_an_id(name) or len(present) >= ID_MIN_ROWS
+    return enough and may_identify_rows(name, present, numeric)
+
+
+def may_identify_rows(name: str, present: Array, numeric: bool) -> bool:
+    """What part of the rows can tell of :func:`identifies_rows` (all but their number):
+    whole numbers, with a name that says id or counting up one by one; or text."""
     if numeric and not np.all(present == np.round(present)):
         return False  # measurements, not keys
     if looks_like_an_id(name):
         return True
-    if len(present) < ID_MIN_ROWS:
-        return False
     if numeric:  # row numbers count up one by one; other integers may be measurements
         ordered = np.sort(present)
         return bool(np.all(np.diff(ordered) == 1))

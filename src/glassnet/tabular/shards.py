@@ -38,7 +38,7 @@ import numpy as np
 
 from ..backend import Array
 from ..data import ColumnRole, Table, column_roles
-from ..data.columns import identifies_rows
+from ..data.columns import identifies_rows, may_identify_rows
 from ..data.files import is_table_file
 from ..data.reduced import summed
 from ..data.table import missing_mask
@@ -97,11 +97,13 @@ class Shards:
     def roles(self, table: Table) -> dict[str, ColumnRole]:
         """Each feature column's role, agreed by every rank from its own shard's."""
         mine = column_roles(table)
-        # The values of a constant column, and a categorical one's categories, decide too.
+        # The value of a constant column, and a categorical feature's categories, decide
+        # too (an identifier's values are compared apart, by digests: see _identifier).
         seen = {
             name: _distinct(table.values[name])
             for name, role in mine.items()
-            if role.role == "constant" or table.kinds[name] == "categorical"
+            if role.role == "constant"
+            or (role.role == "feature" and table.kinds[name] == "categorical")
         }
         every = self.comm.gather((mine, seen))
         agreed = {}
@@ -120,7 +122,11 @@ class Shards:
         whole file: an identifier when no value is missing or repeats in the file (text is
         compared by 8-byte digests) and the rule of one process holds for all of them."""
         numeric = values.dtype.kind == "f"
-        candidate = not missing_mask(values).any() and len(_distinct(values)) == len(values)
+        candidate = (  # what this shard can tell: a continuous column is never gathered
+            not missing_mask(values).any()
+            and len(_distinct(values)) == len(values)
+            and may_identify_rows(name, values, numeric)
+        )
         if not all(self.comm.gather(candidate)):
             return role if role.role == "feature" else ColumnRole("feature", "numeric")
         if numeric:
