@@ -194,3 +194,22 @@ def test_the_features_are_never_gathered(tmp_path) -> None:
         largest, *others = sorted(sizes, reverse=True)
         assert largest == 8 * (n // 2)  # the targets, class indices
         assert max(others) <= 2 * 8 * (width + 1), sorted(sizes)[-5:]  # a row's worth
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_ranks_prepare_a_numpy_table_as_one_process_does(tmp_path, suffix, ranks) -> None:
+    """A .npy file is memory-mapped, so a rank reads only its rows; an archive's arrays
+    are read whole and cut. Either way the preparation is one process's."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(301, 5)), rng.integers(0, 3, 301)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".npy":
+        np.save(path, np.column_stack([X, y]))
+    else:
+        np.savez(path, X=X, y=y)
+    settings = {"validation_split": 0.2, "seed": 1, "dtype": "float64"}
+    one = prepare(path, settings=settings)
+    for shard in run_ranks(ranks, lambda comm: prepare(path, settings=settings, across=comm)):
+        _prepared_alike(one, shard)

@@ -12,6 +12,7 @@ Parquet files (with pandas and pyarrow), so that ``glassnet train``, ``predict``
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +30,16 @@ def is_table_file(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in TABLE_SUFFIXES
 
 
-def load_table(path: str | os.PathLike[str], target: str | None = None) -> Table:
+def load_table(
+    path: str | os.PathLike[str],
+    target: str | None = None,
+    rows: Callable[[int], tuple[int, int]] | None = None,
+) -> Table:
     """The table in a ``.npz``, ``.npy`` or ``.parquet`` file; ``target`` names its target
-    column (default: ``y`` in an archive that has one, else none)."""
+    column (default: ``y`` in an archive that has one, else none). ``rows(n)``, given the
+    number of rows ``n``, may choose the rows ``[start, stop)`` to keep (one rank's shard):
+    of a ``.npy`` file only those are read (it is memory-mapped); an archive's or a
+    Parquet file's arrays are read whole, then cut."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
@@ -44,8 +52,12 @@ def load_table(path: str | os.PathLike[str], target: str | None = None) -> Table
                 f"{path}: reading Parquet needs pandas and pyarrow: {PANDAS_HINT} "
                 'and pip install "glassnet[parquet]"'
             ) from exc
-        return table_from_frame(frame, target, source=str(path))
-    columns = _npz_columns(path) if suffix == ".npz" else _npy_columns(path)
+        table = table_from_frame(frame, target, source=str(path))
+        return table if rows is None else table.take(np.arange(*rows(table.n_rows)))
+    columns = _npz_columns(path) if suffix == ".npz" else _npy_columns(path, rows is not None)
+    if rows is not None:
+        start, stop = rows(len(next(iter(columns.values()))))
+        columns = {name: np.array(values[start:stop]) for name, values in columns.items()}
     if target is None and suffix == ".npz" and "y" in columns:
         target = "y"
     return Table.from_columns(columns, target, source=str(path))
@@ -73,12 +85,14 @@ def _npz_columns(path: Path) -> dict[str, np.ndarray]:
     return columns
 
 
-def _npy_columns(path: Path) -> dict[str, np.ndarray]:
+def _npy_columns(path: Path, mapped: bool = False) -> dict[str, np.ndarray]:
+    """The columns of the 2-D array in ``path``; ``mapped``: views of the file mapped into
+    memory, of which only the rows sliced are ever read."""
     with path.open("rb") as handle:
         if not handle.read(len(NPY_MAGIC)).startswith(NPY_MAGIC):
             raise ValueError(f"{path}: not a .npy file")
     try:
-        array = np.load(path, allow_pickle=False)
+        array = np.load(path, mmap_mode="r" if mapped else None, allow_pickle=False)
     except ValueError:
         message = f"{path}: holds pickled Python objects, which glassnet does not load"
         raise ValueError(message) from None

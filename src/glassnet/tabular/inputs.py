@@ -56,8 +56,8 @@ def table_of(
     column); ``y`` gives the targets ``(m,)`` instead, when ``data`` holds only features
     (a NumPy array ``X`` ``(m, n)`` needs it). ``categorical`` names columns to read as
     categories even where they hold numbers. A CSV file's ``delimiter``, ``decimal`` mark
-    and ``header`` row are detected unless given; ``rows`` chooses the rows of a CSV file
-    to keep (see :func:`~glassnet.data.load_csv`).
+    and ``header`` row are detected unless given; ``rows`` chooses the rows of a file to
+    keep (see :func:`~glassnet.data.load_csv` and :func:`~glassnet.data.files.load_table`).
     """
     reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "header": header}
     if y is not None:
@@ -65,7 +65,7 @@ def table_of(
             raise ValueError("give the target as a column name or as values y, not both")
         return _with_targets(_features(data, reading, categorical), y)
     if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet: a table, not CSV
-        data = load_table(data)
+        data = load_table(data, rows=rows)
     if is_path(data):
         name = target or _last_column(Path(data), reading)
         return load_csv(data, name, categorical=list(categorical) or None, rows=rows, **reading)

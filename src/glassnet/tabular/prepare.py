@@ -33,7 +33,7 @@ from ..network import Network
 from ..training.options import settings_from as training_settings
 from .columns import ColumnPlan, plan_columns
 from .inputs import column_names, is_array, is_path, table_of
-from .shards import Shards, is_csv_file
+from .shards import Shards, is_table_path
 from .targets import TargetColumn, encode_targets
 
 
@@ -128,8 +128,8 @@ def prepare(
     features and written beside each prediction (both also read from ``settings``).
     Identifier, date, free-text and constant columns are found and handled
     (:func:`~glassnet.tabular.columns.plan_columns`); :meth:`Prepared.column_notes` says how.
-    ``across``: the ranks of an MPI job, each running this call; of a CSV file each then
-    reads only its shard of the rows, and ``X_*`` are the same matrices on disk, mapped
+    ``across``: the ranks of an MPI job, each running this call; of a table file each
+    then keeps only its shard of the rows, and ``X_*`` are the same matrices on disk, mapped
     into memory (:mod:`.shards`).
     """
     chosen = training_settings(settings)
@@ -140,7 +140,7 @@ def prepare(
     names = target_names(data, named, delimiter, chosen["header"])
     values = None if names is not None or target is None else target
     shards = (
-        Shards(across) if across is not None and across.size > 1 and is_csv_file(data) else None
+        Shards(across) if across is not None and across.size > 1 and is_table_path(data) else None
     )
     table = table_of(
         data,

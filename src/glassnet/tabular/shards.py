@@ -1,10 +1,11 @@
-"""A CSV file too large for one process, prepared by the ranks of an MPI job together.
+"""A table file too large for one process, prepared by the ranks of an MPI job together.
 
 Under ``mpiexec -n K`` every rank reads the file, but keeps only its shard of the rows:
 ``K`` consecutive parts, rank ``r`` the rows ``[r·n/K, (r+1)·n/K)``
-(:func:`~glassnet.data.load_csv`'s ``rows``). Everything :func:`~glassnet.tabular.prepare`
-decides from the rows is decided from every rank's together, with collectives, so that the
-result is the one process's on the whole file:
+(:func:`~glassnet.data.load_csv`'s ``rows``; a ``.npy`` file is memory-mapped, so only
+those rows are read; an archive's arrays are read whole, then cut). Everything
+:func:`~glassnet.tabular.prepare` decides from the rows is decided from every rank's
+together, with collectives, so that the result is the one process's on the whole file:
 
 - a column is text on every rank if it holds text on one (the ranks that read numbers
   turn them back into text);
@@ -39,7 +40,6 @@ import numpy as np
 from ..backend import Array
 from ..data import ColumnRole, Table, column_roles
 from ..data.columns import identifies_rows, may_identify_rows
-from ..data.files import is_table_file
 from ..data.reduced import summed
 from ..data.table import missing_mask
 from ..distributed import Communicator
@@ -47,7 +47,7 @@ from .inputs import as_text_column, is_path
 
 
 class Shards:
-    """One rank's part in preparing a CSV file with the other ranks of ``comm``."""
+    """One rank's part in preparing a table file with the other ranks of ``comm``."""
 
     def __init__(self, comm: Communicator) -> None:
         self.comm = comm
@@ -237,6 +237,7 @@ def _merged(name: str, found: list[ColumnRole], values: set[Any], table: Table) 
     return next((r for r in varying if r.role == "feature"), ColumnRole("feature", "mixed"))
 
 
-def is_csv_file(data: Any) -> bool:
-    """Whether ``data`` is the path of a CSV file (not a folder, not a binary table)."""
-    return is_path(data) and Path(data).is_file() and not is_table_file(data)
+def is_table_path(data: Any) -> bool:
+    """Whether ``data`` is the path of a table file (CSV, ``.npy``, ``.npz``, Parquet),
+    not a folder of images or data in memory."""
+    return is_path(data) and Path(data).is_file()
