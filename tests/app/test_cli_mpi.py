@@ -81,16 +81,62 @@ def test_two_ranks_write_one_run_folder_with_the_model_of_one_process(data, tmp_
     assert not one.stdout.startswith("training on"), one.stdout
     assert json.loads((tmp_path / "one" / "summary.json").read_text())["ranks"] == 1
 
-    ours, theirs = (load_model(tmp_path / n / "model.glassnet").network for n in ("two", "one"))
-    for layer_two, layer_one in zip(ours.layers, theirs.layers, strict=True):
-        for key, value in layer_one.params.items():
-            got = layer_two.params[key]
-            assert got.dtype == np.float64
-            scale = np.abs(value).max()
-            np.testing.assert_allclose(got, value, rtol=0, atol=1e-10 * scale, err_msg=key)
+    two = load_model(tmp_path / "two" / "model.glassnet").network
+    assert all(p.dtype == np.float64 for layer in two.layers for p in layer.params.values())
+    _same_parameters(tmp_path / "two" / "model.glassnet", tmp_path / "one" / "model.glassnet")
     h_two, h_one = (json.loads((tmp_path / n / "history.json").read_text()) for n in ("two", "one"))
     np.testing.assert_allclose(h_two["loss"], h_one["loss"], rtol=1e-10)
     np.testing.assert_allclose(h_two["val_loss"], h_one["val_loss"], rtol=1e-10)
+
+
+def _same_parameters(a: Path, b: Path) -> None:
+    ours, theirs = (load_model(path).network for path in (a, b))
+    for layer_a, layer_b in zip(ours.layers, theirs.layers, strict=True):
+        for key, value in layer_b.params.items():
+            scale = np.abs(value).max()
+            np.testing.assert_allclose(
+                layer_a.params[key], value, rtol=0, atol=1e-10 * scale, err_msg=key
+            )
+
+
+def test_a_run_resumes_on_another_number_of_ranks(data, tmp_path) -> None:
+    """Without dropout the ranks train what one process trains, so a run checkpointed on
+    2 ranks and resumed on 3 ends as one process's uninterrupted run (1e-10)."""
+    short = [option for option in SAME if option != "--refit"] + ["--no-refit"]
+    short[short.index("--epochs") + 1] = "2"
+    first = subprocess.run(
+        mpi_command("train", data, *short, "--checkpoint-every", "1", "--out", "run", ranks=2),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert first.returncode == 0, first.stderr
+    resumed = subprocess.run(
+        mpi_command(
+            "train",
+            "--resume",
+            "run/checkpoints/epoch-0002.glassnet",
+            "--epochs",
+            "4",
+            "--overwrite",
+            "--no-report",
+            ranks=3,
+        ),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "batch 16 (over 3 ranks)" in resumed.stdout
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["ranks"] == 3
+    short[short.index("--epochs") + 1] = "4"
+    one = glassnet("train", data, *short, "--out", tmp_path / "one")
+    assert one.returncode == 0, one.stderr
+    _same_parameters(tmp_path / "run" / "model.glassnet", tmp_path / "one" / "model.glassnet")
 
 
 def test_distributed_in_one_process_trains_on_one_rank(data, tmp_path) -> None:
