@@ -12,6 +12,7 @@ import pytest
 
 import glassnet as gn
 import glassnet.layers as layers
+from glassnet import backend
 from glassnet.layers.conv2d import Conv2D
 from glassnet.layers.dense import Dense
 from glassnet.layers.flatten import Flatten
@@ -23,6 +24,13 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rebuilding a network (gradient_check's float64 copy, a model file) reads the
     registry of layer kinds."""
     monkeypatch.setitem(layers.LAYERS, "conv2d", Conv2D)
+
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["compiled", "numpy"])
+def compiling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test with glassnet's compiled kernels (when numba is installed) and with NumPy
+    alone: both paths must hold (see test_conv_kernels.py for the one against the other)."""
+    monkeypatch.setattr(backend, "USE_COMPILED", request.param)
 
 
 def conv_net(rng, C, H, W, convs, n_classes=3, activation="tanh"):

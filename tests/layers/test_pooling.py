@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassnet import Network
+from glassnet import Network, backend
 from glassnet.inspect import gradient_check
 from glassnet.layers import Dense, Flatten
 from glassnet.layers.conv2d import Conv2D
@@ -22,6 +22,14 @@ CASES = [
     ((5, 4), None, (2, 5, 4)),
 ]
 KINDS = [MaxPool2D, AvgPool2D]
+
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["compiled", "numpy"])
+def compiling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test with glassnet's compiled kernels (when numba is installed) and with NumPy
+    alone: both paths must hold (see test_conv_kernels.py for the one against the other)."""
+    monkeypatch.setattr(backend, "USE_COMPILED", request.param)
+
 
 X_4x4 = np.array(
     [

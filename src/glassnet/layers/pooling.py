@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array, xp
+from ..kernels import compiled, run_compiled
 from .base import Layer, check_shape
 from .windows import as_pair
 
@@ -166,18 +167,43 @@ class MaxPool2D(Pool2D):
     _mask: Array | None = None
 
     def forward(self, A_prev: Array, training: bool = False) -> Array:
+        self.A_prev, self.A, self._mask = A_prev, self._compiled_forward(A_prev), None
+        if self.A is not None:
+            return self.A
         offsets = self._offsets(A_prev)
         # order="K": A keeps A_prev's memory layout (a convolution's (C, H, W, m)), which
         # the next convolution reads without a copy.
         A = next(offsets)[0].copy(order="K")
         for window_entry, _ in offsets:
             xp.maximum(A, window_entry, out=A)
-        self.A_prev, self.A = A_prev, A
-        self._mask = None
+        self.A = A
         return A
+
+    def _compiled_forward(self, A_prev: Array) -> Array | None:
+        """``A`` from the compiled kernel when ``A_prev`` is laid out ``(C, H, W, m)`` (a
+        convolution's output), in that layout too; else ``None``. One pass over the
+        batch, where the loop over offsets reads ``A`` and writes it ``p · q`` times."""
+        (C, H_out, W_out), m = self.output_shape, A_prev.shape[0]
+        A = xp.empty((C, H_out, W_out, m), dtype=A_prev.dtype)
+        arrays = (A_prev.transpose(1, 2, 3, 0), A)
+        if not run_compiled("max_pool_forward", arrays, flat=False, sizes=self._sizes):
+            return None
+        return A.transpose(3, 0, 1, 2)
+
+    @property
+    def _sizes(self) -> tuple[int, int, int, int]:
+        return (*self.pool_size, *self.stride)
 
     def _route(self, dA: Array) -> Array:
         assert self.A_prev is not None and self.A is not None, "backward before forward"
+        X, A = self.A_prev.transpose(1, 2, 3, 0), self.A.transpose(1, 2, 3, 0)
+        if compiled("max_pool_backward") is not None and X.flags.c_contiguous:
+            # The kernel's loop, on (C, H, W, m) arrays; ∂L/∂A from a Dense layer through
+            # Flatten is (m, C, H, W) and is copied (a pooled map: the smallest array here).
+            dX = xp.zeros(X.shape, dtype=dA.dtype)
+            arrays = (X, A, xp.ascontiguousarray(dA.transpose(1, 2, 3, 0)), dX)
+            if run_compiled("max_pool_backward", arrays, flat=False, sizes=self._sizes):
+                return dX.transpose(3, 0, 1, 2)
         dA_prev = xp.zeros_like(self.A_prev, dtype=dA.dtype)
         # The gradient not yet routed: the first entry of a window that equals its max
         # takes it all and leaves zero for later ties, as PyTorch does.
