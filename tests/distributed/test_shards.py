@@ -213,3 +213,21 @@ def test_ranks_prepare_a_numpy_table_as_one_process_does(tmp_path, suffix, ranks
     one = prepare(path, settings=settings)
     for shard in run_ranks(ranks, lambda comm: prepare(path, settings=settings, across=comm)):
         _prepared_alike(one, shard)
+
+
+def test_a_rank_that_does_not_see_the_scratch_folder_says_so(tmp_path) -> None:
+    """On another machine than rank 0's, a folder rank 0 made in its own temporary
+    folder does not exist: that rank names it and says what to do, rather than failing
+    to open a file."""
+    path = _messy_csv(tmp_path / "t.csv")
+
+    def work(comm):
+        if comm.rank == 1:
+            agree = comm.agree
+            comm.agree = lambda value: (
+                str(tmp_path / "on-rank-0s-machine") if agree(value) else None
+            )
+        return prepare(path, across=comm)
+
+    with pytest.raises(OSError, match=r"rank 1 does not see the folder .*set TMPDIR"):
+        run_ranks(2, work)

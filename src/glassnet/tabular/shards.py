@@ -204,7 +204,16 @@ class Shards:
                     continue
         chosen = self.comm.agree(folder)
         if chosen is None:
-            raise OSError(f"no folder to write the prepared rows of {data_file} in")
+            raise OSError(
+                f"no folder to write the prepared rows of {data_file} in: neither beside it "
+                "nor in the temporary folder (set TMPDIR to one every rank sees)"
+            )
+        if not Path(chosen).is_dir():  # made on rank 0's machine, not seen on this one
+            raise OSError(
+                f"rank {self.comm.rank} does not see the folder {chosen} that rank 0 made for "
+                "the prepared rows: make the data file's folder writable, or set TMPDIR to a "
+                "folder every rank sees"
+            )
         return Path(chosen)
 
 
