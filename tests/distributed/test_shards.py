@@ -10,6 +10,7 @@ scales to 1e-12 relative (the sums add in another order), and so the matrices to
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -231,3 +232,21 @@ def test_a_rank_that_does_not_see_the_scratch_folder_says_so(tmp_path) -> None:
 
     with pytest.raises(OSError, match=r"rank 1 does not see the folder .*set TMPDIR"):
         run_ranks(2, work)
+
+
+@pytest.mark.parametrize("stopped", [KeyboardInterrupt, ValueError])
+def test_a_preparation_stopped_while_writing_leaves_no_scratch_folder(
+    tmp_path, monkeypatch, stopped
+) -> None:
+    """Ctrl-C (every rank gets it) or an error while the ranks write the prepared rows:
+    rank 0 removes the scratch folder before the job ends."""
+    path = _messy_csv(tmp_path / "t.csv")
+
+    def stopping(*args, **kwargs):
+        raise stopped("stopped while writing")
+
+    preparing = importlib.import_module("glassnet.tabular.prepare")  # the module, not the function
+    monkeypatch.setattr(preparing, "transform_in_blocks", stopping)
+    with pytest.raises(stopped):
+        run_ranks(2, lambda comm: prepare(path, across=comm))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -166,6 +167,20 @@ class Shards:
         writes ``transform(rows)`` at ``places``; ``None`` for a part with no row on any
         rank. ``columns``: the matrices' width and dtype."""
         folder = self._scratch(data_file)
+        try:
+            return self._written(folder, columns, parts, transform)
+        except BaseException:  # Ctrl-C or an error while the files have names: remove them
+            if self.comm.is_root:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def _written(
+        self,
+        folder: Path,
+        columns: tuple[int, Any],
+        parts: list[tuple[Table | None, Array]],
+        transform: Callable[[Table], Array],
+    ) -> list[Array | None]:
         matrices: list[Array | None] = []
         for j, (rows, places) in enumerate(parts):
             n_rows = int(summed(len(places), self.comm)[0])
