@@ -168,6 +168,17 @@ def test_an_error_inside_training_on_rank_0_ends_both_ranks_with_its_one_line(
     assert not (out / "model.glassnet").exists()
 
 
+def test_a_run_that_fails_on_every_rank_leaves_no_run_folder(tmp_path) -> None:
+    """As in one process: the run folder made for a run that wrote nothing goes, lock
+    and all, although an MPI job ends its ranks without running their ``with`` exits."""
+    data = tmp_path / "two.csv"
+    data.write_text("x,y\n1,a\n2,b\n")  # no validation row for early stopping to watch
+    result = mpi_glassnet("train", data, "--out", "run", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "monitor 'val_loss'" in result.stderr, result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_bad_option_value_is_said_once(data, tmp_path) -> None:
     # Every rank meets it; rank 0's line alone reaches the user.
     result = mpi_glassnet("train", data, "--epochs", "zero", "--out", "run", cwd=tmp_path)
@@ -247,6 +258,7 @@ def test_a_killed_rank_or_ctrl_c_ends_the_job_and_rank_0s_checkpoint_resumes(
         last = max((out / "checkpoints").glob("epoch-*.glassnet"))
     else:  # rank 0 saved the last finished epoch and said how to resume
         assert job.returncode == 130, stderr
+        assert not (out / ".lock").exists()  # let go, as one process lets go
         said = [line for line in stderr.splitlines() if line.startswith("resume with: ")]
         assert len(said) == 1, stderr
         words = said[0].removeprefix("resume with: ").split()

@@ -34,8 +34,11 @@ from .signals import Interrupted, StopOnSignal, interrupted
 if TYPE_CHECKING:
     from ..distributed import Communicator
 
-GRACE_SECONDS = 1.0
-"""How long a rank other than 0 waits before it aborts the job on its own error."""
+GRACE_SECONDS = 3.0
+"""How long a rank other than 0 waits before it aborts the job on its own error: rank 0,
+failing alike but later (it also writes the run folder), must abort first, both to say
+the error once and to let go of the run folder, which an abort from another rank (a
+SIGKILL) would leave locked."""
 
 
 def communicator(args: argparse.Namespace) -> Communicator | None:

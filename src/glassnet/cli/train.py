@@ -4,6 +4,7 @@ model, its history, a summary, validation predictions and a report."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import sys
 import time
@@ -100,7 +101,7 @@ def _run(args: argparse.Namespace, say: Any, comm: Communicator | None) -> int:
             return _train(args, plan, None, signals, say, comm)
         lock = locked_run_folder(args, plan.data)
         out = lock.folder
-        with lock:
+        with lock, _undone_on_abort(comm, lock.release):
             if lock.stale_pid is not None:
                 say(
                     f"run folder: took over the lock left by process {lock.stale_pid}, "
@@ -109,6 +110,13 @@ def _run(args: argparse.Namespace, say: Any, comm: Communicator | None) -> int:
                 )
             refuse_finished(out, args)  # again: a run that held the lock may have finished
             return _train(args, plan, out, signals, say, comm)
+
+
+def _undone_on_abort(
+    comm: Communicator | None, undo: Any
+) -> contextlib.AbstractContextManager[None]:
+    """``undo`` run if this rank aborts the MPI job (which skips ``with`` exits)."""
+    return contextlib.nullcontext() if comm is None else comm.undone_on_abort(undo)
 
 
 def _train(

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn, Protocol
 
 import numpy as np
@@ -57,6 +58,7 @@ class Communicator:
         self.comm = comm
         self.rank: int = int(comm.Get_rank())
         self.size: int = int(comm.Get_size())
+        self._undo: list[Callable[[], None]] = []
 
     @property
     def is_root(self) -> bool:
@@ -100,9 +102,25 @@ class Communicator:
         """Every rank's ``value``, in rank order, on every rank."""
         return list(self.comm.allgather(value))
 
+    @contextmanager
+    def undone_on_abort(self, undo: Callable[[], None]) -> Iterator[None]:
+        """Run ``undo`` (let go of a lock, say) if this process aborts the job while inside
+        the block: :meth:`abort` ends the process at once, and no ``with`` block's exit
+        runs. (A process that another rank's abort ends is killed: nothing runs.)"""
+        self._undo.append(undo)
+        try:
+            yield
+        finally:
+            self._undo.remove(undo)
+
     def abort(self, message: str, code: int = 1) -> NoReturn:
         """Print ``glassnet: error: rank R: message`` to stderr and end every rank of the
         job (``MPI_Abort``): a rank that fails alone must not leave the others waiting."""
+        for undo in reversed(self._undo):
+            try:
+                undo()
+            except Exception:  # the job ends whatever is left undone
+                pass
         sys.stdout.flush()
         first = message.splitlines()[0] if message else "error"  # one line, as the CLI's
         print(f"glassnet: error: rank {self.rank}: {first}", file=sys.stderr, flush=True)
