@@ -30,6 +30,8 @@ LOCAL_SIZE_VARIABLES = (
     "PMIX_LOCAL_SIZE",
 )
 """… and how many of them run on this machine."""
+RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK", "PMIX_RANK")
+"""… and which of them this one is."""
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 """The thread counts a user sets for the BLAS libraries NumPy is built with."""
 shared_threads: int | None = None
@@ -47,6 +49,15 @@ def running_under_mpi() -> bool:
     """Whether this process was started by ``mpiexec``/``mpirun`` with more than one
     process, judged from the launcher's environment variables alone."""
     return (_count(SIZE_VARIABLES) or 1) > 1
+
+
+def launched_rank() -> int:
+    """This process's rank in an MPI job as its launcher says (0 outside one)."""
+    for name in RANK_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
 
 
 def threads_per_rank() -> int | None:

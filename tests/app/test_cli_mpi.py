@@ -273,3 +273,15 @@ def test_a_killed_rank_or_ctrl_c_ends_the_job_and_rank_0s_checkpoint_resumes(
     history = json.loads((out / "history.json").read_text())
     assert history["epoch"] == list(range(1, epoch + 3))
     assert json.loads((out / "summary.json").read_text())["ranks"] == 2
+
+
+def test_predict_under_mpiexec_runs_once(data, tmp_path) -> None:
+    """Only training runs on every rank: predict, evaluate and the others are rank 0's,
+    so their output comes once, not once per rank."""
+    trained = glassnet("train", data, *SAME, "--out", tmp_path / "run")
+    assert trained.returncode == 0, trained.stderr
+    model = tmp_path / "run" / "model.glassnet"
+    one = glassnet("predict", model, data)
+    two = mpi_glassnet("predict", model, data, cwd=tmp_path)
+    assert two.returncode == 0, two.stderr
+    assert two.stdout == one.stdout and len(one.stdout.splitlines()) == 121  # header + rows

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._version import __version__
+from ..launcher import launched_rank, running_under_mpi
 from . import convert, glassbox, playground, use
 from . import train as train_command
 from .arguments import add_train_options
@@ -164,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command != "train" and running_under_mpi() and launched_rank() != 0:
+        return 0  # only training runs on every rank; the rest is rank 0's, done once
 
     def say(text: str, level: int = 0, error: bool = False) -> None:
         """Print ``text`` if the verbosity allows: 0 always, 1 unless --quiet, 2 with --verbose."""
