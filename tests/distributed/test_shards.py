@@ -93,7 +93,7 @@ def test_ranks_prepare_a_csv_as_one_process_does(tmp_path, ranks, regression) ->
     every = run_ranks(ranks, lambda comm: prepare(path, settings=settings, across=comm))
     for shard in every:
         _prepared_alike(one, shard)
-        assert f"each of {ranks} ranks read its shard" in shard.description
+        assert f"each of {ranks} ranks kept its shard of the rows" in shard.description
         if regression:
             np.testing.assert_allclose(shard.target_scale, one.target_scale, rtol=TIGHT)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # the scratch is gone

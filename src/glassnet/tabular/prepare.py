@@ -242,7 +242,11 @@ def prepare(
         f"{train_rows.size:,} train / {val_rows.size:,} validation; "
         f"{len(plan.names)} columns → {X_train.shape[1]} features)"
         + ("" if dialect is None else f", read as {dialect.describe()}")
-        + ("" if shards is None else f"; each of {shards.comm.size} ranks read its shard")
+        + (
+            ""
+            if shards is None
+            else f"; each of {shards.comm.size} ranks kept its shard of the rows"
+        )
     )
     return Prepared(
         description,
