@@ -512,3 +512,28 @@ def test_a_regression_run_says_which_numbers_are_standardized(small_csv, tmp_pat
         "units: the loss is on the standardized target (y − mean) / std; "
         "rmse and mae are in the target's own units"
     ) in result.stdout
+
+
+def test_encoding_reads_a_file_that_is_not_utf8(tmp_path) -> None:
+    """A tab-separated file in cp1252, as Excel on Windows writes it: refused with a line
+    that names the option to give, then read with it; the model keeps the encoding, so
+    predict reads the next such file alike."""
+    rows = ["nom\tprix\tcatégorie"]
+    rows += [f"café{i}\t{i * 1.5}\t{'été' if i % 2 else 'hiver'}" for i in range(60)]
+    data = tmp_path / "latin.tsv"
+    data.write_bytes(("\n".join(rows) + "\n").encode("cp1252"))
+    refused = glassnet("train", data, "--no-report", "--out", tmp_path / "no")
+    assert refused.returncode != 0
+    assert "line 1: not valid text in utf-8" in refused.stderr
+    assert "--encoding cp1252" in refused.stderr
+    run = tmp_path / "run"
+    trained = glassnet("train", data, "--encoding", "cp1252", "--no-report", "--out", run)
+    assert trained.returncode == 0, trained.stderr
+    assert "cp1252" in trained.stdout
+    predicted = glassnet("predict", run / "model.glassnet", data)
+    assert predicted.returncode == 0, predicted.stderr
+    lines = predicted.stdout.splitlines()
+    assert lines[0] == "nom,predicted_catégorie" and lines[1].startswith("café0,")
+    assert len(lines) == 61
+    unknown = glassnet("train", data, "--encoding", "klingon")
+    assert "--encoding must be a text encoding Python knows" in unknown.stderr

@@ -187,12 +187,13 @@ def test_text_that_is_not_utf8_at_predict_time_names_the_file_and_line(tmp_path)
     with pytest.raises(ValueError) as error:
         model.predict(late)
     assert str(error.value) == (
-        f"{late}, after line 150000: not valid text in utf-8 (invalid continuation byte at "
-        f"byte {offset}); save it as UTF-8 or give its encoding, e.g. encoding='cp1252'"
+        f"{late}, line 150001: not valid text in utf-8 (invalid continuation byte at "
+        f"byte {offset}); save it as UTF-8 or give its encoding, e.g. --encoding cp1252 "
+        "(encoding='cp1252' in Python)"
     )
     early = tmp_path / "early.csv"  # in the header itself
     early.write_bytes("x,c\xe9,y\n1,a,0\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=r"early\.csv, after line 0: not valid text in utf-8"):
+    with pytest.raises(ValueError, match=r"early\.csv, line 1: not valid text in utf-8"):
         model.predict(early)
 
 

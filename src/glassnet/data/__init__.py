@@ -28,7 +28,7 @@ Everything fitted has ``to_dict`` / ``from_dict`` of plain JSON data, for model 
 
 from .columns import ColumnRole, column_roles
 from .dates import DATE_FEATURES, DateFormat, date_features, detect_dates
-from .dialect import DELIMITERS, MISSING, Dialect, parse_delimiter, sniff
+from .dialect import DELIMITERS, MISSING, Dialect, parse_delimiter, parse_encoding, sniff
 from .frame import table_from_frame
 from .idx import load_idx, load_idx_pair, load_mnist_dir
 from .npz import load_npz
@@ -61,6 +61,7 @@ __all__ = [
     "load_mnist_dir",
     "load_npz",
     "parse_delimiter",
+    "parse_encoding",
     "sniff",
     "split_indices",
     "table_from_frame",

@@ -106,6 +106,17 @@ class Dialect:
         )
 
 
+def parse_encoding(text: str) -> str:
+    """A text encoding's name as Python knows it (``cp1252``, ``latin-1``, ``utf-16``…)."""
+    try:
+        return codecs.lookup(text.strip()).name
+    except LookupError:
+        raise ValueError(
+            "must be a text encoding Python knows, e.g. utf-8, cp1252 (Excel on Windows) "
+            f"or latin-1; got {text!r}"
+        ) from None
+
+
 def parse_delimiter(text: str) -> str:
     """A delimiter as a user may write it: the character itself, ``\\t``, or its name
     (``comma``, ``semicolon``, ``tab``, ``pipe``)."""
@@ -150,8 +161,9 @@ def not_text(
     """The error for bytes of a file that are not text in ``encoding``: the first bad one
     at byte ``offset`` of the file, after ``lines`` whole lines."""
     return ValueError(
-        f"{path}, after line {lines}: not valid text in {encoding} ({exc.reason} at byte "
-        f"{offset}); save it as UTF-8 or give its encoding, e.g. encoding='cp1252'"
+        f"{path}, line {lines + 1}: not valid text in {encoding} ({exc.reason} at byte "
+        f"{offset}); save it as UTF-8 or give its encoding, e.g. --encoding cp1252 "
+        "(encoding='cp1252' in Python)"
     )
 
 

@@ -49,6 +49,7 @@ def table_of(
     decimal: str | None = None,
     header: bool | None = None,
     rows: Callable[[int], tuple[int, int]] | None = None,
+    encoding: str | None = None,
 ) -> Table:
     """``data`` as a :class:`Table` with its target column.
 
@@ -60,6 +61,7 @@ def table_of(
     keep (see :func:`~glassnet.data.load_csv` and :func:`~glassnet.data.files.load_table`).
     """
     reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "header": header}
+    reading["encoding"] = encoding
     if y is not None:
         if target is not None:
             raise ValueError("give the target as a column name or as values y, not both")
@@ -84,7 +86,9 @@ def is_array(data: Any) -> bool:
 
 
 def _last_column(path: Path, reading: Mapping[str, Any]) -> str:
-    header = read_header(path, reading.get("delimiter"), header=reading.get("header"))
+    header = read_header(
+        path, reading.get("delimiter"), reading.get("encoding"), header=reading.get("header")
+    )
     if not header:
         raise ValueError(f"{path} is empty: no header row")
     return header[-1]
@@ -229,13 +233,18 @@ def source_of(data: Any) -> str:
     return "DataFrame" if is_data_frame(data) else "X" if is_array(data) else "columns"
 
 
-def column_names(data: Any, delimiter: str | None = None, header: bool | None = None) -> list[str]:
+def column_names(
+    data: Any,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    encoding: str | None = None,
+) -> list[str]:
     """The names of ``data``'s columns (a CSV file's header, a DataFrame's or a mapping's
     columns, a Table's features and target); ``[]`` for an array."""
     if is_path(data) and is_table_file(data):
         data = load_table(data)
     if is_path(data):
-        return read_header(data, delimiter, header=header)
+        return read_header(data, delimiter, encoding, header=header)
     if isinstance(data, Table):
         return [*data.feature_names, *([data.target_name] if data.target_name else [])]
     if is_data_frame(data):

@@ -91,7 +91,7 @@ class Model:
         not given; then, when early stopping chose an epoch, a refit on every row.
         ``distributed``: train on every rank of an MPI job (see :meth:`train`).
         """
-        names = target_names(data, target, options.get("delimiter"))
+        names = target_names(data, target, options.get("delimiter"), None, options.get("encoding"))
         # Kept with the options (where the table has them): a run's settings reproduce it.
         columns = {k: v for k, v in (("drop", list(drop)), ("id", id)) if v and k in DEFAULTS}
         chosen = training_settings({**options, **columns}, target=",".join(names or []) or None)

@@ -87,7 +87,11 @@ class Prepared:
 
 
 def target_names(
-    data: Any, target: Any, delimiter: str | None = None, header: bool | None = None
+    data: Any,
+    target: Any,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    encoding: str | None = None,
 ) -> list[str] | None:
     """The target columns ``target`` names (a name, names separated by commas that are not
     one column's name, or a list of names), or ``None`` when it holds the targets
@@ -95,7 +99,7 @@ def target_names(
     if target is None:
         return None
     if isinstance(target, str):
-        if "," in target and target not in column_names(data, delimiter, header):
+        if "," in target and target not in column_names(data, delimiter, header, encoding):
             return [name.strip() for name in target.split(",") if name.strip()]
         return [target]
     if (
@@ -103,7 +107,7 @@ def target_names(
         and target
         and all(isinstance(name, str) for name in target)
         and not is_array(data)
-        and set(target) <= set(column_names(data, delimiter, header))
+        and set(target) <= set(column_names(data, delimiter, header, encoding))
     ):
         return list(target)
     return None
@@ -137,7 +141,7 @@ def prepare(
         return prepare_images(data, chosen)
     delimiter = chosen["delimiter"]
     named = target if target is not None else chosen["target"]
-    names = target_names(data, named, delimiter, chosen["header"])
+    names = target_names(data, named, delimiter, chosen["header"], chosen["encoding"])
     values = None if names is not None or target is None else target
     shards = (
         Shards(across) if across is not None and across.size > 1 and is_table_path(data) else None
@@ -151,6 +155,7 @@ def prepare(
         decimal=chosen["decimal"],
         header=chosen["header"],
         rows=None if shards is None else shards.rows,
+        encoding=chosen["encoding"],
     )
     if shards is not None:
         table = shards.same_kinds(table)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..activations import ACTIVATIONS
-from ..data import parse_delimiter
+from ..data import parse_delimiter, parse_encoding
 from ..initializers import INITIALIZERS
 from ..losses import TASKS
 from ..optimizers import OPTIMIZERS, Optimizer, get_optimizer
@@ -246,6 +246,14 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         check=boolean,
         needs_data=True,
         switch=True,
+    ),
+    Option(
+        "encoding",
+        parse_encoding,
+        None,
+        "the CSV's text encoding, e.g. cp1252 or latin-1 (default: UTF-8, or what a "
+        "byte-order mark says)",
+        needs_data=True,
     ),
     Option(
         "drop",
