@@ -537,3 +537,17 @@ def test_encoding_reads_a_file_that_is_not_utf8(tmp_path) -> None:
     assert len(lines) == 61
     unknown = glassnet("train", data, "--encoding", "klingon")
     assert "--encoding must be a text encoding Python knows" in unknown.stderr
+
+
+def test_a_test_file_without_the_models_columns_is_refused_before_training(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    rows = [f"{rng.normal():.3f},{rng.normal():.3f},{'ab'[i % 2]}" for i in range(80)]
+    data = tmp_path / "train.csv"
+    data.write_text("x,z,y\n" + "\n".join(rows) + "\n")
+    test = tmp_path / "test.csv"
+    test.write_text("x,w,y\n" + "\n".join(rows[:10]) + "\n")  # 'z' is named 'w' here
+    result = glassnet("train", data, "--test-file", test, "--out", tmp_path / "run")
+    assert result.returncode != 0
+    assert f"--test-file {test}: lacks the column(s) 'z'" in result.stderr, result.stderr
+    assert "epoch" not in result.stdout  # said before any training
+    assert not (tmp_path / "run").exists()

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import launcher
+from ..data.files import is_table_file
+from ..data.table import read_header
 from ..report.writing import (
     MODEL_FILE,
     architecture,
@@ -23,6 +25,7 @@ from ..report.writing import (
 )
 from ..tabular import Checkpointed, Model, demo_data, load_checkpoint, prepare
 from ..tabular.checkpoints import checked_file, run_files
+from ..tabular.rows import check_columns, columns_needed
 from ..tabular.sources import naming
 from ..training import (
     Callback,
@@ -140,6 +143,7 @@ def _train(
     for note in data.column_notes():
         say(f"columns: {note}", 1)
     model = Model.build(data, settings)
+    _check_test_file(model, plan.test_file)  # before training, not after it
     model.metadata.update(run_files(plan.data, plan.test_file))  # for --resume from anywhere
     network = model.network
     n_out = network.n_outputs
@@ -354,6 +358,18 @@ class _SeenCallbacks(Callback):
 
     def on_train_end(self, state: TrainingState) -> None:
         self.callbacks = list(state.callbacks)
+
+
+def _check_test_file(model: Model, test_file: str | None) -> None:
+    """Refuse a CSV ``--test-file`` whose header lacks a column the model needs (or holds
+    one it does not know) now, rather than after the whole training."""
+    if test_file is None or model.preprocessor is None or is_table_file(test_file):
+        return
+    if model.metadata.get("images") is not None:
+        return
+    header = read_header(test_file)  # its own dialect, as scoring reads it
+    needed, optional = columns_needed(model.preprocessor, model.columns, model.targets)
+    check_columns(header, needed, optional, f"--test-file {test_file}:")
 
 
 def _test(model: Model, test_file: str | None, say: Any) -> tuple[Mapping[str, Any] | None, int]:

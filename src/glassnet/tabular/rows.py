@@ -109,14 +109,13 @@ def read_rows(
     fitted = preprocessor.columns_
     assert fitted is not None, "a model's preprocessing is fitted"
     names = plan.names if plan is not None else list(fitted)
-    needed = plan.inputs if plan is not None else list(fitted)
-    optional = [*targets, *(plan.ignored if plan is not None else [])]
+    needed, optional = columns_needed(preprocessor, plan, targets)
     dates = plan.dates if plan is not None else {}
     if is_path(data):
         header = read_header(data, delimiter, dialect=dialect)
         if not header:
             raise ValueError(f"{source} is empty: no header row")
-        _check_columns(header, needed, optional, source)
+        check_columns(header, needed, optional, source)
         kinds = {**fitted, **dict.fromkeys(dates, "categorical")}
         table = load_csv(
             data,
@@ -136,7 +135,7 @@ def read_rows(
         table = from_parsed({name: column(X[:, j]) for j, name in enumerate(names)}, None, "X")
     else:
         table = table_in(data, targets[0] if targets else None, source)
-        _check_columns(list(table.feature_names), needed, optional, source)
+        check_columns(list(table.feature_names), needed, optional, source)
     truth = _targets(table, targets)
     ids = None if plan is None else plan.ids(table)
     if plan is not None:
@@ -170,9 +169,21 @@ def _only(table: Table, names: Sequence[str]) -> Table:
     )
 
 
-def _check_columns(
+def columns_needed(
+    preprocessor: Preprocessor, plan: ColumnPlan | None, targets: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The columns a model with this ``preprocessor`` and ``plan`` needs in new data, and
+    those it takes if present (the ``targets``, and the columns it leaves out)."""
+    fitted = list(preprocessor.columns_ or ())
+    needed = plan.inputs if plan is not None else fitted
+    return list(needed), [*targets, *(plan.ignored if plan is not None else [])]
+
+
+def check_columns(
     found: Sequence[str], needed: Sequence[str], optional: Sequence[str], source: str
 ) -> None:
+    """Refuse columns ``found`` that lack one ``needed``, or hold one neither needed nor
+    ``optional``, naming them."""
     missing = [name for name in needed if name not in found]
     extra = [name for name in found if name not in needed and name not in optional]
     if missing:
