@@ -551,3 +551,28 @@ def test_a_test_file_without_the_models_columns_is_refused_before_training(tmp_p
     assert f"--test-file {test}: lacks the column(s) 'z'" in result.stderr, result.stderr
     assert "epoch" not in result.stdout  # said before any training
     assert not (tmp_path / "run").exists()
+
+
+def test_a_table_too_small_for_validation_says_what_to_do(tmp_path) -> None:
+    """Two rows of two classes leave no validation row, and early stopping (on by
+    default) would find no validation loss after the first epoch: said before training."""
+    data = tmp_path / "two.csv"
+    data.write_text("x,y\n1,a\n2,b\n")
+    result = glassnet("train", data, "--out", tmp_path / "run")
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        "glassnet: error: two.csv: no row is left for validation (2 rows), so val_loss "
+        "cannot be watched: add rows, or give --early-stopping 0"
+    )
+    fine = glassnet(
+        "train",
+        data,
+        "--early-stopping",
+        "0",
+        "--epochs",
+        "2",
+        "--no-report",
+        "--out",
+        tmp_path / "ok",
+    )
+    assert fine.returncode == 0, fine.stderr

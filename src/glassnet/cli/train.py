@@ -142,6 +142,8 @@ def _train(
     say(f"data: {data.description}", 1)
     for note in data.column_notes():
         say(f"columns: {note}", 1)
+    if data.X_val is None and str(settings["monitor"]).startswith("val_"):
+        _nothing_to_watch(Path(plan.data or "").name, data.n_rows, settings)
     model = Model.build(data, settings)
     _check_test_file(model, plan.test_file)  # before training, not after it
     model.metadata.update(run_files(plan.data, plan.test_file))  # for --resume from anywhere
@@ -358,6 +360,24 @@ class _SeenCallbacks(Callback):
 
     def on_train_end(self, state: TrainingState) -> None:
         self.callbacks = list(state.callbacks)
+
+
+def _nothing_to_watch(name: str, n_rows: int, settings: Mapping[str, Any]) -> None:
+    """Refuse early stopping or a plateau schedule that would watch a validation score
+    when the split left no validation row (a tiny table, every class kept for training)."""
+    watching = [
+        option
+        for option, on in (
+            ("--early-stopping 0", settings["early_stopping"]),
+            ("another --schedule", settings["schedule"] == "plateau"),
+        )
+        if on
+    ]
+    if watching:
+        raise ValueError(
+            f"{name}: no row is left for validation ({n_rows} rows), so "
+            f"{settings['monitor']} cannot be watched: add rows, or give " + " and ".join(watching)
+        )
 
 
 def _check_test_file(model: Model, test_file: str | None) -> None:
