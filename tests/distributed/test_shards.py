@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,16 @@ from glassnet.tabular import prepare
 from glassnet.tabular.shards import Shards
 
 TIGHT = 1e-12
+
+
+@pytest.fixture(autouse=True)
+def scratch(tmp_path, monkeypatch) -> Path:
+    """The system's temporary folder, where ranks that all run on this machine write
+    the prepared rows: a folder of the test's own, which must be empty at the end."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
 
 
 def _messy_csv(path: Path, n: int = 157, regression: bool = False, seed: int = 1) -> Path:
@@ -85,7 +96,7 @@ def _prepared_alike(one, shard) -> None:
 
 @pytest.mark.parametrize("ranks", [2, 3])
 @pytest.mark.parametrize("regression", [False, True])
-def test_ranks_prepare_a_csv_as_one_process_does(tmp_path, ranks, regression) -> None:
+def test_ranks_prepare_a_csv_as_one_process_does(tmp_path, scratch, ranks, regression) -> None:
     path = _messy_csv(tmp_path / "t.csv", regression=regression)
     settings = {"validation_split": 0.2, "seed": 3, "dtype": "float64"}
     one = prepare(path, settings=settings)
@@ -96,7 +107,8 @@ def test_ranks_prepare_a_csv_as_one_process_does(tmp_path, ranks, regression) ->
         assert f"each of {ranks} ranks kept its shard of the rows" in shard.description
         if regression:
             np.testing.assert_allclose(shard.target_scale, one.target_scale, rtol=TIGHT)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # the scratch is gone
+    assert list(scratch.iterdir()) == []  # the scratch folder is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "tmp"]  # none beside the data
 
 
 def _edge_rows(case: str, i: int, rng: np.random.Generator) -> str:
@@ -236,7 +248,7 @@ def test_a_rank_that_does_not_see_the_scratch_folder_says_so(tmp_path) -> None:
 
 @pytest.mark.parametrize("stopped", [KeyboardInterrupt, ValueError])
 def test_a_preparation_stopped_while_writing_leaves_no_scratch_folder(
-    tmp_path, monkeypatch, stopped
+    tmp_path, scratch, monkeypatch, stopped
 ) -> None:
     """Ctrl-C (every rank gets it) or an error while the ranks write the prepared rows:
     rank 0 removes the scratch folder before the job ends."""
@@ -249,4 +261,22 @@ def test_a_preparation_stopped_while_writing_leaves_no_scratch_folder(
     monkeypatch.setattr(preparing, "transform_in_blocks", stopping)
     with pytest.raises(stopped):
         run_ranks(2, lambda comm: prepare(path, across=comm))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+    assert list(scratch.iterdir()) == []
+
+
+def test_ranks_on_several_machines_write_beside_the_data_file(tmp_path, scratch) -> None:
+    """Another machine's ranks do not see this one's temporary folder, but they read
+    the data file: the prepared rows go beside it, and are gone at the end."""
+    path = _messy_csv(tmp_path / "t.csv")
+    made: list[str] = []
+
+    def work(comm):
+        comm.on_one_machine = lambda: False
+        agree = comm.agree
+        comm.agree = lambda value: made.append(agree(value)) or made[-1]
+        return prepare(path, across=comm)
+
+    run_ranks(2, work)
+    assert Path(made[0]).parent == tmp_path and not Path(made[0]).exists()
+    assert list(scratch.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "tmp"]

@@ -37,6 +37,9 @@ class ThreadRank:
     def agree(self, value: Any) -> Any:
         return self.gather(value)[0]
 
+    def on_one_machine(self) -> bool:
+        return True
+
 
 def run_ranks(size: int, work: Callable[[ThreadRank], Any], timeout: float = 60) -> list[Any]:
     """``work(comm)`` on ``size`` threads at once, each with its rank's communicator; what

@@ -102,6 +102,14 @@ class Communicator:
         """Every rank's ``value``, in rank order, on every rank."""
         return list(self.comm.allgather(value))
 
+    def on_one_machine(self) -> bool:
+        """Whether every rank runs on this machine (a collective: every rank calls it)."""
+        local = self.comm.Split_type(self._MPI.COMM_TYPE_SHARED)
+        try:
+            return int(local.Get_size()) == self.size
+        finally:
+            local.Free()
+
     @contextmanager
     def undone_on_abort(self, undo: Callable[[], None]) -> Iterator[None]:
         """Run ``undo`` (let go of a lock, say) if this process aborts the job while inside

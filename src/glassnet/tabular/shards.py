@@ -207,11 +207,15 @@ class Shards:
         return matrices
 
     def _scratch(self, data_file: str) -> Path:
-        """A new folder every rank sees: beside ``data_file`` when it may be written
-        there, else in the system's temporary folder."""
+        """A new folder every rank sees: the system's temporary folder when every rank
+        runs on this machine, else beside ``data_file`` (which every rank reads), when it
+        may be written there; the other where the first cannot be written."""
         folder = None
+        places = [Path(data_file).resolve().parent, Path(tempfile.gettempdir())]
+        if self.comm.on_one_machine():
+            places.reverse()  # leave the data's folder alone
         if self.comm.is_root:
-            for place in (Path(data_file).resolve().parent, Path(tempfile.gettempdir())):
+            for place in places:
                 try:
                     folder = tempfile.mkdtemp(prefix=".glassnet-shards-", dir=place)
                     break
