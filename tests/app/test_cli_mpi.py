@@ -260,6 +260,7 @@ def test_a_killed_rank_or_ctrl_c_ends_the_job_and_rank_0s_checkpoint_resumes(
     else:  # rank 0 saved the last finished epoch and said how to resume
         assert job.returncode == 130, stderr
         assert not (out / ".lock").exists()  # let go, as one process lets go
+        assert "glassnet: stopped: rank 0: interrupted by SIGINT" in stderr  # not an error
         said = [line for line in stderr.splitlines() if line.startswith("resume with: ")]
         assert len(said) == 1, stderr
         words = said[0].removeprefix("resume with: ").split()

@@ -65,13 +65,13 @@ def one_line(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {text} (run with --debug for the traceback)"
 
 
-def end_job(comm: Communicator, message: str, status: int) -> NoReturn:
+def end_job(comm: Communicator, message: str, status: int, what: str = "error") -> NoReturn:
     """End every rank of the job with ``message`` from this one (the communicator's
-    ``abort``), and this process at once: MPICH's ``MPI_Abort`` can return before the
-    launcher has ended the caller, and nothing (an enclosing handler, the interpreter's
-    exit) may run on and say more."""
+    ``abort``; ``what`` it is: an ``error``, or ``stopped`` by a signal), and this process
+    at once: MPICH's ``MPI_Abort`` can return before the launcher has ended the caller,
+    and nothing (an enclosing handler, the interpreter's exit) may run on and say more."""
     try:
-        comm.abort(message, status)
+        comm.abort(message, status, what)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -88,16 +88,18 @@ def ending_every_rank(comm: Communicator, debug: bool) -> Iterator[None]:
     except SystemExit:
         raise
     except BaseException as exc:  # every way out must end the other ranks
+        what = "error"
         if isinstance(exc, KeyboardInterrupt):
             stop = interrupted(exc)
             message, status = f"interrupted by {stop.name}: every rank stops", stop.exit_status
+            what = "stopped"
         else:
             if debug:
                 traceback.print_exc()
             message, status = one_line(exc), 1
         if not comm.is_root:
             time.sleep(GRACE_SECONDS)  # rank 0, failing alike, aborts first: one line
-        end_job(comm, message, status)
+        end_job(comm, message, status, what)
 
 
 class EveryRankStops(Callback):
@@ -131,4 +133,5 @@ class EveryRankStops(Callback):
             self.last_words(stop)
         else:
             time.sleep(GRACE_SECONDS)  # rank 0, stopped by the same Ctrl-C, saves first
-        end_job(self.comm, f"interrupted by {stop.name}: every rank stops", stop.exit_status)
+        message = f"interrupted by {stop.name}: every rank stops"
+        end_job(self.comm, message, stop.exit_status, "stopped")

@@ -121,9 +121,10 @@ class Communicator:
         finally:
             self._undo.remove(undo)
 
-    def abort(self, message: str, code: int = 1) -> NoReturn:
-        """Print ``glassnet: error: rank R: message`` to stderr and end every rank of the
-        job (``MPI_Abort``): a rank that fails alone must not leave the others waiting."""
+    def abort(self, message: str, code: int = 1, what: str = "error") -> NoReturn:
+        """Print ``glassnet: error: rank R: message`` to stderr (``what`` in place of
+        ``error``: ``stopped`` for a Ctrl-C) and end every rank of the job
+        (``MPI_Abort``): a rank that fails alone must not leave the others waiting."""
         for undo in reversed(self._undo):
             try:
                 undo()
@@ -131,7 +132,7 @@ class Communicator:
                 pass
         sys.stdout.flush()
         first = message.splitlines()[0] if message else "error"  # one line, as the CLI's
-        print(f"glassnet: error: rank {self.rank}: {first}", file=sys.stderr, flush=True)
+        print(f"glassnet: {what}: rank {self.rank}: {first}", file=sys.stderr, flush=True)
         # MPICH's launcher can drop a line printed just before the job is torn down, and
         # its MPI_Abort returns to the caller: wait a moment, then end this process at once
         # (raising would reach handlers that abort again, with a second message).
