@@ -576,3 +576,16 @@ def test_a_table_too_small_for_validation_says_what_to_do(tmp_path) -> None:
         tmp_path / "ok",
     )
     assert fine.returncode == 0, fine.stderr
+
+
+def test_help_says_which_defaults_follow_the_datas_size() -> None:
+    """A table or a folder of images gets defaults for its size (training.row_defaults):
+    --help must not promise the option table's, which only the shipped sample gets."""
+    from glassnet.training.row_defaults import defaults_for_images, defaults_for_rows
+
+    text = " ".join(glassnet("train", "--help").stdout.split())  # argparse's wrapping undone
+    sized = {*defaults_for_rows(1_000), *defaults_for_images(1_000)}
+    assert {"layers", "l2", "epochs", "batch_size", "early_stopping", "refit"} <= sized
+    assert "default: suited to the data's size (64,32 for the shipped sample)" in text
+    assert "default: suited to the data's size (20 for the shipped sample)" in text
+    assert "default 64,32" not in text and "default 20 " not in text

@@ -7,6 +7,7 @@ import argparse
 
 from ..training.option_rules import Option
 from ..training.options import TRAIN_OPTIONS
+from ..training.row_defaults import defaults_for_images, defaults_for_rows
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
@@ -32,17 +33,23 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
+SIZED = frozenset(defaults_for_rows(1_000)) | frozenset(defaults_for_images(1_000))
+"""The options whose default, for a table or a folder of images, suits its size."""
+
+
 def _help(option: Option) -> str:
     text = option.help
     if option.choices is not None:
         text += f" ({'|'.join(option.choices)})"
     if option.is_flag:
-        return text + ("; on by default" if option.default else "")
-    if option.default not in (None, [], ""):
-        shown = (
-            ",".join(map(str, option.default))
-            if isinstance(option.default, list)
-            else option.default
-        )
-        text += f"; default {shown}"
-    return text
+        shown = "on" if option.default else "off"
+    elif option.default not in (None, [], ""):
+        listed = isinstance(option.default, list)
+        shown = ",".join(map(str, option.default)) if listed else str(option.default)
+    else:
+        return text + ("; for a table or images: suited to its size" if option.key in SIZED else "")
+    if option.key in SIZED:  # the option table's default is the shipped sample's only
+        return text + f"; default: suited to the data's size ({shown} for the shipped sample)"
+    return text + (
+        "; on by default" if shown == "on" else "" if shown == "off" else f"; default {shown}"
+    )
