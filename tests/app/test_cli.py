@@ -589,3 +589,32 @@ def test_help_says_which_defaults_follow_the_datas_size() -> None:
     assert "default: suited to the data's size (64,32 for the shipped sample)" in text
     assert "default: suited to the data's size (20 for the shipped sample)" in text
     assert "default 64,32" not in text and "default 20 " not in text
+
+
+def test_an_infinite_feature_is_named_by_its_line(tmp_path) -> None:
+    data = tmp_path / "inf.csv"
+    data.write_text("a,b,y\n1,2,x\n3,inf,y\n5,6,x\n7,8,y\n9,nan,x\n")
+    result = glassnet("train", data, "--epochs", "2", "--out", tmp_path / "run")
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        f"glassnet: error: {data}, line 3: numeric column 'b' is inf; a feature must be a "
+        "finite number or missing"
+    )
+
+
+def test_a_file_without_most_of_the_models_columns_lists_ten_and_counts_the_rest(tmp_path) -> None:
+    names = [f"c{j}" for j in range(30)]
+    rows = [
+        ",".join(f"{(i * 7 + j) % 11}" for j in range(30)) + f",{'ab'[i % 2]}" for i in range(60)
+    ]
+    data = tmp_path / "wide.csv"
+    data.write_text(",".join([*names, "y"]) + "\n" + "\n".join(rows) + "\n")
+    run = tmp_path / "run"
+    assert glassnet("train", data, "--epochs", "2", "--no-report", "--out", run).returncode == 0
+    other = tmp_path / "other.csv"
+    other.write_text("p,q,y\n1,2,a\n")
+    result = glassnet("predict", run / "model.glassnet", other)
+    shown = ", ".join(repr(n) for n in names[:10])
+    assert (
+        f"other.csv lacks the column(s) {shown} and 20 more that the model needs" in result.stderr
+    )

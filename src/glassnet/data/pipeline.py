@@ -92,7 +92,7 @@ class Preprocessor:
         # The block is this method's own copy: impute it in place rather than hold two (on
         # a table of a gigabyte, each copy is another gigabyte).
         if across is None:
-            self._check_numbers(numeric, table.source)
+            self._check_numbers(numeric, table)
             medians = self.imputer_.fit(numeric).medians_
         else:
             medians = reduced.medians(numeric, across)
@@ -107,16 +107,21 @@ class Preprocessor:
         self.encoder_.fit(self._categorical_block(table))
         return self
 
-    def _check_numbers(self, numeric: Array, source: str | None) -> None:
-        """Refuse a numeric column with no value, an infinite one, or values so large
-        that their variance overflows float64 (σ would be inf, and x/σ all 0)."""
+    def _check_numbers(self, numeric: Array, table: Table) -> None:
+        """Refuse a numeric column with no value, an infinite one (naming its line), or
+        values so large that their variance overflows float64 (σ would be inf, x/σ 0)."""
+        source = table.source
         for j, name in enumerate(self.numeric_columns):
             if np.isnan(numeric[:, j]).all():
                 raise ValueError(
                     f"{source}: numeric column {name!r} has no values (all missing); drop it"
                 )
             if np.isinf(numeric[:, j]).any():
-                raise ValueError(f"{source}: numeric column {name!r} contains inf")
+                row = int(np.argmax(np.isinf(numeric[:, j])))
+                raise ValueError(
+                    f"{source}, {table.where(row)}: numeric column {name!r} is "
+                    f"{numeric[row, j]}; a feature must be a finite number or missing"
+                )
             with np.errstate(over="ignore", invalid="ignore"):
                 spread = float(np.nanstd(numeric[:, j]))
             if not np.isfinite(spread):

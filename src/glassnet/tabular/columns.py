@@ -46,6 +46,13 @@ SHOWN_VALUES = 10
 """The most values a message lists before it says how many more there are."""
 
 
+def some_of(values: Sequence[Any]) -> str:
+    """``values`` quoted for a message: the first :data:`SHOWN_VALUES`, then how many
+    more there are (``'a', 'b', … and 25 more``)."""
+    shown = ", ".join(map(repr, values[:SHOWN_VALUES]))
+    return shown + (f" and {len(values) - SHOWN_VALUES} more" if len(values) > SHOWN_VALUES else "")
+
+
 class UnseenCategoryWarning(UserWarning):
     """New data holds categories the model never saw in training (encoded as none)."""
 
@@ -321,11 +328,9 @@ def warn_unseen_categories(preprocessor: Preprocessor, table: Table) -> None:
         seen = set(known)
         unseen = sorted({str(v) for v in table.values[name].tolist() if v is not None} - seen)
         if unseen:
-            shown = ", ".join(map(repr, unseen[:SHOWN_VALUES]))
-            more = f" and {len(unseen) - SHOWN_VALUES} more" if len(unseen) > SHOWN_VALUES else ""
             warnings.warn(
                 f"column {name!r} has {len(unseen)} value(s) not seen in training, encoded "
-                f"as none of its categories: {shown}{more}",
+                f"as none of its categories: {some_of(unseen)}",
                 UnseenCategoryWarning,
                 stacklevel=5,
             )

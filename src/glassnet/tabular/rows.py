@@ -20,7 +20,7 @@ from ..backend import Array
 from ..data import Table, load_csv
 from ..data.frame import column
 from ..data.table import ColumnKind, missing_mask, read_header
-from .columns import ColumnPlan
+from .columns import ColumnPlan, some_of
 from .inputs import as_text_column, from_parsed, is_array, is_path, matrix, source_of, table_in
 
 if TYPE_CHECKING:
@@ -187,13 +187,9 @@ def check_columns(
     missing = [name for name in needed if name not in found]
     extra = [name for name in found if name not in needed and name not in optional]
     if missing:
-        raise ValueError(
-            f"{source} lacks the column(s) {', '.join(map(repr, missing))} that the model needs"
-        )
+        raise ValueError(f"{source} lacks the column(s) {some_of(missing)} that the model needs")
     if extra:
-        raise ValueError(
-            f"{source} has column(s) the model does not know: {', '.join(map(repr, extra))}"
-        )
+        raise ValueError(f"{source} has column(s) the model does not know: {some_of(extra)}")
 
 
 def _coerce(table: Table, expected: Mapping[str, ColumnKind], source: str) -> Table:
