@@ -43,10 +43,13 @@ def mpi_command(*args: object, ranks: int = 2) -> list[str]:
     return [MPIEXEC, "-n", str(ranks), sys.executable, "-m", "glassnet", *map(str, args)]
 
 
-def mpi_glassnet(*args: object, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``mpiexec -n 2 python -m glassnet ARGS``, its output captured as text."""
+def mpi_glassnet(
+    *args: object, cwd: Path, timeout: float = 60, ranks: int = 2
+) -> subprocess.CompletedProcess[str]:
+    """``mpiexec -n RANKS python -m glassnet ARGS``, its output captured as text."""
+    command = mpi_command(*args, ranks=ranks)
     return subprocess.run(
-        mpi_command(*args), capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False
+        command, capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False
     )
 
 
@@ -104,31 +107,20 @@ def test_a_run_resumes_on_another_number_of_ranks(data, tmp_path) -> None:
     2 ranks and resumed on 3 ends as one process's uninterrupted run (1e-10)."""
     short = [option for option in SAME if option != "--refit"] + ["--no-refit"]
     short[short.index("--epochs") + 1] = "2"
-    first = subprocess.run(
-        mpi_command("train", data, *short, "--checkpoint-every", "1", "--out", "run", ranks=2),
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
+    first = mpi_glassnet(
+        "train", data, *short, "--checkpoint-every", "1", "--out", "run", cwd=tmp_path
     )
     assert first.returncode == 0, first.stderr
-    resumed = subprocess.run(
-        mpi_command(
-            "train",
-            "--resume",
-            "run/checkpoints/epoch-0002.glassnet",
-            "--epochs",
-            "4",
-            "--overwrite",
-            "--no-report",
-            ranks=3,
-        ),
-        capture_output=True,
-        text=True,
+    resumed = mpi_glassnet(
+        "train",
+        "--resume",
+        "run/checkpoints/epoch-0002.glassnet",
+        "--epochs",
+        "4",
+        "--overwrite",
+        "--no-report",
         cwd=tmp_path,
-        timeout=60,
-        check=False,
+        ranks=3,
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "batch 16 (over 3 ranks)" in resumed.stdout

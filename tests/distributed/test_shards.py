@@ -10,7 +10,6 @@ scales to 1e-12 relative (the sums add in another order), and so the matrices to
 
 from __future__ import annotations
 
-import importlib
 import sys
 import tempfile
 from pathlib import Path
@@ -257,8 +256,7 @@ def test_a_preparation_stopped_while_writing_leaves_no_scratch_folder(
     def stopping(*args, **kwargs):
         raise stopped("stopped while writing")
 
-    preparing = importlib.import_module("glassnet.tabular.prepare")  # the module, not the function
-    monkeypatch.setattr(preparing, "transform_in_blocks", stopping)
+    monkeypatch.setattr(Preprocessor, "transform", stopping)  # what each rank writes
     with pytest.raises(stopped):
         run_ranks(2, lambda comm: prepare(path, across=comm))
     assert list(scratch.iterdir()) == []

@@ -169,10 +169,8 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
         _check_widths(path, lines, rows, names, given)
         modes = _modes(path, names, dialect, request)
         number = number_parser(dialect.decimal)
-        room = _expected_rows(path, rows)
         keep = _kept_rows(path, dialect, request)
-        if keep is not None:
-            room = keep[1] - keep[0]
+        room = _expected_rows(path, rows) if keep is None else keep[1] - keep[0]
         columns = [
             ColumnCells(
                 path,
@@ -191,10 +189,12 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
         numbered = Filled(np.int32 if path.stat().st_size < 2**31 else np.int64, room)
         first = 0  # the data row the chunk starts at
         while rows:
-            cells = list(zip(*rows, strict=True))
+            whole, part = slice(0, len(rows)), _within(keep, first, len(rows))
+            cells = list(zip(*rows, strict=True)) if scanner is not None or part == whole else []
             if scanner is not None:  # every row: the decimal mark is the whole file's
                 scanner.feed(cells, lines)
-            lines, cells = _within(keep, first, len(rows), lines, cells)
+            if part != whole:  # rows of another rank's shard: only this one's become columns
+                lines, cells = lines[part], list(zip(*rows[part], strict=True))
             first += len(rows)
             if lines:
                 for column, values in zip(columns, cells, strict=True):
@@ -233,21 +233,12 @@ def _kept_rows(path: Path, dialect: Dialect, request: Request) -> tuple[int, int
     return start, stop
 
 
-def _within(
-    keep: tuple[int, int] | None,
-    first: int,
-    n: int,
-    lines: list[int],
-    cells: list[tuple[str, ...]],
-) -> tuple[list[int], list[tuple[str, ...]]]:
-    """The lines and the cells of each column of a chunk of ``n`` rows starting at data
-    row ``first``, cut to the rows ``keep`` says (all when ``None``)."""
-    if keep is None or (keep[0] <= first and first + n <= keep[1]):
-        return lines, cells
-    low, high = max(keep[0] - first, 0), max(min(keep[1] - first, n), 0)
-    if low >= high:
-        return [], []
-    return lines[low:high], [column[low:high] for column in cells]
+def _within(keep: tuple[int, int] | None, first: int, n: int) -> slice:
+    """The rows of a chunk of ``n`` rows starting at data row ``first`` that ``keep``
+    says to keep (all when ``None``), as a slice of the chunk."""
+    if keep is None:
+        return slice(0, n)
+    return slice(min(max(keep[0] - first, 0), n), max(min(keep[1] - first, n), 0))
 
 
 def _expected_rows(path: Path, rows: Sequence[list[str]]) -> int:
@@ -325,7 +316,8 @@ def _read_as_text(
             lines, rows = records.take(rows_per_chunk(width))
             if not rows:
                 break
-            lines, cells = _within(keep, first, len(rows), lines, list(zip(*rows, strict=True)))
+            part = _within(keep, first, len(rows))
+            lines, cells = lines[part], list(zip(*rows[part], strict=True))
             first += len(rows)
             if lines:
                 for j, column in columns.items():

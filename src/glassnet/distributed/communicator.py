@@ -78,11 +78,6 @@ class Communicator:
         request = self.comm.Iallreduce(self._MPI.IN_PLACE, array, op=self._MPI.SUM)
         return _Waiting(request)
 
-    def sum(self, value: float) -> float:
-        """``Σ_ranks value``, the same on every rank."""
-        total = np.array([value], dtype=np.float64)
-        return float(self.allreduce_sum(total)[0])
-
     def broadcast(self, arrays: Sequence[Array]) -> None:
         """Copy the root's ``arrays`` into every rank's, in place (one ``Bcast``)."""
         if not arrays:

@@ -39,7 +39,7 @@ def image_rows(data: Any, images: Mapping[str, Any]) -> Rows:
     ``evaluate``); a flat folder, one file or a list of files gives none. The ids are the
     files, written beside each prediction."""
     size = tuple(images["size"])
-    color = _color(images["color"])
+    color = readers_color(images["color"])
     shown = str(data) if is_path(data) else f"{len(data)} image files"
     if is_path(data) and Path(data).suffix.lower() in DATA_SUFFIXES:
         C, (H, W) = (1 if images["color"] == "grayscale" else 3), size
@@ -59,6 +59,6 @@ def image_rows(data: Any, images: Mapping[str, Any]) -> Rows:
     return Rows(X, target, IMAGE_TARGET if target is not None else None, shown, ids)
 
 
-def _color(color: Any) -> Any:
+def readers_color(color: Any) -> Any:
     """The option's ``"auto"`` is the readers' ``None`` (detected)."""
     return color if color in COLORS else None

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..backend import Array
 from ..data import Preprocessor, Table, split_indices
-from ..data.images import COLORS, is_image_folder, read_image_folder
+from ..data.images import is_image_folder, read_image_folder
 from ..data.reduced import summed
 from ..data.table import missing_mask
 from ..datasets import load_mnist_small
@@ -32,6 +32,7 @@ from ..losses import Task, loss_for_task
 from ..network import Network
 from ..training.options import settings_from as training_settings
 from .columns import ColumnPlan, plan_columns
+from .images import IMAGE_TARGET, readers_color
 from .inputs import column_names, is_array, is_path, table_of
 from .shards import Shards, is_table_path
 from .targets import TargetColumn, encode_targets
@@ -164,15 +165,18 @@ def prepare(
     names = [table.target_name, *(names or [])[1:]]
     columns = _target_columns(table, names, source)
     keep = ~np.any([missing_mask(c.values) for c in columns], axis=0)
-    dropped = int((~keep).sum())
-    if shards is not None:
-        dropped = int(summed(dropped, shards.comm)[0])
-    if not (keep.any() if shards is None else summed(keep.sum(), shards.comm)[0] > 0):
+    missing = int((~keep).sum())  # here; on every rank, of a sharded file:
+    dropped, kept = (
+        (missing, keep.size - missing)
+        if shards is None
+        else map(int, summed([missing, keep.size - missing], shards.comm))
+    )
+    if not kept:
         raise ValueError(
             f"{source}: every row misses a value of the target column(s) "
             + ", ".join(map(repr, names))
         )
-    if dropped:
+    if missing:
         table = table.take(np.flatnonzero(keep))
         columns = [TargetColumn(c.name, c.kind, c.values[keep]) for c in columns]
     _check_finite(columns, table, source)
@@ -192,13 +196,7 @@ def prepare(
     features = replace(plan.apply(table), lines=table.lines)
     # Of a sharded file, every rank's targets: the split is drawn as on one process.
     y, classes = encoded.y if shards is None else shards.joined(encoded.y), encoded.classes
-    split = chosen["validation_split"]
-    if split > 0:
-        train_rows, val_rows = split_indices(
-            y, test_size=split, stratify=classes is not None and y.ndim == 1, seed=chosen["seed"]
-        )
-    else:
-        train_rows, val_rows = np.arange(len(y)), np.arange(0)
+    train_rows, val_rows = _split(y, chosen, stratify=classes is not None and y.ndim == 1)
     y_train, y_val = y[train_rows], (y[val_rows] if val_rows.size else None)
     target_scale = None
     if classes is None:
@@ -211,14 +209,12 @@ def prepare(
         target_scale = (float(mean), float(std)) if y.ndim == 1 else (mean, std)
     n_rows, dialect = len(y), table.dialect
     if shards is None:
-        train = features.take(train_rows) if split > 0 else features  # every row: no copy
+        whole = chosen["validation_split"] <= 0  # every row, in order: no copy
+        train = features if whole else features.take(train_rows)
         val = features.take(val_rows) if val_rows.size else None
     else:  # this rank's rows of each, and their places among every rank's
-        (train_places, mine), (val_places, mine_val) = (
-            shards.mine(train_rows),
-            shards.mine(val_rows),
-        )
-        train, val = features.take(mine), features.take(mine_val) if val_rows.size else None
+        (train_places, my_train), (val_places, my_val) = map(shards.mine, (train_rows, val_rows))
+        train, val = features.take(my_train), features.take(my_val) if val_rows.size else None
     # The whole table is let go before the preprocessing copies the training rows: of a
     # large file, memory then holds each row once, not twice (issue 10).
     task, reason, n_outputs = encoded.task, encoded.reason, encoded.n_outputs
@@ -231,8 +227,9 @@ def prepare(
         X_shared, X_val = shards.matrices(
             source,
             (preprocessor.n_features_out, dtype),
-            [(train, train_places), (val, val_places)],
-            lambda rows: transform_in_blocks(preprocessor, rows, dtype),
+            [(train, train_places, train_rows.size), (val, val_places, val_rows.size)],
+            preprocessor.transform,
+            TRANSFORM_ROWS,
         )
         assert X_shared is not None  # the training rows are never empty
         X_train = X_shared
@@ -283,20 +280,16 @@ def prepare_images(path: Any, chosen: Mapping[str, Any]) -> Prepared:
     images = read_image_folder(
         path,
         size=None if size is None else (size[0], size[1]),
-        color=color if color in COLORS else None,  # "auto": detected
+        color=readers_color(color),
     )
     source = str(path)
     encoded = encode_targets(
-        [TargetColumn("class", "categorical", images.labels.astype(object))],
+        [TargetColumn(IMAGE_TARGET, "categorical", images.labels.astype(object))],
         chosen["task"],
         source,
     )
     y, classes = encoded.y, encoded.classes
-    split = chosen["validation_split"]
-    if split > 0:
-        train_rows, val_rows = split_indices(y, test_size=split, stratify=True, seed=chosen["seed"])
-    else:
-        train_rows, val_rows = np.arange(len(y)), np.arange(0)
+    train_rows, val_rows = _split(y, chosen, stratify=True)
     X = images.X.astype(np.dtype(chosen["dtype"]), copy=False)
     C, H, W = X.shape[1:]
     description = (
@@ -312,14 +305,21 @@ def prepare_images(path: Any, chosen: Mapping[str, Any]) -> Prepared:
         y[val_rows] if val_rows.size else None,
         None,
         classes,
-        "class",
+        IMAGE_TARGET,
         None,
         data_file=source,
         task_reason=encoded.reason,
-        targets=["class"],
+        targets=[IMAGE_TARGET],
         n_outputs=encoded.n_outputs,
         images={"size": [H, W], "color": "grayscale" if C == 1 else "rgb"},
     )
+
+
+def _split(y: Array, chosen: Mapping[str, Any], stratify: bool) -> tuple[Array, Array]:
+    """The training and validation rows of ``y`` as the options say (``stratify``: by class)."""
+    if (split := chosen["validation_split"]) <= 0:
+        return np.arange(len(y)), np.arange(0)
+    return split_indices(y, test_size=split, stratify=stratify, seed=chosen["seed"])
 
 
 TRANSFORM_ROWS = 1 << 16

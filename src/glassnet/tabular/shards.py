@@ -29,7 +29,6 @@ as every rank has mapped them, and vanish with the job.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -41,7 +40,6 @@ import numpy as np
 from ..backend import Array
 from ..data import ColumnRole, Table, column_roles
 from ..data.columns import identifies_rows, may_identify_rows
-from ..data.reduced import summed
 from ..data.table import missing_mask
 from ..distributed import Communicator
 from .inputs import as_text_column, is_path
@@ -99,48 +97,51 @@ class Shards:
         """Each feature column's role, agreed by every rank from its own shard's."""
         mine = column_roles(table)
         # The value of a constant column, and a categorical feature's categories, decide
-        # too (an identifier's values are compared apart, by digests: see _identifier).
+        # too; the columns that may identify the rows are judged on all their values.
         seen = {
             name: _distinct(table.values[name])
             for name, role in mine.items()
             if role.role == "constant"
             or (role.role == "feature" and table.kinds[name] == "categorical")
         }
-        every = self.comm.gather((mine, seen))
-        agreed = {}
-        for name in mine:
-            values = set().union(*(c.get(name) or set() for _, c in every))
-            role = _merged(name, [r[name] for r, _ in every], values, table)
-            if role.role in ("feature", "identifier"):  # does a value repeat in the file?
-                role = self._identifier(name, table.values[name], role)
+        maybe = {name for name in mine if _may_identify(name, table.values[name])}
+        every = self.comm.gather((mine, seen, maybe))
+        candidates = set.intersection(*(ids for _, _, ids in every))
+        values = {n: set().union(*(c.get(n) or set() for _, c, _ in every)) for n in mine}
+        agreed = {n: _merged(n, [r[n] for r, _, _ in every], values[n], table) for n in mine}
+        judged = self._identifiers(
+            {n: table.values[n] for n in sorted(candidates) if agreed[n].role in ID_OR_FEATURE}
+        )
+        for name, role in agreed.items():
+            if name in judged:
+                role = judged[name] or ColumnRole("feature", "numeric")
+            elif role.role == "identifier":  # a value is missing or repeats on some shard
+                role = ColumnRole("feature", "numeric")
             if role.role == "feature" and table.kinds[name] == "categorical":
-                role = ColumnRole("feature", f"categorical: {len(values)} categories")
+                role = ColumnRole("feature", f"categorical: {len(values[name])} categories")
             agreed[name] = role
         return agreed
 
-    def _identifier(self, name: str, values: Array, role: ColumnRole) -> ColumnRole:
-        """The role of column ``name``, a feature or an identifier on the shards, on the
-        whole file: an identifier when no value is missing or repeats in the file (text is
-        compared by 8-byte digests) and the rule of one process holds for all of them."""
-        numeric = values.dtype.kind == "f"
-        candidate = (  # what this shard can tell: a continuous column is never gathered
-            not missing_mask(values).any()
-            and len(_distinct(values)) == len(values)
-            and may_identify_rows(name, values, numeric)
-        )
-        if not all(self.comm.gather(candidate)):
-            return role if role.role == "feature" else ColumnRole("feature", "numeric")
-        if numeric:
-            mine = values
-        else:
-            digests = b"".join(
-                hashlib.blake2b(str(v).encode(), digest_size=8).digest() for v in values
-            )
-            mine = np.frombuffer(digests, "<u8")
-        every = np.concatenate(self.comm.gather(mine))
-        if np.unique(every).size == every.size and identifies_rows(name, every, numeric):
-            return ColumnRole("identifier", f"a different value in each of the {every.size} rows")
-        return role if role.role == "feature" else ColumnRole("feature", "numeric")
+    def _identifiers(self, columns: dict[str, Array]) -> dict[str, ColumnRole | None]:
+        """Of columns whose values differ within every shard, the identifiers: those whose
+        values differ in the whole file too (text compared by 8-byte digests) and that
+        meet one process's rule on all of them; ``None`` for the others. One gather."""
+        keys = {
+            name: values if values.dtype.kind == "f" else _digests(values)
+            for name, values in columns.items()
+        }
+        every = self.comm.gather(keys)
+        judged: dict[str, ColumnRole | None] = {}
+        for name, values in columns.items():
+            found = np.concatenate([rank[name] for rank in every])
+            whole = np.unique(found).size == found.size
+            if whole and identifies_rows(name, found, values.dtype.kind == "f"):
+                judged[name] = ColumnRole(
+                    "identifier", f"a different value in each of the {found.size} rows"
+                )
+            else:
+                judged[name] = None
+        return judged
 
     def joined(self, y: Array) -> Array:
         """Every rank's ``y`` in rank order (the file's order), on every rank; notes where
@@ -160,50 +161,43 @@ class Shards:
         self,
         data_file: str,
         columns: tuple[int, Any],
-        parts: list[tuple[Table | None, Array]],
+        parts: list[tuple[Table | None, Array, int]],
         transform: Callable[[Table], Array],
+        block_rows: int,
     ) -> list[Array | None]:
-        """For each part ``(rows, places)``, the matrix of every rank's rows: this rank
-        writes ``transform(rows)`` at ``places``; ``None`` for a part with no row on any
-        rank. ``columns``: the matrices' width and dtype."""
+        """For each part ``(rows, places, n)``, the ``(n, width)`` matrix of every rank's
+        rows (``None`` when ``n`` is 0): this rank writes ``transform`` of its ``rows``,
+        ``block_rows`` at a time, at ``places``. ``columns``: the width and the dtype."""
         folder = self._scratch(data_file)
+        paths = [folder / f"part{j}.npy" for j in range(len(parts))]
+        width, dtype = columns
         try:
-            return self._written(folder, columns, parts, transform)
+            if self.comm.is_root:
+                for path, (_, _, n) in zip(paths, parts, strict=True):
+                    if n:
+                        np.lib.format.open_memmap(path, "w+", dtype, (n, width)).flush()
+            self.comm.gather(None)  # the files exist
+            for path, (rows, places, _) in zip(paths, parts, strict=True):
+                if len(places):
+                    assert rows is not None
+                    written = np.lib.format.open_memmap(path, mode="r+")
+                    for start in range(0, len(places), block_rows):
+                        block = np.arange(start, min(start + block_rows, len(places)))
+                        written[places[block]] = transform(rows.take(block))
+                    written.flush()
+                    del written
+            self.comm.gather(None)  # every rank has written its rows
+            matrices = [
+                np.load(path, mmap_mode="r") if n else None
+                for path, (_, _, n) in zip(paths, parts, strict=True)
+            ]
+            self.comm.gather(None)  # every rank has mapped them: the names may go
         except BaseException:  # Ctrl-C or an error while the files have names: remove them
             if self.comm.is_root:
                 shutil.rmtree(folder, ignore_errors=True)
             raise
-
-    def _written(
-        self,
-        folder: Path,
-        columns: tuple[int, Any],
-        parts: list[tuple[Table | None, Array]],
-        transform: Callable[[Table], Array],
-    ) -> list[Array | None]:
-        matrices: list[Array | None] = []
-        for j, (rows, places) in enumerate(parts):
-            n_rows = int(summed(len(places), self.comm)[0])
-            if n_rows == 0:
-                matrices.append(None)
-                continue
-            path = folder / f"part{j}.npy"
-            if self.comm.is_root:
-                np.lib.format.open_memmap(path, "w+", columns[1], (n_rows, columns[0])).flush()
-            self.comm.gather(None)  # the file exists
-            if len(places):
-                assert rows is not None
-                written = np.lib.format.open_memmap(path, mode="r+")
-                written[places] = transform(rows)
-                written.flush()
-                del written
-            self.comm.gather(None)  # every rank has written its rows
-            matrices.append(np.load(path, mmap_mode="r"))
-            self.comm.gather(None)  # every rank has mapped them: the name may go
-            if self.comm.is_root:
-                path.unlink()
         if self.comm.is_root:
-            os.rmdir(folder)
+            shutil.rmtree(folder)
         return matrices
 
     def _scratch(self, data_file: str) -> Path:
@@ -234,6 +228,27 @@ class Shards:
                 "folder every rank sees"
             )
         return Path(chosen)
+
+
+ID_OR_FEATURE = ("identifier", "feature")
+"""The merged roles that one shard cannot settle: a value may repeat across shards."""
+
+
+def _may_identify(name: str, values: Array) -> bool:
+    """What one shard can tell of an identifier: no value missing, none repeated, and
+    whole numbers counting up or a name that says id (a continuous column is never
+    gathered)."""
+    return (
+        not missing_mask(values).any()
+        and len(_distinct(values)) == len(values)
+        and may_identify_rows(name, values, values.dtype.kind == "f")
+    )
+
+
+def _digests(values: Array) -> Array:
+    """An 8-byte digest of each value's text, to compare text across ranks cheaply."""
+    joined = b"".join(hashlib.blake2b(str(v).encode(), digest_size=8).digest() for v in values)
+    return np.frombuffer(joined, "<u8")
 
 
 def _distinct(values: Array) -> set[Any]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..backend import Array
 from ..data import LabelEncoder
-from ..data.reduced import Reducer, summed
+from ..data.reduced import Reducer
 from ..data.table import ColumnKind
 from ..losses import Task, loss_for_task
 from .labels import typed_labels
@@ -64,11 +64,12 @@ def encode_targets(
     ``across``: the ranks of an MPI job, each holding its shard of the rows; the task and
     the classes are then those of every rank's values together, so that every rank
     encodes its rows alike."""
+    seen = [None if across is None else _seen(c, across) for c in columns]
+    found = [_task(c, task, s) for c, s in zip(columns, seen, strict=True)]
+    encoded = [_one(c, f, source, s) for c, f, s in zip(columns, found, seen, strict=True)]
     if len(columns) == 1:
-        return _one(columns[0], task, source, across)
-    found = [_task(c, task, across) for c in columns]
+        return encoded[0]
     tasks = {t for t, _ in found}
-    encoded = [_one(c, t, source, across) for c, (t, _) in zip(columns, found, strict=True)]
     if len(tasks) > 1 or any(e.n_outputs != 1 for e in encoded):
         what = ", ".join(
             f"{c.name!r} {_described(e)}" for c, e in zip(columns, encoded, strict=True)
@@ -117,24 +118,29 @@ def _described(encoded: Targets) -> str:
     return f"has {len(encoded.classes)} classes"
 
 
-def _task(column: TargetColumn, task: str, across: Reducer | None) -> tuple[Task, str]:
+Seen = tuple[Array, int]
+"""A target column on every rank of an MPI job together: its distinct values, and how
+many rows hold one."""
+
+
+def _seen(column: TargetColumn, across: Reducer) -> Seen:
+    """What every rank's shard of ``column`` holds together (one gather)."""
+    values = column.values.astype(str) if column.kind == "categorical" else column.values
+    every = across.gather((np.unique(values), len(values)))
+    distinct = np.unique(np.concatenate([d for d, _ in every])).astype(column.values.dtype)
+    return distinct, sum(n for _, n in every)
+
+
+def _task(column: TargetColumn, task: str, seen: Seen | None) -> tuple[Task, str]:
     if task != "auto":
         return given_task(cast(Task, task))
-    if across is None:
+    if seen is None:
         return explain_task(column.values, column.kind)
-    rows = int(summed(len(column.values), across)[0])
-    return explain_task(_distinct(column, across), column.kind, rows=rows)
+    return explain_task(seen[0], column.kind, rows=seen[1])
 
 
-def _distinct(column: TargetColumn, across: Reducer) -> Array:
-    """The distinct values of ``column`` on every rank together (each rank's, merged)."""
-    values = column.values.astype(str) if column.kind == "categorical" else column.values
-    every = across.gather(np.unique(values))
-    return np.unique(np.concatenate(every)).astype(column.values.dtype)
-
-
-def _one(column: TargetColumn, task: str, source: str, across: Reducer | None = None) -> Targets:
-    chosen, reason = _task(column, task, across)
+def _one(column: TargetColumn, found: tuple[Task, str], source: str, seen: Seen | None) -> Targets:
+    chosen, reason = found
     loss = loss_for_task(chosen)
     if not loss.is_classification:
         if column.kind != "numeric":
@@ -144,11 +150,11 @@ def _one(column: TargetColumn, task: str, source: str, across: Reducer | None = 
         values = column.values.astype(np.float64)
         check_target_scale(values, column.name, source)
         return Targets(chosen, reason, values, None, 1)
-    if across is None:
+    if seen is None:
         labels = typed_labels(column.values, column.kind)
         encoder = LabelEncoder().fit(labels)
     else:  # typed as every rank's values are, and the classes of them all
-        every = _distinct(column, across)
+        every = seen[0]
         typed = typed_labels(np.concatenate([every, column.values]), column.kind)
         encoder = LabelEncoder().fit(typed[: len(every)])
         labels = typed[len(every) :]
