@@ -147,15 +147,12 @@ class Preprocessor:
         for j in np.flatnonzero(np.isinf(low) | np.isinf(high)):
             raise ValueError(f"{table.source}: numeric column {names[j]!r} contains inf")
         if isinstance(self.scaler_, MinMaxScaler):
-            self.scaler_.min_ = low
-            self.scaler_.range_ = np.where(high == low, 1.0, high - low)
+            self.scaler_.fitted_to(low, high)
         mean, spread = reduced.mean_and_std(numeric, across)
         for j in np.flatnonzero(~np.isfinite(spread)):
             self._too_large(names[j], float(max(abs(low[j]), abs(high[j]))), table.source)
         if isinstance(self.scaler_, StandardScaler):
-            constant = low == high  # σ of a constant column can compute as 1e-17, not 0
-            self.scaler_.mean_ = np.where(constant, low, mean)
-            self.scaler_.scale_ = np.where(constant, 1.0, spread)
+            self.scaler_.fitted_to(mean, spread, low, high)
         self.encoder_.categories_ = reduced.categories(self._categorical_block(table), across)
 
     def transform(self, table: Table) -> Array:

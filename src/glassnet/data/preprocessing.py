@@ -108,12 +108,17 @@ class StandardScaler(_Fitted):
         """Learn ``μ`` and ``σ`` from ``X`` of shape ``(m, n)``."""
         X = _as_matrix(X, "StandardScaler.fit")
         _check_finite(X, "StandardScaler.fit")
-        # Test constancy exactly: a computed σ of a constant column can be 1e-17, not 0.
-        constant = X.min(axis=0) == X.max(axis=0)
-        self.mean_ = np.where(constant, X[0], X.mean(axis=0))
         # Column by column: std over an axis makes a temporary as large as X.
         spread = np.array([X[:, j].std() for j in range(X.shape[1])])
-        self.scale_ = np.where(constant, 1.0, spread)
+        return self.fitted_to(X.mean(axis=0), spread, X.min(axis=0), X.max(axis=0))
+
+    def fitted_to(self, mean: Array, std: Array, low: Array, high: Array) -> Self:
+        """Fitted to columns of these means, standard deviations, minimums and maximums
+        (of one process's rows, or of every rank's: :mod:`.reduced`)."""
+        # Test constancy exactly: a computed σ of a constant column can be 1e-17, not 0.
+        constant = low == high
+        self.mean_ = np.where(constant, low, mean)
+        self.scale_ = np.where(constant, 1.0, std)
         return self
 
     def transform(self, X: Any) -> Array:
@@ -151,8 +156,13 @@ class MinMaxScaler(_Fitted):
         """Learn each column's minimum and range from ``X`` of shape ``(m, n)``."""
         X = _as_matrix(X, "MinMaxScaler.fit")
         _check_finite(X, "MinMaxScaler.fit")
-        self.min_ = X.min(axis=0)
-        spread = X.max(axis=0) - self.min_
+        return self.fitted_to(X.min(axis=0), X.max(axis=0))
+
+    def fitted_to(self, low: Array, high: Array) -> Self:
+        """Fitted to columns of these minimums and maximums (of one process's rows, or of
+        every rank's: :mod:`.reduced`)."""
+        self.min_ = low
+        spread = high - low
         self.range_ = np.where(spread == 0, 1.0, spread)
         return self
 
