@@ -73,6 +73,9 @@ class Layer:
     propagate_input_grad: bool = True
     """Whether :meth:`backward` returns ``∂L/∂A_prev``; the network turns it off below the
     first layer with parameters, where nothing is left to learn."""
+    holds_arrays: ClassVar[bool] = True
+    """``False`` for a kind of layer that learns and keeps no arrays (dropout, reshape,
+    pooling): its :meth:`array_shapes` is ``{}`` whatever the config."""
 
     @property
     def sized(self) -> bool:
@@ -188,6 +191,12 @@ class Layer:
         """The settings that rebuild this layer with :meth:`from_config`."""
         raise NotImplementedError
 
+    def input_shape_entry(self, start: int = 0) -> list[int] | None:
+        """``input_shape[start:]`` as :meth:`config` saves it, a list, or ``None`` while the
+        layer is not :attr:`sized` (``start=1``: a map's ``(H, W)``, without ``C``);
+        :func:`shape_from_entry` reads it back."""
+        return list(self.input_shape[start:]) if self.sized else None
+
     @classmethod
     def from_config(
         cls,
@@ -203,9 +212,24 @@ class Layer:
     def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
         """The shape of each array (``params`` and ``buffers``) that a layer of ``config``
         holds, told without building it, so that a model file's arrays are checked against
-        the architecture before they are read; ``None`` (the default) where only the built
-        layer can tell, and then the file's overall bounds alone apply."""
-        return None
+        the architecture before they are read: ``{}`` where the layer does not
+        :attr:`holds_arrays`, otherwise ``None`` (the default) where only the built layer
+        can tell, and then the file's overall bounds alone apply."""
+        return None if cls.holds_arrays else {}
+
+
+def shape_from_entry(entry: Any) -> tuple[Any, ...] | None:
+    """A shape a config saved (:meth:`Layer.input_shape_entry`): the list as a tuple, or
+    ``None`` as it is; the layer checks its entries."""
+    return None if entry is None else tuple(entry)
+
+
+def is_count(value: Any, low: int = 1) -> bool:
+    """Whether ``value`` is an integer ≥ ``low``; ``True`` and ``False`` are not, though
+    Python's ``bool`` is a subclass of ``int``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        return False
+    return bool(value >= low)
 
 
 def as_parameter(value: Any, shape: tuple[int, ...], name: str, dtype: np.dtype[Any]) -> Array:

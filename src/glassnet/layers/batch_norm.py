@@ -27,6 +27,8 @@ class BatchNorm(Layer):
     """
 
     kind = "batch_norm"
+    ARRAYS = ("gamma", "beta", "running_mean", "running_var")
+    """The names of its ``params`` and ``buffers``, each of shape ``(n,)``."""
 
     def __init__(
         self,
@@ -142,19 +144,17 @@ class BatchNorm(Layer):
         dtype: np.dtype[Any] | str,
         rng: np.random.Generator | None = None,
     ) -> BatchNorm:
-        names = ("gamma", "beta", "running_mean", "running_var")
         return cls(
             config["n"],
             momentum=config["momentum"],
             epsilon=config["epsilon"],
-            **{name: arrays.get(name) for name in names},
+            **{name: arrays.get(name) for name in cls.ARRAYS},
             dtype=dtype,
         )
 
     @classmethod
     def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-        n = int(config["n"])
-        return {name: (n,) for name in ("gamma", "beta", "running_mean", "running_var")}
+        return dict.fromkeys(cls.ARRAYS, (int(config["n"]),))
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_in}, momentum={self.momentum}, epsilon={self.epsilon})"

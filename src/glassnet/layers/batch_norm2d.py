@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array
-from .base import Layer
+from .base import Layer, is_count, shape_from_entry
 from .batch_norm import BatchNorm
 from .windows import as_pair
 
@@ -64,7 +64,7 @@ class BatchNorm2D(Layer):
         running_var: Any = None,
         dtype: np.dtype[Any] | str = "float32",
     ) -> None:
-        if isinstance(channels, bool) or not isinstance(channels, int | np.integer) or channels < 1:
+        if not is_count(channels):
             raise ValueError(f"a BatchNorm2D layer needs an integer channels ≥ 1, got {channels!r}")
         self.channels = int(channels)
         self.norm = BatchNorm(
@@ -158,7 +158,7 @@ class BatchNorm2D(Layer):
             "channels": self.channels,
             "momentum": self.momentum,
             "epsilon": self.epsilon,
-            "input_size": list(self.input_shape[1:]) if self.sized else None,
+            "input_size": self.input_shape_entry(start=1),
         }
 
     @classmethod
@@ -169,21 +169,18 @@ class BatchNorm2D(Layer):
         dtype: np.dtype[Any] | str,
         rng: np.random.Generator | None = None,
     ) -> BatchNorm2D:
-        size = config.get("input_size")
-        names = ("gamma", "beta", "running_mean", "running_var")
         return cls(
             config["channels"],
-            input_size=None if size is None else tuple(size),
+            input_size=shape_from_entry(config.get("input_size")),
             momentum=config["momentum"],
             epsilon=config["epsilon"],
-            **{name: arrays.get(name) for name in names},
+            **{name: arrays.get(name) for name in BatchNorm.ARRAYS},
             dtype=dtype,
         )
 
     @classmethod
     def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-        C = int(config["channels"])
-        return {name: (C,) for name in ("gamma", "beta", "running_mean", "running_var")}
+        return dict.fromkeys(BatchNorm.ARRAYS, (int(config["channels"]),))
 
     def __repr__(self) -> str:
         size = f", input_size={self.input_shape[1:]}" if self.sized else ""

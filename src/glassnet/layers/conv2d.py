@@ -44,7 +44,7 @@ from ..activations import Activation, get_activation
 from ..backend import Array, xp
 from ..initializers import canonical_initializer_name, default_initializer, get_initializer
 from ..kernels import run_compiled
-from .base import Layer, as_parameter
+from .base import Layer, as_parameter, is_count, shape_from_entry
 from .windows import as_pair, col2im, im2col, output_size, pad, unpad
 
 DIRECT_MAX_FILTERS, DIRECT_MAX_ENTRIES = 8, 32
@@ -103,9 +103,7 @@ class Conv2D(Layer):
         dtype: np.dtype[Any] | str = "float32",
     ) -> None:
         channels = (in_channels, out_channels)
-        if any(
-            isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1 for n in channels
-        ):
+        if not all(is_count(n) for n in channels):
             raise ValueError(
                 "a Conv2D layer needs integers in_channels ≥ 1 and out_channels ≥ 1, "
                 f"got {channels}"
@@ -313,7 +311,7 @@ class Conv2D(Layer):
             "padding": list(self.padding),
             "activation": self.activation.config(),
             "init": self.init,
-            "input_size": list(self.input_shape[1:]) if self.sized else None,
+            "input_size": self.input_shape_entry(start=1),
         }
 
     @classmethod
@@ -324,7 +322,6 @@ class Conv2D(Layer):
         dtype: np.dtype[Any] | str,
         rng: np.random.Generator | None = None,
     ) -> Conv2D:
-        size = config.get("input_size")
         return cls(
             config["in_channels"],
             config["out_channels"],
@@ -332,7 +329,7 @@ class Conv2D(Layer):
             tuple(config["stride"]),
             tuple(config["padding"]),
             config["activation"],
-            input_size=None if size is None else tuple(size),
+            input_size=shape_from_entry(config.get("input_size")),
             init=config["init"],
             W=arrays["W"],
             b=arrays.get("b"),

@@ -31,7 +31,7 @@ import numpy as np
 from ..activations import Activation, get_activation
 from ..backend import Array, xp
 from ..initializers import canonical_initializer_name, default_initializer, get_initializer
-from .base import Layer, as_parameter
+from .base import Layer, as_parameter, is_count
 from .batch_norm import BatchNorm
 
 
@@ -77,7 +77,7 @@ class Dense(Layer):
         dtype: np.dtype[Any] | str = "float32",
     ) -> None:
         sizes = (n_in, n_out)
-        if any(isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1 for n in sizes):
+        if not all(is_count(n) for n in sizes):
             raise ValueError(f"a Dense layer needs integers n_in ≥ 1 and n_out ≥ 1, got {sizes}")
         self.input_shape, self.output_shape = (int(n_in),), (int(n_out),)
         self.activation = get_activation(activation)

@@ -23,6 +23,7 @@ class Dropout(Layer):
     """
 
     kind = "dropout"
+    holds_arrays = False
 
     def __init__(
         self, n: int | tuple[int, ...], rate: float, *, rng: np.random.Generator | None = None
@@ -77,10 +78,6 @@ class Dropout(Layer):
     def config(self) -> dict[str, Any]:
         n = self.input_shape[0] if len(self.input_shape) == 1 else list(self.input_shape)
         return {"type": self.kind, "n": n, "rate": self.rate}
-
-    @classmethod
-    def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-        return {}  # nothing learned, nothing kept
 
     @classmethod
     def from_config(

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array
-from .base import Layer, check_shape
+from .base import Layer, check_shape, shape_from_entry
 from .reshape import Reshape
 
 
@@ -45,8 +45,7 @@ class Flatten(Reshape):
         return f"flatten(A^[{l}])" if key == "A" else Layer.notation(self, key, l)
 
     def config(self) -> dict[str, Any]:
-        shape = list(self.input_shape) if self.sized else None
-        return {"type": self.kind, "input_shape": shape}
+        return {"type": self.kind, "input_shape": self.input_shape_entry()}
 
     @classmethod
     def from_config(
@@ -56,8 +55,8 @@ class Flatten(Reshape):
         dtype: np.dtype[Any] | str,
         rng: np.random.Generator | None = None,
     ) -> Flatten:
-        shape = config["input_shape"]  # a key every config has; None while unsized
-        return cls(None if shape is None else tuple(shape))
+        # config["input_shape"]: a key every config has; None while unsized
+        return cls(shape_from_entry(config["input_shape"]))
 
     def __repr__(self) -> str:
         return f"Flatten({self.input_shape})" if self.sized else "Flatten()"

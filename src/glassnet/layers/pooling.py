@@ -41,7 +41,7 @@ import numpy as np
 
 from ..backend import Array, xp
 from ..kernels import compiled, run_compiled
-from .base import Layer, check_shape
+from .base import Layer, check_shape, shape_from_entry
 from .windows import as_pair
 
 
@@ -58,6 +58,8 @@ class Pool2D(Layer):
         ``(C, H, W)``; without it the layer takes the shape of the layer below when the
         network connects it (:meth:`connect`).
     """
+
+    holds_arrays = False
 
     def __init__(
         self,
@@ -130,12 +132,8 @@ class Pool2D(Layer):
             "type": self.kind,
             "pool_size": list(self.pool_size),
             "stride": list(self.stride),
-            "input_shape": list(self.input_shape) if self.sized else None,
+            "input_shape": self.input_shape_entry(),
         }
-
-    @classmethod
-    def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-        return {}  # nothing learned, nothing kept
 
     @classmethod
     def from_config(
@@ -145,11 +143,11 @@ class Pool2D(Layer):
         dtype: np.dtype[Any] | str,
         rng: np.random.Generator | None = None,
     ) -> Pool2D:
-        shape = config["input_shape"]  # a key every config has; None while unsized
         return cls(
             tuple(config["pool_size"]),
             tuple(config["stride"]),
-            input_shape=None if shape is None else tuple(shape),
+            # a key every config has; None while unsized
+            input_shape=shape_from_entry(config["input_shape"]),
         )
 
     def __repr__(self) -> str:
@@ -210,9 +208,9 @@ class MaxPool2D(Pool2D):
         # Laid out as A (and A_prev) are, so that every pass below walks memory in order.
         left = xp.empty_like(self.A, dtype=dA.dtype)
         left[...] = dA
-        offsets = list(self._offsets(self.A_prev))
+        offsets, tiled = list(self._offsets(self.A_prev)), self._tiled
         for k, (window_entry, index) in enumerate(offsets):
-            if self._tiled:  # each entry in one window at most: write, don't add
+            if tiled:  # each entry in one window at most: write, don't add
                 routed = xp.multiply(left, window_entry == self.A, out=dA_prev[index])
             else:
                 routed = left * (window_entry == self.A)
@@ -260,9 +258,9 @@ class AvgPool2D(Pool2D):
     def _route(self, dA: Array) -> Array:
         assert self.A_prev is not None, "backward before forward"
         share = dA * (1 / (self.pool_size[0] * self.pool_size[1]))
-        dA_prev = xp.zeros_like(self.A_prev, dtype=dA.dtype)
+        dA_prev, tiled = xp.zeros_like(self.A_prev, dtype=dA.dtype), self._tiled
         for _, index in self._offsets(self.A_prev):
-            if self._tiled:
+            if tiled:
                 dA_prev[index] = share
             else:
                 dA_prev[index] += share

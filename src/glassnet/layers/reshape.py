@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array
-from .base import Layer, check_shape
+from .base import Layer, check_shape, shape_from_entry
 
 
 class Reshape(Layer):
@@ -23,6 +23,7 @@ class Reshape(Layer):
     ``∂L/∂A_prev = reshape(∂L/∂A, (m, *input_shape))``."""
 
     kind = "reshape"
+    holds_arrays = False
 
     def __init__(
         self, output_shape: int | tuple[int, ...], input_shape: int | tuple[int, ...] | None = None
@@ -63,12 +64,8 @@ class Reshape(Layer):
         return {
             "type": self.kind,
             "output_shape": list(self.output_shape),
-            "input_shape": list(self.input_shape) if self.sized else None,
+            "input_shape": self.input_shape_entry(),
         }
-
-    @classmethod
-    def array_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-        return {}  # nothing learned, nothing kept
 
     @classmethod
     def from_config(
@@ -78,8 +75,7 @@ class Reshape(Layer):
         dtype: np.dtype[Any] | str,
         rng: np.random.Generator | None = None,
     ) -> Reshape:
-        shape = config.get("input_shape")
-        return cls(tuple(config["output_shape"]), None if shape is None else tuple(shape))
+        return cls(tuple(config["output_shape"]), shape_from_entry(config.get("input_shape")))
 
     def __repr__(self) -> str:
         given = f", input_shape={self.input_shape}" if self.sized else ""

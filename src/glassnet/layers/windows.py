@@ -17,6 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..backend import Array, xp
+from .base import is_count
 
 
 def as_pair(name: str, value: Any, low: int) -> tuple[int, int]:
@@ -27,9 +28,7 @@ def as_pair(name: str, value: Any, low: int) -> tuple[int, int]:
         pair = tuple(items)
     except TypeError:
         pair = ()
-    if len(pair) != 2 or any(
-        isinstance(n, bool) or not isinstance(n, int | np.integer) or n < low for n in pair
-    ):
+    if len(pair) != 2 or not all(is_count(n, low) for n in pair):
         raise ValueError(
             f"{name} must be an integer ≥ {low} or a (height, width) pair of them, got {value!r}"
         )
