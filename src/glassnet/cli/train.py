@@ -23,7 +23,8 @@ from ..report.writing import (
     optimizer_description,
     write_run_files,
 )
-from ..tabular import Checkpointed, Model, demo_data, load_checkpoint, prepare
+from ..tabular import Checkpointed, Model, demo_data, load_checkpoint
+from ..tabular.cache import prepare_cached
 from ..tabular.checkpoints import checked_file, run_files
 from ..tabular.rows import check_columns, columns_needed
 from ..tabular.sources import naming
@@ -135,11 +136,15 @@ def _train(
     settings = plan.settings
     with naming(plan.data):
         data = (
-            demo_data() if plan.data is None else prepare(plan.data, settings=settings, across=comm)
+            demo_data()
+            if plan.data is None
+            else prepare_cached(plan.data, settings=settings, across=comm)
         )
     if plan.data is not None and plan.resume is None:
         settings = with_row_defaults(settings, plan.given, data.n_rows, data.images is not None)
     say(f"data: {data.description}", 1)
+    if data.cache_note:
+        say(data.cache_note, 1)
     for note in data.column_notes():
         say(f"columns: {note}", 1)
     if data.X_val is None and str(settings["monitor"]).startswith("val_"):

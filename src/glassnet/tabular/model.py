@@ -26,12 +26,13 @@ from ..training.checkpoint import check_snapshot, network_at
 from ..training.options import DEFAULTS, make_callbacks, make_optimizer
 from ..training.options import settings_from as training_settings
 from ..training.row_defaults import with_row_defaults
+from .cache import prepare_cached
 from .checkpoints import Checkpointed
 from .columns import ColumnPlan, warn_unseen_categories
 from .images import IMAGE_ID, image_rows
 from .inputs import is_path
 from .outputs import Predictions, encode_truth, predictions_from_output
-from .prepare import Prepared, build_network, default_metrics, prepare, target_names
+from .prepare import Prepared, build_network, default_metrics, target_names
 from .rows import Rows, read_rows
 from .saved_checks import check_settings_fit, model_parts
 from .scores import Evaluation, classification_scores, regression_scores, several_scores
@@ -80,15 +81,14 @@ class Model:
         distributed: bool | Communicator = False,
         **options: Any,
     ) -> Model:
-        """Train a model on a table: :func:`prepare`, :meth:`build`, :meth:`train`.
-
-        ``data``: a CSV (or .npz, .npy, .parquet) path, a DataFrame, a Table, a dict of
-        columns, or an array ``X`` ``(m, n)`` with the targets ``y`` as ``target``; else
-        ``target`` names the target column(s) (default: the last). ``drop``: columns to
-        leave out; ``id``: a column given back beside each prediction. ``options``: those of
-        ``glassnet train`` by their Python names (``epochs=30``, ``lr=1e-3``, …), with its
-        defaults, and :func:`~glassnet.training.row_defaults.defaults_for_rows` for those
-        not given; then, when early stopping chose an epoch, a refit on every row.
+        """Train a model on a table: :func:`prepare` (a large file's rows through
+        :mod:`.cache`), :meth:`build`, :meth:`train`. ``data``: a CSV (or .npz, .npy,
+        .parquet) path, a DataFrame, a Table, a dict of columns, or an array ``X`` ``(m, n)``
+        with the targets ``y`` as ``target``; else ``target`` names the target column(s)
+        (default: the last). ``drop``: columns to leave out; ``id``: a column given back
+        beside each prediction. ``options``: those of ``glassnet train`` by their Python
+        names (``epochs=30``, ``lr=1e-3``, …), with its defaults and :func:`.defaults_for_rows`
+        for those not given; then, when early stopping chose an epoch, a refit on every row.
         ``distributed``: train on every rank of an MPI job (see :meth:`train`).
         """
         names = target_names(data, target, options.get("delimiter"), None, options.get("encoding"))
@@ -96,8 +96,8 @@ class Model:
         columns = {k: v for k, v in (("drop", list(drop)), ("id", id)) if v and k in DEFAULTS}
         chosen = training_settings({**options, **columns}, target=",".join(names or []) or None)
         with naming(data):
-            across = communicator_of(distributed)  # of a CSV file, each rank reads a shard
-            prepared = prepare(data, target, settings=chosen, drop=drop, id=id, across=across)
+            comm = communicator_of(distributed)  # of a CSV file, each rank reads a shard
+            prepared = prepare_cached(data, target, settings=chosen, drop=drop, id=id, across=comm)
         if prepared.n_dropped:
             warnings.warn(
                 f"{prepared.n_dropped} row(s) without a target were dropped", stacklevel=2

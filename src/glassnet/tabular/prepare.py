@@ -76,6 +76,8 @@ class Prepared:
     """The network's output units ``n_L`` (0: as the task and the classes say)."""
     images: dict[str, Any] | None = None
     """For a folder of images: the ``size`` ``[H, W]`` and ``color`` they were read at."""
+    cache_note: str = ""
+    """What :mod:`.cache` did: the rows read from it or written to it ("": not used)."""
 
     @property
     def n_rows(self) -> int:

@@ -272,6 +272,16 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         needs_data=True,
     ),
     Option(
+        "cache",
+        str,
+        "auto",
+        "keep a table file's prepared rows in .glassnet-cache beside it, memory-mapped and "
+        "reused while the file is unchanged (auto: files of 100 MB or more)",
+        ("auto", "yes", "no"),
+        needs_data=True,
+        on_resume=True,
+    ),
+    Option(
         "metrics",
         comma_names,
         [],
