@@ -16,14 +16,24 @@ ratio
 over base
     (peak RSS − the same command's peak on a file of a few rows) over the file's size:
     the memory that grows with the file.
+peak RssAnon
+    the child's peak anonymous resident memory (``/proc/self/status``, sampled every
+    5 ms): what it allocated, without the page cache of files it maps, which peak RSS
+    counts.
 seconds
     the child's wall-clock time, from start to exit.
+
+``--cache`` trains twice on each file with ``--cache yes``: the first run prepares the
+rows and writes them to ``.glassnet-cache`` beside the file; the second maps them and
+does not read the CSV (:mod:`glassnet.tabular.cache`). Without it, the children run with
+``--cache no``.
 
 Run it from the repository root::
 
     python bench/memory.py                       # 10, 100 and 1000 MB, the CLI
     python bench/memory.py --sizes 10,100 --path model
     python bench/memory.py --columns 30 --dir /big/disk
+    python bench/memory.py --sizes 1000 --cache     # the prepared-rows cache (issue 15)
 
 The files hold ``--columns`` feature columns ``x1 …`` and a regression target ``y``,
 numbers written with six significant digits (``-0.834729``, ``1.20394``), comma-separated
@@ -66,11 +76,6 @@ import numpy as np
 BLOCK_BYTES = 16_000_000
 """About how much distinct text is formatted before it is repeated."""
 MB = 1_000_000
-MODEL_FIT = (
-    "import sys; from glassnet.tabular import Model; "
-    "Model.fit(sys.argv[1], target='y', epochs=1, verbose=0)"
-)
-"""The ``--path model`` child: the Python API on the same file."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,10 @@ class Measured:
     """The child's peak resident set size in bytes."""
     seconds: float
     returncode: int
+    run: str = ""
+    """With ``--cache``: which of the two runs (the first writes the cache, the second reads it)."""
+    anon: float = 0.0
+    """The child's peak anonymous resident memory (``RssAnon``) in MB."""
 
 
 def write_csv(path: Path, size: int, columns: int, seed: int = 0) -> int:
@@ -106,8 +115,9 @@ def write_csv(path: Path, size: int, columns: int, seed: int = 0) -> int:
     return written
 
 
-def measure(command: Sequence[str]) -> tuple[int, float, int]:
-    """``(peak RSS in bytes, seconds, return code)`` of ``command`` run as a child."""
+def measure(command: Sequence[str]) -> tuple[int, float, int, float]:
+    """``(peak RSS in bytes, seconds, return code, peak RssAnon in MB)`` of ``command``
+    run as a child (:func:`sampled_child`)."""
     with tempfile.TemporaryFile() as errors:  # a pipe could fill up and stall the child
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
@@ -116,62 +126,91 @@ def measure(command: Sequence[str]) -> tuple[int, float, int]:
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            errors.seek(0)
-            said = errors.read().decode(errors="replace").strip()
-            print(f"  exit {child.returncode}: {said[-2000:]}", file=sys.stderr)
+        errors.seek(0)
+        said = errors.read().decode(errors="replace").strip()
+    if child.returncode != 0:
+        print(f"  exit {child.returncode}: {said[-2000:]}", file=sys.stderr)
+    anon = [float(line.split()[-1]) for line in said.splitlines() if line.startswith("peak Rss")]
     # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
     scale = 1 if sys.platform == "darwin" else 1024
-    return usage.ru_maxrss * scale, seconds, child.returncode
+    return usage.ru_maxrss * scale, seconds, child.returncode, anon[-1] if anon else float("nan")
 
 
-def command_for(path: Path, out: Path, how: str) -> list[str]:
-    """The child's command line for one file."""
-    if how == "model":
-        return [sys.executable, "-c", MODEL_FIT, str(path)]
+def command_for(path: Path, out: Path, how: str, cache: bool = False) -> list[str]:
+    """The child's command line for one file (``cache``: with ``--cache yes``)."""
     return [
-        sys.executable,
-        "-m",
-        "glassnet",
-        "train",
-        str(path),
-        "--target",
-        "y",
-        "--epochs",
-        "1",
-        "--no-report",
-        "--quiet",
-        "--out",
-        str(out),
-    ]
+        sys.executable, __file__, "--sampled-child", how, str(path), str(out),
+        "yes" if cache else "no",  # "no": the library's default caches large files
+    ]  # fmt: skip
 
 
-def run_one(folder: Path, size: int, columns: int, how: str, seed: int) -> Measured:
-    """Write a file of ``size`` bytes, train on it in a child, and delete both."""
+def sampled_child(how: str, path: str, out: str, cache: str) -> None:
+    """Train as ``how`` says (``cli``: ``glassnet train``; ``model``: ``Model.fit``)
+    while a thread samples ``RssAnon`` every 5 ms: the memory this process allocated, not
+    the page cache of the files it maps (which ``ru_maxrss`` counts too); the peak goes to
+    stderr, for :func:`measure`."""
+    import threading
+
+    peak = [status_mb("RssAnon")]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], status_mb("RssAnon"))
+
+    threading.Thread(target=sample, daemon=True).start()
+    try:
+        if how == "model":
+            from glassnet.tabular import Model
+
+            Model.fit(path, target="y", epochs=1, verbose=0, cache=cache)
+            code = 0
+        else:
+            from glassnet.cli import main as glassnet
+
+            command = f"train {path} --target y --epochs 1 --no-report --quiet --cache {cache}"
+            code = glassnet([*command.split(), "--out", out])
+    finally:
+        done.set()
+        print(f"peak RssAnon {max(peak[0], status_mb('RssAnon')):.1f}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def run_one(
+    folder: Path, size: int, columns: int, how: str, seed: int, cache: bool = False
+) -> list[Measured]:
+    """Write a file of ``size`` bytes, train on it in a child, and delete both; with
+    ``cache``, train twice with ``--cache yes``: the first run writes the prepared rows
+    beside the file, the second maps them."""
     path = folder / f"numbers-{size // MB}MB.csv"
     out = folder / "run"
     written = write_csv(path, size, columns, seed)
+    measured = []
     try:
-        peak, seconds, code = measure(command_for(path, out, how))
+        for run in ("writes the cache", "reads the cache") if cache else ("",):
+            peak, seconds, code, anon = measure(command_for(path, out, how, cache))
+            shutil.rmtree(out, ignore_errors=True)
+            measured.append(Measured(written, peak, seconds, code, run, anon))
     finally:
         path.unlink(missing_ok=True)
         shutil.rmtree(out, ignore_errors=True)
-    return Measured(written, peak, seconds, code)
+        shutil.rmtree(folder / ".glassnet-cache", ignore_errors=True)
+    return measured
 
 
 def table(results: Sequence[Measured], base: Measured) -> list[str]:
     """The Markdown table of the runs."""
     lines = [
-        "| file | peak RSS | ratio | over base | seconds |",
-        "|---|---|---|---|---|",
+        "| file | run | peak RSS | ratio | over base | peak RssAnon | seconds |",
+        "|---|---|---|---|---|---|---|",
     ]
     for run in results:
         ratio = run.peak / run.size
         over = (run.peak - base.peak) / run.size
         failed = "" if run.returncode == 0 else f" (exit {run.returncode})"
         lines.append(
-            f"| {run.size / MB:,.0f} MB | {run.peak / MB:,.0f} MB{failed} | {ratio:.2f} | "
-            f"{over:.2f} | {run.seconds:.1f} |"
+            f"| {run.size / MB:,.0f} MB | {run.run or 'one'} | {run.peak / MB:,.0f} MB{failed} | "
+            f"{ratio:.2f} | {over:.2f} | {run.anon:,.0f} MB | {run.seconds:.1f} |"
         )
     return lines
 
@@ -213,6 +252,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=3,
         help="with --mmap: runs in memory and memory-mapped, in turn, on the smallest file",
     )
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="train twice on each CSV with --cache yes: writing, then reading the prepared rows",
+    )
+    parser.add_argument("--sampled-child", nargs=4, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--mmap-child", nargs=3, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -234,6 +279,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.sampled_child is not None:
+        sampled_child(*args.sampled_child)
     if args.mmap_child is not None:
         mmap_child(*args.mmap_child, args.shuffle, args.batch_size, args.seed)
         return
@@ -247,12 +294,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     folder = Path(tempfile.mkdtemp(prefix="glassnet-memory-", dir=args.dir))
     try:
-        base = run_one(folder, 20_000, args.columns, args.path, args.seed)
+        (base,) = run_one(folder, 20_000, args.columns, args.path, args.seed)
         print(f"base: {base.peak / MB:,.0f} MB peak RSS on a {base.size:,}-byte file")
         results = []
         for size in args.sizes:
             print(f"{size / MB:,.0f} MB …", file=sys.stderr, flush=True)
-            results.append(run_one(folder, size, args.columns, args.path, args.seed))
+            results += run_one(folder, size, args.columns, args.path, args.seed, args.cache)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print()
