@@ -168,8 +168,8 @@ def sampled_child(how: str, path: str, out: str, cache: str) -> None:
         else:
             from glassnet.cli import main as glassnet
 
-            command = f"train {path} --target y --epochs 1 --no-report --quiet --cache {cache}"
-            code = glassnet([*command.split(), "--out", out])
+            options = "--target y --epochs 1 --no-report --quiet --cache".split()
+            code = glassnet(["train", path, *options, cache, "--out", out])
     finally:
         done.set()
         print(f"peak RssAnon {max(peak[0], status_mb('RssAnon')):.1f}", file=sys.stderr)

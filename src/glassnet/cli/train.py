@@ -138,7 +138,7 @@ def _train(
         data = (
             demo_data()
             if plan.data is None
-            else prepare_cached(plan.data, settings=settings, across=comm)
+            else prepare_cached(plan.data, settings=settings, across=comm, warn=False)
         )
     if plan.data is not None and plan.resume is None:
         settings = with_row_defaults(settings, plan.given, data.n_rows, data.images is not None)

@@ -10,12 +10,16 @@ and the same data options maps them into memory (``np.load(mmap_mode="r")``) ins
 reading the file: training then reads only the rows of each batch, and holds none of the
 file (:mod:`glassnet.training.batches`).
 
-- **Unchanged** means the same size and modification time (nanoseconds), as ``make``
-  decides; any write to the file changes them. An entry of an older version of the file
-  is removed when a new one is written.
-- **The same options** are those that change the prepared rows: the target, the columns'
-  handling, the file's dialect, the validation split and its seed, the scaling, the dtype
-  (the ``key`` hashes them). The refit of ``glassnet train`` on every row has its own.
+- **Unchanged** means the same path, inode, size, modification and change times
+  (nanoseconds) and the same SHA-256 of the file's first and last megabyte
+  (:func:`~glassnet.tabular.checkpoints.data_fingerprint`): a write through the file
+  system changes the change time even when a tool such as ``touch -r`` or ``rsync -t``
+  puts the old modification time back. An entry of an older version of the file is
+  removed when a new one is written.
+- **The same options** are those :func:`~glassnet.tabular.prepare.prepare` reads
+  (:data:`PREPARE_OPTIONS`): the target, the columns' handling, the file's dialect, the
+  validation split and its seed, the scaling, the dtype (:func:`cache_key` hashes them).
+  The refit of ``glassnet train`` on every row has its own entry.
 - **Validated, not trusted**: an entry is read only if its description parses, names
   this file as it is now, and its arrays have the shapes and types it states; anything
   else is discarded, said, and the file prepared again.
@@ -29,8 +33,9 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
-import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -38,28 +43,22 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import Array
-from ..data import Preprocessor
 from ..distributed import Communicator
 from ..io.files import process_running, sync_folder
-from ..losses import TASKS
-from ..training.options import TRAIN_OPTIONS
 from ..training.options import settings_from as training_settings
-from .columns import ColumnPlan
-from .labels import saved_classes
+from .cache_entry import ARRAYS, description, prepared_from
+from .checkpoints import data_fingerprint
 from .prepare import Prepared, prepare
-from .units import saved_scale
 
 FOLDER = ".glassnet-cache"
 """The folder beside the data file that holds its entries."""
 AUTO_BYTES = 100_000_000
 """``cache="auto"`` keeps files of this size or more (100 MB: about 15 s of reading)."""
-FORMAT = 1
-"""The version of an entry's layout; an entry of another is prepared again."""
-ARRAYS = ("X_train", "y_train", "X_val", "y_val")
-PREPARED_KEYS = {"seed", "dtype", "input_shape"}
-"""Options that change the prepared rows besides those about the data file: the split's
-seed, the matrices' dtype, and whether constant columns are kept (a fixed input shape)."""
+PREPARE_OPTIONS = (
+    "target", "task", "delimiter", "decimal", "header", "encoding", "categorical", "drop",
+    "id", "input_shape", "validation_split", "seed", "scale", "dtype",
+)  # fmt: skip
+"""The options :func:`~glassnet.tabular.prepare.prepare` reads: they change the rows."""
 
 
 def uses_cache(data: Any, settings: Mapping[str, Any]) -> bool:
@@ -79,220 +78,162 @@ def prepare_cached(
     drop: Sequence[str] = (),
     id: str | None = None,
     across: Communicator | None = None,
+    warn: bool = True,
 ) -> Prepared:
     """:func:`~glassnet.tabular.prepare.prepare`'s result, through the cache where the
-    ``cache`` option and ``data`` (a table file, one process) call for it; its description
-    :attr:`~Prepared.cache_note` then says whether the rows came from the cache or went to it."""
+    ``cache`` option and ``data`` (a table file, one process, the target named) call for
+    it; :attr:`~Prepared.cache_note` then says what the cache did, and ``warn`` also says
+    it as a warning when an entry was written, discarded or could not be written."""
     chosen = training_settings(settings)
-    if (across is not None and across.size > 1) or not uses_cache(data, chosen):
+    named = target is None or isinstance(target, str) or _names(target) is not None
+    if (across is not None and across.size > 1) or not named or not uses_cache(data, chosen):
         return prepare(data, target, settings=chosen, drop=drop, id=id, across=across)
     key = cache_key(chosen, target, drop, id)
-    found, note = read_entry(data, key)
+    stamp = _stamp(Path(data))  # before reading: a file that changes meanwhile is stale
+    found, note = read_entry(data, key, stamp, np.dtype(chosen["dtype"]))
     if found is not None:
-        return with_note(found, note)
+        return replace(found, cache_note=note, data_file=str(data))
     prepared = prepare(data, target, settings=chosen, drop=drop, id=id, across=across)
-    prepared, wrote = write_entry(data, key, prepared)
-    return with_note(prepared, "; ".join(n for n in (note, wrote) if n))
+    prepared, wrote = write_entry(data, key, prepared, stamp)
+    note = "; ".join(n for n in (note, wrote) if n)
+    if warn:
+        warnings.warn(note, stacklevel=3)
+    return replace(prepared, cache_note=note)
+
+
+def _names(target: Any) -> list[str] | None:
+    if isinstance(target, list | tuple) and all(isinstance(name, str) for name in target):
+        return list(target)
+    return None
 
 
 def cache_key(
     settings: Mapping[str, Any], target: Any = None, drop: Sequence[str] = (), id: Any = None
 ) -> str:
-    """A digest of the options that change the prepared rows of a file."""
-    keys = {o.key for o in TRAIN_OPTIONS if o.needs_data} | PREPARED_KEYS
-    given = {"target+": target if isinstance(target, str | list) else None}
-    chosen = {k: settings.get(k) for k in sorted(keys)} | given | {"drop+": list(drop), "id+": id}
+    """A digest of what changes the prepared rows of a file: :data:`PREPARE_OPTIONS`, and
+    the target, columns to drop and id given apart from them."""
+    chosen = {key: settings.get(key) for key in PREPARE_OPTIONS}
+    if not chosen["validation_split"]:
+        chosen["seed"] = None  # every row, in order: the seed draws nothing
+    names = _names(target)
+    given = ",".join(names) if names is not None else target
+    chosen |= {"target given": given, "drop given": list(drop), "id given": id}
+    for name in ("target", "target given"):  # the same columns, from the CLI or Python
+        if (names := _names(chosen[name])) is not None:
+            chosen[name] = ",".join(names)
     text = json.dumps(chosen, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _stamp(path: Path) -> dict[str, Any]:
+    """What tells this version of the file at ``path`` from any other."""
     status = path.stat()
-    return {"file": str(path.resolve()), "bytes": status.st_size, "mtime_ns": status.st_mtime_ns}
+    where = {"file": str(path.resolve()), "inode": status.st_ino, "ctime_ns": status.st_ctime_ns}
+    return {**where, **data_fingerprint(path)}
 
 
 def entry_folder(path: str | os.PathLike[str], key: str) -> Path:
-    """Where the entry of ``path`` for options of digest ``key`` lives."""
-    path = Path(path)
-    return path.resolve().parent / FOLDER / f"{path.name}.{key}"
+    """Where the entry of the file ``path`` (links followed) for the digest ``key`` lives."""
+    real = Path(path).resolve()
+    return real.parent / FOLDER / f"{real.name}.{key}"
 
 
-def read_entry(path: str | os.PathLike[str], key: str) -> tuple[Prepared | None, str]:
+def read_entry(
+    path: str | os.PathLike[str], key: str, stamp: dict[str, Any], dtype: np.dtype[Any]
+) -> tuple[Prepared | None, str]:
     """The prepared rows of ``path`` stored for ``key``, mapped into memory, and a note;
-    ``(None, why)`` when there is no entry for the file as it is now, or it does not hold
-    what it says (it is then removed)."""
-    folder = entry_folder(path, key)
+    ``(None, why)`` when there is no entry for the file as ``stamp`` says it is, or the
+    entry does not hold what it says (it is then removed)."""
+    folder, name = entry_folder(path, key), Path(path).name
     if not folder.is_dir():
         return None, ""
     try:
         described = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
-        if not isinstance(described, dict) or described.get("format") != FORMAT:
-            raise ValueError("written by another version of glassnet")
-        if described.get("stamp") != _stamp(Path(path)):
-            return None, ""  # the file changed: written again below, over this one
-        prepared = _prepared(described, folder)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+        if not isinstance(described, dict):
+            raise ValueError("prepared.json is not an object")
+        if described.get("stamp") != stamp:
+            return None, f"cache: {name} changed since its rows were kept; reading it again"
+        prepared = prepared_from(described, folder, dtype)
+    except Exception as exc:  # anything wrong in an entry: discard it, never end the run
         shutil.rmtree(folder, ignore_errors=True)
-        return None, f"cache: discarded {folder} ({exc}); reading {Path(path).name} again"
-    where = f"{FOLDER}/{folder.name} beside {Path(path).name}"
+        return None, f"cache: discarded {folder} ({_short(exc)}); reading {name} again"
+    where = f"{FOLDER}/{folder.name} beside {name}"
     return prepared, f"cache: the prepared rows read from {where} (the file is unchanged)"
 
 
-def write_entry(path: str | os.PathLike[str], key: str, prepared: Prepared) -> tuple[Prepared, str]:
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def write_entry(
+    path: str | os.PathLike[str], key: str, prepared: Prepared, stamp: dict[str, Any]
+) -> tuple[Prepared, str]:
     """``prepared`` written as the entry of ``path`` for ``key`` and read back mapped into
     memory (so that training holds no copy of the rows), with a note; ``prepared`` itself
-    and why, when the folder cannot be written."""
-    path, folder = Path(path), entry_folder(path, key)
-    stamp = _stamp(path)
+    and why, when the entry cannot be written."""
+    folder, name = entry_folder(path, key), Path(path).name
+    described = description(prepared, stamp)
+    temporary = folder.parent / f".{folder.name}.pid{os.getpid()}.{secrets.token_hex(4)}"
     try:
         folder.parent.mkdir(exist_ok=True)
-        _remove_stale(folder.parent, path.name, stamp)
-        temporary = Path(
-            tempfile.mkdtemp(prefix=f".{folder.name}.pid{os.getpid()}.", dir=folder.parent)
-        )
-        umask = os.umask(0)
-        os.umask(umask)
-        temporary.chmod(0o777 & ~umask)  # mkdtemp's folder is private; give mkdir's rights
-    except OSError as exc:
-        return prepared, f"cache: not written ({exc.strerror or exc}: {folder.parent})"
-    try:
-        for name in ARRAYS:
-            array = getattr(prepared, name)
+        _remove_stale(folder.parent, folder.name.rsplit(".", 1)[0], stamp)
+        temporary.mkdir()  # with the rights mkdir gives, as the data file's folder
+        for array_name in ARRAYS:
+            array = getattr(prepared, array_name)
             if array is not None:
-                np.save(temporary / f"{name}.npy", array, allow_pickle=False)
-        described = _description(prepared, stamp)
+                np.save(temporary / f"{array_name}.npy", array, allow_pickle=False)
         (temporary / "prepared.json").write_text(json.dumps(described), encoding="utf-8")
         for file in temporary.iterdir():
             with file.open("rb+") as handle:
                 os.fsync(handle.fileno())
         try:
             os.rename(temporary, folder)
-        except OSError:  # another run wrote it meanwhile (or a stale entry is in the way)
-            shutil.rmtree(folder, ignore_errors=True)
-            os.rename(temporary, folder)
+        except OSError:  # another run wrote the entry meanwhile: keep theirs, map it
+            shutil.rmtree(temporary, ignore_errors=True)
         sync_folder(folder.parent)
-    except BaseException as exc:
+        kept = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
+        if kept.get("stamp") != stamp:  # the other run read another version of the file
+            raise ValueError(f"another run kept the rows of another version of {name}")
+        mapped = prepared_from(kept, folder, prepared.X_train.dtype)
+    except Exception as exc:
         shutil.rmtree(temporary, ignore_errors=True)
-        if isinstance(exc, OSError):
-            return prepared, f"cache: not written ({exc.strerror or exc}: {folder})"
+        return prepared, (
+            f"cache: the prepared rows of {name} not kept ({_short(exc)}); "
+            "the file is read again on every run"
+        )
+    except BaseException:  # Ctrl-C: no half-written entry
+        shutil.rmtree(temporary, ignore_errors=True)
         raise
-    mapped = _prepared(described, folder)
-    size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
-    return mapped, (
-        f"cache: the prepared rows ({size:,.1f} MB) written to {FOLDER}/{folder.name} beside "
-        f"{path.name}, for the next runs while it is unchanged (--cache no: never)"
+    size = sum(f.stat().st_size for f in folder.iterdir())
+    return replace(mapped, data_file=prepared.data_file), (
+        f"cache: the prepared rows ({_size(size)}) kept in {FOLDER}/{folder.name} beside "
+        f"{name}, for the next runs while it is unchanged (remove the folder to free the "
+        "space; --cache no never keeps them)"
     )
+
+
+def _size(n_bytes: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.1f} {unit}"
+    return f"{n_bytes} bytes"
 
 
 def _remove_stale(parent: Path, name: str, stamp: dict[str, Any]) -> None:
     """Remove the entries of the file ``name`` written for another version of it, and the
     temporary folders of runs stopped while writing one (their process is gone)."""
     entry = re.compile(re.escape(name) + r"\.[0-9a-f]{16}")
-    unfinished = re.compile(r"\." + re.escape(name) + r"\.[0-9a-f]{16}\.pid(?P<pid>[0-9]+)\..+")
+    unfinished = re.compile(r"\." + re.escape(name) + r"\.[0-9a-f]{16}\.pid(?P<pid>[0-9]{1,9})\..+")
     for folder in parent.iterdir():
         if entry.fullmatch(folder.name):
             try:
                 described = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
-                stale = described.get("stamp") != stamp
-            except (OSError, ValueError, AttributeError):
+                stale = not isinstance(described, dict) or described.get("stamp") != stamp
+            except Exception:  # unreadable: of no use to any run
                 stale = True
         else:
             found = unfinished.fullmatch(folder.name)
             stale = found is not None and not process_running(int(found["pid"]))
         if stale:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _description(prepared: Prepared, stamp: dict[str, Any]) -> dict[str, Any]:
-    scale = prepared.target_scale
-    return {
-        "format": FORMAT,
-        "stamp": stamp,
-        "description": prepared.description,
-        "task": prepared.task,
-        "classes": _plain(prepared.classes),
-        "target": prepared.target,
-        "target_scale": None if scale is None else [np.asarray(p).tolist() for p in scale],
-        "n_dropped": prepared.n_dropped,
-        "data_file": prepared.data_file,
-        "task_reason": prepared.task_reason,
-        "targets": list(prepared.targets),
-        "columns": None if prepared.columns is None else prepared.columns.to_list(),
-        "dialect": prepared.dialect,
-        "n_outputs": prepared.n_outputs,
-        "preprocessor": None if prepared.preprocessor is None else prepared.preprocessor.to_dict(),
-        "shapes": {
-            name: list(getattr(prepared, name).shape)
-            for name in ARRAYS
-            if getattr(prepared, name) is not None
-        },
-    }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _prepared(described: dict[str, Any], folder: Path) -> Prepared:
-    """The :class:`Prepared` an entry describes, each part checked against the others."""
-    shapes = described["shapes"]
-    arrays: dict[str, Array | None] = {}
-    for name in ARRAYS:
-        if name not in shapes:
-            arrays[name] = None
-            continue
-        try:
-            array = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{name}.npy: {exc}") from None
-        if list(array.shape) != shapes[name] or array.dtype.kind not in "iuf":
-            raise ValueError(f"{name}.npy holds {array.dtype} {array.shape}, not {shapes[name]}")
-        arrays[name] = array if name.startswith("X") else np.array(array)
-    X_train, y_train, X_val, y_val = (arrays[name] for name in ARRAYS)
-    if X_train is None or y_train is None or (X_val is None) != (y_val is None):
-        raise ValueError("its arrays are incomplete")
-    preprocessor = (
-        None
-        if described["preprocessor"] is None
-        else Preprocessor.from_dict(described["preprocessor"])
-    )
-    width = None if preprocessor is None else preprocessor.n_features_out
-    for X, y in ((X_train, y_train), (X_val, y_val)):
-        if X is not None and y is not None:
-            if len(X) != len(y):
-                raise ValueError(f"{len(X)} rows do not fit {len(y)} targets")
-            if X.ndim != 2 or (width is not None and X.shape[1] != width):
-                raise ValueError(f"rows of shape {X.shape} for {width} features")
-    classes = saved_classes(described["classes"])
-    if classes is not None and y_train.dtype.kind in "iu":
-        if y_train.size and not 0 <= int(y_train.min()) <= int(y_train.max()) < len(classes):
-            raise ValueError("its class indices do not fit its classes")
-    if described["task"] not in TASKS:
-        raise ValueError(f"unknown task {described['task']!r}")
-    columns, scale = described["columns"], described["target_scale"]
-    return Prepared(
-        description=str(described["description"]),
-        task=described["task"],
-        X_train=X_train,
-        y_train=y_train,
-        X_val=X_val,
-        y_val=y_val,
-        preprocessor=preprocessor,
-        classes=classes,
-        target=described["target"],
-        target_scale=None if scale is None else saved_scale(scale),
-        n_dropped=int(described["n_dropped"]),
-        data_file=described["data_file"],
-        task_reason=str(described["task_reason"]),
-        targets=[str(t) for t in described["targets"]],
-        columns=None if columns is None else ColumnPlan.from_list(columns),
-        dialect=described["dialect"],
-        n_outputs=int(described["n_outputs"]),
-    )
-
-
-def with_note(prepared: Prepared, note: str) -> Prepared:
-    """``prepared`` with ``note`` as its :attr:`~Prepared.cache_note`."""
-    return replace(prepared, cache_note=note)
