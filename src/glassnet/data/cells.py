@@ -9,10 +9,12 @@ errors that name the file, the line and the column when a value does not fit.
 from __future__ import annotations
 
 import math
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import numpy as np
 
@@ -59,7 +61,8 @@ class ColumnCells:
     text: :meth:`finish` then returns None, and the caller reads the column again as
     ``categorical``. ``codes``: the column is the target, text if a value has a leading
     zero (class labels ``01``, ``02`` would not round-trip as numbers). ``rows``: about how
-    many rows the file has, the room the numbers are given at first.
+    many rows the file has, the room the numbers are given at first; ``spill``: a folder
+    where they are written instead (:class:`Filled`).
     """
 
     def __init__(
@@ -72,13 +75,16 @@ class ColumnCells:
         strip: bool,
         codes: bool = False,
         rows: int = 0,
+        spill: Path | None = None,
     ) -> None:
         self.path, self.name, self.mode = path, name, mode
         self.missing, self.number, self.strip, self.codes = missing, number, strip, codes
         self.numeric = mode != "categorical"
         """Whether every value so far is a number (or missing)."""
-        self.values = Filled(np.float64, rows if self.numeric else 0)
-        """The numbers, while every value is one."""
+        self.values = Filled(
+            np.float64, rows if self.numeric else 0, spill if self.numeric else None
+        )
+        """The numbers, while every value is one (in a file in the folder ``spill``, if given)."""
         self.pieces: list[Array] = []
         """The text of each chunk, once a value is not a number."""
         self.numbers = self.dashes = self.words = 0
@@ -228,25 +234,43 @@ class Filled:
     One array of the column's size, not an array per chunk: a process that frees thousands
     of small arrays keeps their memory (the allocator cannot give back a fragmented heap),
     while a large array is mapped on its own, and returned whole.
+
+    ``spill``: a folder; the values are then written to a new file there as they come, and
+    :meth:`array` maps it into memory (copy-on-write: the file is never changed), so that
+    a column of a file larger than memory takes none (:func:`~glassnet.data.load_csv`'s
+    ``spill``).
     """
 
-    def __init__(self, dtype: type, rows: int) -> None:
-        self._array: Array = np.empty(rows, dtype)
+    def __init__(self, dtype: type, rows: int, spill: Path | None = None) -> None:
+        self._array: Array = np.empty(0 if spill else rows, dtype)
+        self._file: IO[bytes] | None = None
+        self._path = ""
+        if spill is not None:
+            handle, self._path = tempfile.mkstemp(suffix=".raw", dir=spill)
+            self._file = os.fdopen(handle, "wb")
         self.size = 0
         """How many values were appended."""
 
     def append(self, values: Array | Sequence[int]) -> None:
         """Put ``values`` after those appended before."""
         end = self.size + len(values)
-        if end > len(self._array):
-            grown = np.empty(max(end, len(self._array) * 3 // 2), self._array.dtype)
-            grown[: self.size] = self._array[: self.size]
-            self._array = grown
-        self._array[self.size : end] = values
+        if self._file is not None:
+            self._file.write(np.ascontiguousarray(values, self._array.dtype).tobytes())
+        else:
+            if end > len(self._array):
+                grown = np.empty(max(end, len(self._array) * 3 // 2), self._array.dtype)
+                grown[: self.size] = self._array[: self.size]
+                self._array = grown
+            self._array[self.size : end] = values
         self.size = end
 
     def array(self) -> Array:
         """The values appended, ``(size,)``; the room left over is given back."""
+        if self._file is not None:
+            self._file.close()
+            if not self.size:
+                return np.empty(0, self._array.dtype)
+            return np.memmap(self._path, self._array.dtype, mode="c", shape=(self.size,))
         array, self._array = self._array, np.empty(0, self._array.dtype)
         if len(array) != self.size:
             array.resize(self.size, refcheck=False)  # in place: the unused end is freed

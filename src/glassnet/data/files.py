@@ -34,12 +34,14 @@ def load_table(
     path: str | os.PathLike[str],
     target: str | None = None,
     rows: Callable[[int], tuple[int, int]] | None = None,
+    mapped: bool = False,
 ) -> Table:
     """The table in a ``.npz``, ``.npy`` or ``.parquet`` file; ``target`` names its target
     column (default: ``y`` in an archive that has one, else none). ``rows(n)``, given the
     number of rows ``n``, may choose the rows ``[start, stop)`` to keep (one rank's shard):
     of a ``.npy`` file only those are read (it is memory-mapped); an archive's or a
-    Parquet file's arrays are read whole, then cut."""
+    Parquet file's arrays are read whole, then cut. ``mapped``: a ``.npy`` file's columns
+    are views of the file mapped into memory (read where they are used), not loaded."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
@@ -54,7 +56,9 @@ def load_table(
             ) from exc
         table = table_from_frame(frame, target, source=str(path))
         return table if rows is None else table.take(np.arange(*rows(table.n_rows)))
-    columns = _npz_columns(path) if suffix == ".npz" else _npy_columns(path, rows is not None)
+    columns = (
+        _npz_columns(path) if suffix == ".npz" else _npy_columns(path, mapped or rows is not None)
+    )
     if rows is not None:
         start, stop = rows(len(next(iter(columns.values()))))
         columns = {name: np.array(values[start:stop]) for name, values in columns.items()}

@@ -4,6 +4,7 @@ columns, one-hot encoding of categorical ones, fitted on training data only.
 
 from __future__ import annotations
 
+import os
 import shlex
 from typing import Any, Literal
 
@@ -24,6 +25,11 @@ SCALERS: dict[str, type[StandardScaler] | type[MinMaxScaler]] = {
 }
 FORMAT_VERSION = 1
 KINDS = ("numeric", "categorical")
+TRANSFORM_ROWS = 1 << 16
+"""At most this many rows are transformed at a time (:meth:`Preprocessor.transform_in_blocks`)."""
+TRANSFORM_CELLS = 1 << 20
+"""At most about this many output values are transformed at a time: a block's temporary
+copies take a few tens of megabytes, however wide the table."""
 
 
 class Preprocessor:
@@ -88,44 +94,50 @@ class Preprocessor:
         if n_rows == 0:
             raise ValueError(f"{table.source}: the table has no rows")
         self.columns_ = {name: table.kinds[name] for name in table.feature_names}
-        numeric = self._numeric_block(table)
-        # The block is this method's own copy: impute it in place rather than hold two (on
-        # a table of a gigabyte, each copy is another gigabyte).
-        if across is None:
-            self._check_numbers(numeric, table)
-            medians = self.imputer_.fit(numeric).medians_
-        else:
+        if across is not None:
+            numeric = self._numeric_block(table)
             medians = reduced.medians(numeric, across)
             self.imputer_.medians_ = medians
-        assert medians is not None
-        np.copyto(numeric, medians, where=np.isnan(numeric))
-        if across is not None:
+            np.copyto(numeric, medians, where=np.isnan(numeric))  # this method's own copy
             self._fit_across(numeric, table, across)
             return self
-        if self.scaler_ is not None:
-            self.scaler_.fit(numeric)
+        # A column at a time: of a table of a gigabyte (or one mapped from disk, larger than
+        # memory), this holds one column's copy, never a copy of the table.
+        stats = np.array([self._column_statistics(name, table) for name in self.numeric_columns])
+        median, mean, spread, low, high = stats.reshape(-1, 5).T
+        self.imputer_.medians_ = median
+        if isinstance(self.scaler_, StandardScaler):
+            self.scaler_.fitted_to(mean, spread, low, high)
+        elif isinstance(self.scaler_, MinMaxScaler):
+            self.scaler_.fitted_to(low, high)
         self.encoder_.fit(self._categorical_block(table))
         return self
 
-    def _check_numbers(self, numeric: Array, table: Table) -> None:
-        """Refuse a numeric column with no value, an infinite one (naming its line), or
-        values so large that their variance overflows float64 (σ would be inf, x/σ 0)."""
+    def _column_statistics(self, name: str, table: Table) -> tuple[float, ...]:
+        """``(median, mean, std, min, max)`` of numeric column ``name`` (missing values
+        imputed with the median, as :meth:`transform` imputes them), after refusing a
+        column with no value, an infinite one (naming its line), or values so large that
+        their variance overflows float64 (σ would be inf, x/σ 0)."""
         source = table.source
-        for j, name in enumerate(self.numeric_columns):
-            if np.isnan(numeric[:, j]).all():
-                raise ValueError(
-                    f"{source}: numeric column {name!r} has no values (all missing); drop it"
-                )
-            if np.isinf(numeric[:, j]).any():
-                row = int(np.argmax(np.isinf(numeric[:, j])))
-                raise ValueError(
-                    f"{source}, {table.where(row)}: numeric column {name!r} is "
-                    f"{numeric[row, j]}; a feature must be a finite number or missing"
-                )
-            with np.errstate(over="ignore", invalid="ignore"):
-                spread = float(np.nanstd(numeric[:, j]))
-            if not np.isfinite(spread):
-                self._too_large(name, float(np.nanmax(np.abs(numeric[:, j]))), source)
+        column = np.array(table.values[name], dtype=np.float64)  # contiguous: our own copy
+        missing = np.isnan(column)
+        if missing.all():
+            raise ValueError(
+                f"{source}: numeric column {name!r} has no values (all missing); drop it"
+            )
+        if np.isinf(column).any():
+            row = int(np.argmax(np.isinf(column)))
+            raise ValueError(
+                f"{source}, {table.where(row)}: numeric column {name!r} is "
+                f"{column[row]}; a feature must be a finite number or missing"
+            )
+        median = float(np.median(column[~missing])) if missing.any() else float(np.median(column))
+        column[missing] = median
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = float(column.std())
+        if not np.isfinite(spread):
+            self._too_large(name, float(np.abs(column).max()), source)
+        return median, float(column.mean()), spread, float(column.min()), float(column.max())
 
     def _too_large(self, name: str, peak: float, source: str | None) -> None:
         raise ValueError(
@@ -175,6 +187,32 @@ class Preprocessor:
                 blocks.append(encoded[:, k_used : k_used + width])
                 k_used += width
         return np.hstack(blocks)
+
+    def transform_in_blocks(
+        self, table: Table, dtype: Any = None, out: str | os.PathLike[str] | None = None
+    ) -> Array:
+        """:meth:`transform` of ``table`` as ``dtype`` (default: as it comes, float64),
+        computed a block of rows at a time into one array: in memory, or a
+        ``.npy`` file ``out`` written block by block and mapped (read-only) from there."""
+        block = max(1, min(TRANSFORM_ROWS, TRANSFORM_CELLS // max(1, self.n_features_out)))
+        if table.n_rows <= block and out is None:
+            whole = self.transform(table)
+            return whole if dtype is None else whole.astype(dtype, copy=False)
+        first = self.transform(table.take(np.arange(min(block, table.n_rows))))
+        shape, kind = (table.n_rows, first.shape[1]), first.dtype if dtype is None else dtype
+        X: Array = (
+            np.empty(shape, kind)
+            if out is None
+            else np.lib.format.open_memmap(out, "w+", np.dtype(kind), shape)
+        )
+        X[: len(first)] = first
+        for start in range(block, table.n_rows, block):
+            stop = min(start + block, table.n_rows)
+            X[start:stop] = self.transform(table.take(np.arange(start, stop)))
+        if out is None:
+            return X
+        del X  # written out when the mapping closes
+        return np.load(out, mmap_mode="r")
 
     def fit_transform(self, table: Table) -> Array:
         """``fit(table)`` then ``transform(table)``."""

@@ -133,6 +133,9 @@ class Request:
     """Which data rows to keep, ``[start, stop)``, given how many the file has (``None``:
     all): one rank's shard of a file too large for one (:mod:`glassnet.tabular.shards`).
     Every row is still read, and checked, but only these become columns."""
+    spill: Path | None = None
+    """A folder where the numbers of each numeric column (and the rows' line numbers) are
+    written as they are read, and mapped into memory, rather than held there."""
 
 
 @dataclass(frozen=True)
@@ -181,12 +184,14 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
                 request.strip,
                 codes=name == request.target and modes[name] == "auto",
                 rows=room,
+                spill=request.spill,
             )
             for name in names
         ]
         scanner = DecimalScan(path, dialect.delimiter, names) if scan else None
         # Line numbers are at most the file's size in bytes.
-        numbered = Filled(np.int32 if path.stat().st_size < 2**31 else np.int64, room)
+        lines_dtype = np.int32 if path.stat().st_size < 2**31 else np.int64
+        numbered = Filled(lines_dtype, room, request.spill)
         first = 0  # the data row the chunk starts at
         while rows:
             whole, part = slice(0, len(rows)), _within(keep, first, len(rows))

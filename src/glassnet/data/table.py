@@ -25,7 +25,7 @@ import numpy as np
 
 from ..backend import Array
 from .cells import ColumnKind as ColumnKind
-from .cells import no_column
+from .cells import Filled, no_column
 from .dialect import (
     DETECT_BYTES,
     MISSING,
@@ -37,6 +37,9 @@ from .dialect import (
     skip,
 )
 from .reader import Request, first_names, read_columns
+
+SPILL_ROWS = 1 << 16
+"""Rows :meth:`Table.take` copies at a time into a ``spill`` folder."""
 
 
 @dataclass(frozen=True)
@@ -70,21 +73,39 @@ class Table:
             return len(self.values[self.feature_names[0]])
         return 0 if self.target is None else len(self.target)
 
-    def take(self, rows: Sequence[int] | Array) -> Table:
-        """The table of the given rows (indices or a boolean mask), in that order."""
+    def take(self, rows: Sequence[int] | Array, spill: Path | None = None) -> Table:
+        """The table of the given rows (indices or a boolean mask), in that order.
+
+        ``spill``: a folder where the numeric columns and the line numbers of those rows
+        are written, a block of rows at a time, and memory-mapped from (see
+        :func:`load_csv`): of a table larger than memory, only its text is held."""
         index = np.asarray(rows)
         if index.size == 0:
             index = index.astype(np.intp)  # np.asarray([]) is float, not an index
+        if index.dtype == bool:
+            index = np.flatnonzero(index)
+
+        def taken(column: Array, on_disk: bool) -> Array:
+            if spill is None or not on_disk:
+                return column[index]
+            written = Filled(column.dtype.type, 0, spill)
+            for start in range(0, len(index), SPILL_ROWS):
+                written.append(column[index[start : start + SPILL_ROWS]])
+            return written.array()
+
         return Table(
             feature_names=self.feature_names,
             kinds=dict(self.kinds),
-            values={name: column[index] for name, column in self.values.items()},
+            values={
+                name: taken(column, self.kinds[name] == "numeric")
+                for name, column in self.values.items()
+            },
             target_name=self.target_name,
             target=None if self.target is None else self.target[index],
             target_kind=self.target_kind,
             source=self.source,
             dialect=self.dialect,
-            lines=None if self.lines is None else self.lines[index],
+            lines=None if self.lines is None else taken(self.lines, True),
         )
 
     def where(self, row: int) -> str:
@@ -154,6 +175,8 @@ def _is_missing_object(value: Any) -> bool:
 
 
 def _column_from_values(values: Sequence[Any] | Array) -> tuple[ColumnKind, Array]:
+    if isinstance(values, np.memmap) and values.dtype.kind == "f":
+        return "numeric", values  # a file mapped into memory: read where it is used, not here
     if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
         return "numeric", values.astype(np.float64)
     # Not np.asarray on a list: it would turn ["a", nan] into the strings "a" and "nan".
@@ -181,6 +204,7 @@ def load_csv(
     encoding: str | None = None,
     dialect: Dialect | Mapping[str, Any] | None = None,
     rows: Callable[[int], tuple[int, int]] | None = None,
+    spill: str | os.PathLike[str] | None = None,
 ) -> Table:
     """Read a CSV file into a :class:`Table`, with ``target`` (or None) as the target column.
 
@@ -201,7 +225,9 @@ def load_csv(
     anything is read. An unnamed first column of row numbers (the index pandas' and R's
     writers add) is named ``index``. ``rows(n)``, given the file's number of data rows
     ``n``, may choose the rows ``[start, stop)`` to keep (one rank's shard): the others are
-    read and checked, but not kept.
+    read and checked, but not kept. ``spill``: a folder (that exists) where the numeric
+    columns are written as they are read; they are then memory-mapped from there, so that
+    a file larger than memory can be read (text columns are still held in memory).
     """
     path = Path(path)
     delimiter, decimal, header, encoding = _given(dialect, delimiter, decimal, header, encoding)
@@ -220,6 +246,7 @@ def load_csv(
         header,
         sniffed=delimiter is None,
         rows=rows,
+        spill=None if spill is None else Path(spill),
     )
     read = read_columns(path, found, request, scan=decimal is None)
     if read.decimal != found.decimal:  # the whole file's numbers decide, not only the first rows'

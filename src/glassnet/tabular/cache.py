@@ -93,8 +93,17 @@ def prepare_cached(
     found, note = read_entry(data, key, stamp, np.dtype(chosen["dtype"]))
     if found is not None:
         return replace(found, cache_note=note, data_file=str(data))
-    prepared = prepare(data, target, settings=chosen, drop=drop, id=id, across=across)
-    prepared, wrote = write_entry(data, key, prepared, stamp)
+    scratch, wrote = new_entry_folder(data, key, stamp)
+    try:  # a file larger than memory: its columns and matrices go to the new entry's folder
+        prepared = prepare(
+            data, target, settings=chosen, drop=drop, id=id, across=across, scratch=scratch
+        )
+    except BaseException:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    if scratch is not None:
+        prepared, wrote = keep_entry(data, key, prepared, stamp, scratch)
     note = "; ".join(n for n in (note, wrote) if n)
     if warn:
         warnings.warn(note, stacklevel=3)
@@ -166,23 +175,51 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def write_entry(
-    path: str | os.PathLike[str], key: str, prepared: Prepared, stamp: dict[str, Any]
-) -> tuple[Prepared, str]:
-    """``prepared`` written as the entry of ``path`` for ``key`` and read back mapped into
-    memory (so that training holds no copy of the rows), with a note; ``prepared`` itself
-    and why, when the entry cannot be written."""
-    folder, name = entry_folder(path, key), Path(path).name
-    described = description(prepared, stamp)
+def new_entry_folder(
+    path: str | os.PathLike[str], key: str, stamp: dict[str, Any]
+) -> tuple[Path | None, str]:
+    """A new temporary folder for the entry of ``path`` for ``key`` (the stale entries of
+    the file removed first), or ``None`` and why when none can be made there."""
+    folder = entry_folder(path, key)
     temporary = folder.parent / f".{folder.name}.pid{os.getpid()}.{secrets.token_hex(4)}"
     try:
         folder.parent.mkdir(exist_ok=True)
         _remove_stale(folder.parent, folder.name.rsplit(".", 1)[0], stamp)
         temporary.mkdir()  # with the rights mkdir gives, as the data file's folder
+    except Exception as exc:
+        return None, _not_kept(Path(path).name, exc)
+    return temporary, ""
+
+
+def write_entry(
+    path: str | os.PathLike[str], key: str, prepared: Prepared, stamp: dict[str, Any]
+) -> tuple[Prepared, str]:
+    """``prepared`` (in memory) kept as the entry of ``path`` for ``key``: see
+    :func:`keep_entry`."""
+    temporary, why = new_entry_folder(path, key, stamp)
+    return (
+        (prepared, why) if temporary is None else keep_entry(path, key, prepared, stamp, temporary)
+    )
+
+
+def keep_entry(
+    path: str | os.PathLike[str],
+    key: str,
+    prepared: Prepared,
+    stamp: dict[str, Any],
+    temporary: Path,
+) -> tuple[Prepared, str]:
+    """The entry of ``path`` for ``key`` completed in ``temporary`` (``prepared``'s arrays
+    that are not there yet, and its description), renamed into place, and read back mapped
+    into memory, with a note; ``prepared`` itself and why, when it cannot be kept."""
+    folder, name = entry_folder(path, key), Path(path).name
+    try:
+        shutil.rmtree(temporary / "columns", ignore_errors=True)  # the table's, while prepared
         for array_name in ARRAYS:
-            array = getattr(prepared, array_name)
-            if array is not None:
-                np.save(temporary / f"{array_name}.npy", array, allow_pickle=False)
+            array, file = getattr(prepared, array_name), temporary / f"{array_name}.npy"
+            if array is not None and not file.exists():
+                np.save(file, array, allow_pickle=False)
+        described = description(prepared, stamp)
         (temporary / "prepared.json").write_text(json.dumps(described), encoding="utf-8")
         for file in temporary.iterdir():
             with file.open("rb+") as handle:
@@ -198,10 +235,7 @@ def write_entry(
         mapped = prepared_from(kept, folder, prepared.X_train.dtype)
     except Exception as exc:
         shutil.rmtree(temporary, ignore_errors=True)
-        return prepared, (
-            f"cache: the prepared rows of {name} not kept ({_short(exc)}); "
-            "the file is read again on every run"
-        )
+        return prepared, _not_kept(name, exc)
     except BaseException:  # Ctrl-C: no half-written entry
         shutil.rmtree(temporary, ignore_errors=True)
         raise
@@ -210,6 +244,13 @@ def write_entry(
         f"cache: the prepared rows ({_size(size)}) kept in {FOLDER}/{folder.name} beside "
         f"{name}, for the next runs while it is unchanged (remove the folder to free the "
         "space; --cache no never keeps them)"
+    )
+
+
+def _not_kept(name: str, exc: BaseException) -> str:
+    return (
+        f"cache: the prepared rows of {name} not kept ({_short(exc)}); "
+        "the file is read again on every run"
     )
 
 

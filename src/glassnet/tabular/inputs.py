@@ -50,6 +50,7 @@ def table_of(
     header: bool | None = None,
     rows: Callable[[int], tuple[int, int]] | None = None,
     encoding: str | None = None,
+    spill: Path | None = None,
 ) -> Table:
     """``data`` as a :class:`Table` with its target column.
 
@@ -58,7 +59,9 @@ def table_of(
     (a NumPy array ``X`` ``(m, n)`` needs it). ``categorical`` names columns to read as
     categories even where they hold numbers. A CSV file's ``delimiter``, ``decimal`` mark
     and ``header`` row are detected unless given; ``rows`` chooses the rows of a file to
-    keep (see :func:`~glassnet.data.load_csv` and :func:`~glassnet.data.files.load_table`).
+    keep (see :func:`~glassnet.data.load_csv` and :func:`~glassnet.data.files.load_table`);
+    ``spill``, a folder where a CSV file's numeric columns are kept rather than in memory
+    (a ``.npy`` file is then memory-mapped instead).
     """
     reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "header": header}
     reading["encoding"] = encoding
@@ -67,10 +70,12 @@ def table_of(
             raise ValueError("give the target as a column name or as values y, not both")
         return _with_targets(_features(data, reading, categorical), y)
     if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet: a table, not CSV
-        data = load_table(data, rows=rows)
+        data = load_table(data, rows=rows, mapped=spill is not None)
     if is_path(data):
         name = target or _last_column(Path(data), reading)
-        return load_csv(data, name, categorical=list(categorical) or None, rows=rows, **reading)
+        return load_csv(
+            data, name, categorical=list(categorical) or None, rows=rows, spill=spill, **reading
+        )
     if not (isinstance(data, Table | Mapping) or is_data_frame(data)):
         hint = "; an array of features needs its targets: Model.fit(X, y)"
         raise TypeError(

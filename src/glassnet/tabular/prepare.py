@@ -22,6 +22,7 @@ import numpy as np
 from ..backend import Array
 from ..data import Preprocessor, Table, split_indices
 from ..data.images import is_image_folder, read_image_folder
+from ..data.pipeline import TRANSFORM_ROWS
 from ..data.reduced import summed
 from ..data.table import missing_mask
 from ..datasets import load_mnist_small
@@ -124,6 +125,7 @@ def prepare(
     drop: Sequence[str] = (),
     id: str | None = None,
     across: Communicator | None = None,
+    scratch: Path | None = None,
 ) -> Prepared:
     """``data`` split, encoded and preprocessed for training, as ``settings`` say.
 
@@ -137,7 +139,10 @@ def prepare(
     (:func:`~glassnet.tabular.columns.plan_columns`); :meth:`Prepared.column_notes` says how.
     ``across``: the ranks of an MPI job, each running this call; of a table file each
     then keeps only its shard of the rows, and ``X_*`` are the same matrices on disk, mapped
-    into memory (:mod:`.shards`).
+    into memory (:mod:`.shards`). ``scratch``: a folder where a table file's numeric columns
+    are kept while they are prepared, and ``X_train.npy`` and ``X_val.npy`` written, mapped
+    from there: of a file larger than memory, only its text and targets are held
+    (:mod:`.cache`).
     """
     chosen = training_settings(settings)
     if is_path(data) and is_image_folder(data):  # one subfolder of images per class
@@ -149,6 +154,7 @@ def prepare(
     shards = (
         Shards(across) if across is not None and across.size > 1 and is_table_path(data) else None
     )
+    spill = None if scratch is None else _spill_folder(scratch)
     table = table_of(
         data,
         names[0] if names else None,
@@ -159,6 +165,7 @@ def prepare(
         header=chosen["header"],
         rows=None if shards is None else shards.rows,
         encoding=chosen["encoding"],
+        spill=spill,
     )
     if shards is not None:
         table = shards.same_kinds(table)
@@ -179,7 +186,7 @@ def prepare(
             + ", ".join(map(repr, names))
         )
     if missing:
-        table = table.take(np.flatnonzero(keep))
+        table = table.take(np.flatnonzero(keep), spill)
         columns = [TargetColumn(c.name, c.kind, c.values[keep]) for c in columns]
     _check_finite(columns, table, source)
     encoded = encode_targets(
@@ -212,8 +219,8 @@ def prepare(
     n_rows, dialect = len(y), table.dialect
     if shards is None:
         whole = chosen["validation_split"] <= 0  # every row, in order: no copy
-        train = features if whole else features.take(train_rows)
-        val = features.take(val_rows) if val_rows.size else None
+        train = features if whole else features.take(train_rows, spill)
+        val = features.take(val_rows, spill) if val_rows.size else None
     else:  # this rank's rows of each, and their places among every rank's
         (train_places, my_train), (val_places, my_val) = map(shards.mine, (train_rows, val_rows))
         train, val = features.take(my_train), features.take(my_val) if val_rows.size else None
@@ -236,9 +243,10 @@ def prepare(
         assert X_shared is not None  # the training rows are never empty
         X_train = X_shared
     else:
-        X_train = transform_in_blocks(preprocessor, train, dtype)
+        out = (None, None) if scratch is None else (scratch / "X_train.npy", scratch / "X_val.npy")
+        X_train = preprocessor.transform_in_blocks(train, dtype, out[0])
         del train
-        X_val = None if val is None else transform_in_blocks(preprocessor, val, dtype)
+        X_val = None if val is None else preprocessor.transform_in_blocks(val, dtype, out[1])
     without = f", {dropped} without a target dropped" if dropped else ""
     name = Path(source).name if is_path(data) else source
     description = (
@@ -324,25 +332,10 @@ def _split(y: Array, chosen: Mapping[str, Any], stratify: bool) -> tuple[Array, 
     return split_indices(y, test_size=split, stratify=stratify, seed=chosen["seed"])
 
 
-TRANSFORM_ROWS = 1 << 16
-"""Rows the preprocessing transforms at a time: its temporary copies stay small."""
-
-
-def transform_in_blocks(
-    preprocessor: Preprocessor, table: Table, dtype: np.dtype[Any] | None = None
-) -> Array:
-    """``preprocessor.transform(table)`` ``(m, n_features_out)`` as ``dtype`` (default: as
-    it comes, float64), computed :data:`TRANSFORM_ROWS` rows at a time into one array."""
-    if table.n_rows <= TRANSFORM_ROWS:
-        X = preprocessor.transform(table)
-        return X if dtype is None else X.astype(dtype, copy=False)
-    first = preprocessor.transform(table.take(np.arange(TRANSFORM_ROWS)))
-    X = np.empty((table.n_rows, first.shape[1]), first.dtype if dtype is None else dtype)
-    X[:TRANSFORM_ROWS] = first
-    for start in range(TRANSFORM_ROWS, table.n_rows, TRANSFORM_ROWS):
-        stop = min(start + TRANSFORM_ROWS, table.n_rows)
-        X[start:stop] = preprocessor.transform(table.take(np.arange(start, stop)))
-    return X
+def _spill_folder(scratch: Path) -> Path:
+    """The folder under ``scratch`` where the columns of the table are kept while prepared."""
+    (scratch / "columns").mkdir(exist_ok=True)
+    return scratch / "columns"
 
 
 def _check_finite(columns: Sequence[TargetColumn], table: Table, source: str) -> None:
