@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -154,6 +155,27 @@ def test_other_options_get_their_own_entry(table) -> None:
     assert split_0[0] == split_0[1]  # no rows drawn: the seed changes nothing
     as_text = cache_key(_settings(target="label,score"))
     assert as_text == cache_key(settings_from({"cache": "yes", "target": ["label", "score"]}))
+    # glassnet train gives the target, columns to drop and id in the settings; Model.fit
+    # gives them apart too: the same rows, the same entry.
+    assert cache_key(_settings(), "label") == cache_key(_settings())
+    assert cache_key(_settings(drop=["city"]), "label", ["city"]) == cache_key(
+        _settings(drop=["city"])
+    )
+
+
+def test_a_file_moved_copied_or_given_other_rights_is_the_same_file(table, tmp_path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    table = table.rename(folder / table.name)
+    _cached(table)
+    table.chmod(0o600)
+    moved = tmp_path / "moved"
+    folder.rename(moved)  # the folder, with its cache
+    again = _cached(moved / "rows.csv")
+    assert "(the file is unchanged)" in again.cache_note
+    copy = tmp_path / "copy"
+    shutil.copytree(moved, copy)  # as cp -a: times kept
+    assert "(the file is unchanged)" in _cached(copy / "rows.csv").cache_note
 
 
 def test_targets_given_as_values_are_never_cached(table, tmp_path) -> None:

@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "data",
         nargs="?",
-        help="a CSV file, or a folder of images with one subfolder per class "
-        "(default: the MNIST sample)",
+        help="a CSV file (or .npy, .npz, .parquet), or a folder of images with one "
+        "subfolder per class (default: the MNIST sample)",
     )
     train.add_argument("--out", help="the run folder (default: runs/<data>-<time>)")
     train.add_argument(

@@ -143,8 +143,8 @@ def _train(
     if plan.data is not None and plan.resume is None:
         settings = with_row_defaults(settings, plan.given, data.n_rows, data.images is not None)
     say(f"data: {data.description}", 1)
-    if data.cache_note:
-        say(data.cache_note, 1)
+    for line in data.cache_note.splitlines():
+        say(line, 1)
     for note in data.column_notes():
         say(f"columns: {note}", 1)
     if data.X_val is None and str(settings["monitor"]).startswith("val_"):
@@ -294,11 +294,15 @@ def _refit(
     again = {**settings, "validation_split": 0.0, "epochs": best, "early_stopping": 0}
     again["refit"] = False
     target, drop, id_ = again.pop("target"), again.pop("drop"), again.pop("id")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # said already, on the first fit
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         refitted = Model.fit(
             plan.data, target, drop=drop or (), id=id_, distributed=comm or False, **again
         )
+    for warning in caught:  # the first fit said the others already; its cache is new
+        if str(warning.message).startswith("cache:"):
+            for line in str(warning.message).splitlines():
+                say(line, 1)
     refitted.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
     refitted.metadata.update(run_files(plan.data, plan.test_file))  # as the first model's
     return refitted

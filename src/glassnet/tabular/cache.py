@@ -10,12 +10,13 @@ and the same data options maps them into memory (``np.load(mmap_mode="r")``) ins
 reading the file: training then reads only the rows of each batch, and holds none of the
 file (:mod:`glassnet.training.batches`).
 
-- **Unchanged** means the same path, inode, size, modification and change times
-  (nanoseconds) and the same SHA-256 of the file's first and last megabyte
-  (:func:`~glassnet.tabular.checkpoints.data_fingerprint`): a write through the file
-  system changes the change time even when a tool such as ``touch -r`` or ``rsync -t``
-  puts the old modification time back. An entry of an older version of the file is
-  removed when a new one is written.
+- **Unchanged** means the same size, the same SHA-256 of the file's first and last
+  64 KiB, and (for a file larger than those) the same modification time
+  (:func:`~glassnet.tabular.checkpoints.data_fingerprint`, as ``--resume`` checks its
+  data): a file moved, copied with its times (``cp -a``) or given other permissions is
+  the same file; an edit of its middle that keeps its size and puts its modification time
+  back is not seen. An entry of an older version of the file is removed when a new one
+  is written.
 - **The same options** are those :func:`~glassnet.tabular.prepare.prepare` reads
   (:data:`PREPARE_OPTIONS`): the target, the columns' handling, the file's dialect, the
   validation split and its seed, the scaling, the dtype (:func:`cache_key` hashes them).
@@ -47,7 +48,7 @@ from ..distributed import Communicator
 from ..io.files import process_running, sync_folder
 from ..training.options import settings_from as training_settings
 from .cache_entry import ARRAYS, description, prepared_from
-from .checkpoints import data_fingerprint
+from .checkpoints import data_fingerprint, fingerprint_changes
 from .prepare import Prepared, prepare
 
 FOLDER = ".glassnet-cache"
@@ -104,7 +105,7 @@ def prepare_cached(
         raise
     if scratch is not None:
         prepared, wrote = keep_entry(data, key, prepared, stamp, scratch)
-    note = "; ".join(n for n in (note, wrote) if n)
+    note = "\n".join(n for n in (note, wrote) if n)
     if warn:
         warnings.warn(note, stacklevel=3)
     return replace(prepared, cache_note=note)
@@ -119,26 +120,31 @@ def _names(target: Any) -> list[str] | None:
 def cache_key(
     settings: Mapping[str, Any], target: Any = None, drop: Sequence[str] = (), id: Any = None
 ) -> str:
-    """A digest of what changes the prepared rows of a file: :data:`PREPARE_OPTIONS`, and
-    the target, columns to drop and id given apart from them."""
+    """A digest of what changes the prepared rows of a file: :data:`PREPARE_OPTIONS`, with
+    the target, the columns to drop and the id as :func:`~.prepare.prepare` combines those
+    given apart with the settings' (so that ``glassnet train`` and ``Model.fit`` agree)."""
     chosen = {key: settings.get(key) for key in PREPARE_OPTIONS}
     if not chosen["validation_split"]:
         chosen["seed"] = None  # every row, in order: the seed draws nothing
-    names = _names(target)
-    given = ",".join(names) if names is not None else target
-    chosen |= {"target given": given, "drop given": list(drop), "id given": id}
-    for name in ("target", "target given"):  # the same columns, from the CLI or Python
-        if (names := _names(chosen[name])) is not None:
-            chosen[name] = ",".join(names)
+    names = _names(target) or ([target] if isinstance(target, str) else None)
+    named = names if names is not None else chosen["target"]
+    chosen["target"] = ",".join(named) if isinstance(named, list | tuple) else named
+    chosen["drop"] = sorted({*(chosen["drop"] or ()), *drop})
+    chosen["id"] = id if id is not None else chosen["id"]
     text = json.dumps(chosen, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _stamp(path: Path) -> dict[str, Any]:
-    """What tells this version of the file at ``path`` from any other."""
-    status = path.stat()
-    where = {"file": str(path.resolve()), "inode": status.st_ino, "ctime_ns": status.st_ctime_ns}
-    return {**where, **data_fingerprint(path)}
+    """What tells this version of the file at ``path`` from another (see the module's notes)."""
+    return data_fingerprint(path)
+
+
+def _changes(saved: Any, stamp: dict[str, Any]) -> list[str]:
+    """How the file differs from the one an entry was written for (``[]``: the same)."""
+    if not isinstance(saved, dict):
+        return ["its entry does not say which version of it it holds"]
+    return fingerprint_changes(saved, stamp)
 
 
 def entry_folder(path: str | os.PathLike[str], key: str) -> Path:
@@ -160,8 +166,11 @@ def read_entry(
         described = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
         if not isinstance(described, dict):
             raise ValueError("prepared.json is not an object")
-        if described.get("stamp") != stamp:
-            return None, f"cache: {name} changed since its rows were kept; reading it again"
+        if changes := _changes(described.get("stamp"), stamp):
+            return None, (
+                f"cache: {name} changed since its rows were kept ({'; '.join(changes)}): "
+                "reading it again"
+            )
         prepared = prepared_from(described, folder, dtype)
     except Exception as exc:  # anything wrong in an entry: discard it, never end the run
         shutil.rmtree(folder, ignore_errors=True)
@@ -230,7 +239,7 @@ def keep_entry(
             shutil.rmtree(temporary, ignore_errors=True)
         sync_folder(folder.parent)
         kept = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
-        if kept.get("stamp") != stamp:  # the other run read another version of the file
+        if _changes(kept.get("stamp"), stamp):  # the other run read another version of it
             raise ValueError(f"another run kept the rows of another version of {name}")
         mapped = prepared_from(kept, folder, prepared.X_train.dtype)
     except Exception as exc:
@@ -240,10 +249,15 @@ def keep_entry(
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     size = sum(f.stat().st_size for f in folder.iterdir())
+    every = sum(
+        f.stat().st_size
+        for entry in _entries_of(folder.parent, folder.name.rsplit(".", 1)[0])
+        for f in entry.iterdir()
+    )
     return replace(mapped, data_file=prepared.data_file), (
-        f"cache: the prepared rows ({_size(size)}) kept in {FOLDER}/{folder.name} beside "
-        f"{name}, for the next runs while it is unchanged (remove the folder to free the "
-        "space; --cache no never keeps them)"
+        f"cache: the prepared rows ({_size(size)}; {_size(every)} in all the entries of "
+        f"{name}) kept in {FOLDER}/{folder.name} beside it, for the next runs while it is "
+        "unchanged (remove the folder to free the space; the cache option no keeps none)"
     )
 
 
@@ -261,6 +275,12 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes} bytes"
 
 
+def _entries_of(parent: Path, name: str) -> list[Path]:
+    """The entries of the file ``name`` in the cache folder ``parent``."""
+    entry = re.compile(re.escape(name) + r"\.[0-9a-f]{16}")
+    return [folder for folder in parent.iterdir() if entry.fullmatch(folder.name)]
+
+
 def _remove_stale(parent: Path, name: str, stamp: dict[str, Any]) -> None:
     """Remove the entries of the file ``name`` written for another version of it, and the
     temporary folders of runs stopped while writing one (their process is gone)."""
@@ -270,7 +290,9 @@ def _remove_stale(parent: Path, name: str, stamp: dict[str, Any]) -> None:
         if entry.fullmatch(folder.name):
             try:
                 described = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
-                stale = not isinstance(described, dict) or described.get("stamp") != stamp
+                stale = not isinstance(described, dict) or bool(
+                    _changes(described.get("stamp"), stamp)
+                )
             except Exception:  # unreadable: of no use to any run
                 stale = True
         else:

@@ -174,6 +174,24 @@ def yes_no(text: str | bool) -> bool:
     raise ValueError(f"must be true or false, got {text!r}")
 
 
+def auto_yes_no(text: str | bool) -> str:
+    """``"auto"``, or ``"yes"``/``"no"`` for any spelling :func:`yes_no` reads (and a bool)."""
+    if isinstance(text, str) and text.lower() == "auto":
+        return "auto"
+    try:
+        return "yes" if yes_no(text) else "no"
+    except (AttributeError, ValueError):
+        raise ValueError(f"must be auto, yes or no, got {text!r}") from None
+
+
+def check_auto_yes_no(label: str, value: Any) -> str:
+    """``value`` as :func:`auto_yes_no` reads it (``True`` from Python is ``"yes"``)."""
+    try:
+        return auto_yes_no(value)
+    except ValueError as exc:
+        raise ValueError(f"{label} {exc}") from None
+
+
 def positive_int(label: str, value: Any) -> int:
     return int(check_positive_number(label, value, integer=True))
 

@@ -22,7 +22,9 @@ from .callbacks import EarlyStopping
 from .option_rules import (
     Option,
     augmentation_text,
+    auto_yes_no,
     boolean,
+    check_auto_yes_no,
     check_fraction,
     comma_layers,
     comma_names,
@@ -273,11 +275,12 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "cache",
-        str,
+        auto_yes_no,
         "auto",
         "keep a table file's prepared rows in .glassnet-cache beside it, memory-mapped and "
-        "reused while the file is unchanged (auto: files of 100 MB or more)",
-        ("auto", "yes", "no"),
+        "reused while the file is unchanged: auto (files of 100 MB or more), yes or no",
+        metavar="WHEN",
+        check=check_auto_yes_no,
         needs_data=True,
         on_resume=True,
     ),
