@@ -8,6 +8,8 @@ that the in-memory one holds.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -130,3 +132,35 @@ def test_a_spilled_preparation_allocates_a_fraction_of_the_columns(tmp_path, mon
     assert memory > 1.5 * columns, f"in memory {memory / columns:.2f} times the columns"
     assert spilled < 16 * 8 * n_rows, f"spilled {spilled / (8 * n_rows):.1f} values a row"
     assert spilled < memory / 3
+
+
+def test_a_wide_table_raises_the_open_files_limit_or_says_it_cannot(tmp_path) -> None:
+    """Each mapped column holds a file descriptor; the usual limit is 1,024."""
+    n_columns = 600
+    values = np.random.default_rng(0).normal(size=(50, n_columns)).round(3)
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"c{j}" for j in range(n_columns))
+    np.savetxt(path, values, fmt="%.3f", delimiter=",", header=header, comments="")
+    # In a child: a lowered hard limit cannot be raised again in the same process.
+    script = f"""
+import resource, sys
+from glassnet import data as gd
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+table = gd.load_csv({str(path)!r}, "c0", spill={str(tmp_path)!r})
+print(len(table.values), resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+try:
+    gd.load_csv({str(path)!r}, "c0", spill={str(tmp_path)!r})
+except OSError as exc:
+    print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    raised, refused = done.stdout.splitlines()
+    assert raised == f"{n_columns - 1} {3 * n_columns + 256}"
+    assert refused.endswith(
+        f"reading {n_columns} columns needs about {3 * n_columns + 256:,} open files, more "
+        "than this system allows (128; ulimit -Hn): raise the limit, or read the file "
+        "without a cache (--cache no)"
+    )

@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -227,6 +227,33 @@ def _joined(pieces: list[Array], dtype: type) -> Array:
     return joined
 
 
+SPILL_BUFFER = 1 << 13
+"""Values a spilled :class:`Filled` gathers before it appends them to its file (64 KiB of
+float64): the file is open only while they are written, so that a table of thousands of
+columns holds no file open between chunks."""
+
+
+def allow_open_files(needed: int, why: str) -> None:
+    """Raise this process's limit of open files (its soft limit, up to the hard one) to
+    ``needed``: each column mapped from a spill file holds one (``mmap`` keeps a copy of
+    its file's descriptor), and the usual soft limit (1,024) is below a wide table's
+    columns; an OSError that says so when the hard limit is lower too."""
+    try:
+        import resource
+    except ImportError:  # not on Windows: its limit is not this one
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise OSError(
+            f"{why} needs about {needed:,} open files, more than this system allows "
+            f"({hard:,}; ulimit -Hn): raise the limit, or read the file without a cache "
+            "(--cache no)"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
 class Filled:
     """A 1-D array filled a chunk at a time (:meth:`append`) into room for ``rows`` values,
     grown by half when they do not fit, and cut to its length at the end (:meth:`array`).
@@ -235,27 +262,32 @@ class Filled:
     of small arrays keeps their memory (the allocator cannot give back a fragmented heap),
     while a large array is mapped on its own, and returned whole.
 
-    ``spill``: a folder; the values are then written to a new file there as they come, and
-    :meth:`array` maps it into memory (copy-on-write: the file is never changed), so that
-    a column of a file larger than memory takes none (:func:`~glassnet.data.load_csv`'s
-    ``spill``).
+    ``spill``: a folder; the values are then appended to a new file there,
+    :data:`SPILL_BUFFER` at a time, and :meth:`array` maps it into memory (copy-on-write:
+    the file is never changed), so that a column of a file larger than memory takes none
+    (:func:`~glassnet.data.load_csv`'s ``spill``).
     """
 
     def __init__(self, dtype: type, rows: int, spill: Path | None = None) -> None:
         self._array: Array = np.empty(0 if spill else rows, dtype)
-        self._file: IO[bytes] | None = None
-        self._path = ""
+        self._path: Path | None = None
+        self._pending: list[Array] = []
+        self._pending_size = 0
         if spill is not None:
-            handle, self._path = tempfile.mkstemp(suffix=".raw", dir=spill)
-            self._file = os.fdopen(handle, "wb")
+            handle, name = tempfile.mkstemp(suffix=".raw", dir=spill)
+            os.close(handle)
+            self._path = Path(name)
         self.size = 0
         """How many values were appended."""
 
     def append(self, values: Array | Sequence[int]) -> None:
         """Put ``values`` after those appended before."""
         end = self.size + len(values)
-        if self._file is not None:
-            self._file.write(np.ascontiguousarray(values, self._array.dtype).tobytes())
+        if self._path is not None:
+            self._pending.append(np.array(values, self._array.dtype))
+            self._pending_size += len(values)
+            if self._pending_size >= SPILL_BUFFER:
+                self._flush()
         else:
             if end > len(self._array):
                 grown = np.empty(max(end, len(self._array) * 3 // 2), self._array.dtype)
@@ -264,10 +296,18 @@ class Filled:
             self._array[self.size : end] = values
         self.size = end
 
+    def _flush(self) -> None:
+        assert self._path is not None
+        with self._path.open("ab") as file:
+            for part in self._pending:
+                file.write(part.tobytes())
+        self._pending.clear()
+        self._pending_size = 0
+
     def array(self) -> Array:
         """The values appended, ``(size,)``; the room left over is given back."""
-        if self._file is not None:
-            self._file.close()
+        if self._path is not None:
+            self._flush()
             if not self.size:
                 return np.empty(0, self._array.dtype)
             return np.memmap(self._path, self._array.dtype, mode="c", shape=(self.size,))

@@ -20,7 +20,16 @@ from types import TracebackType
 import numpy as np
 
 from ..backend import Array
-from .cells import ColumnCells, ColumnKind, Filled, Mode, column_names, no_column, no_target
+from .cells import (
+    ColumnCells,
+    ColumnKind,
+    Filled,
+    Mode,
+    allow_open_files,
+    column_names,
+    no_column,
+    no_target,
+)
 from .decimals import DecimalScan, number_parser
 from .dialect import SAMPLE_ROWS, Dialect, codec_of, find_not_text
 
@@ -171,6 +180,8 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
         )
         _check_widths(path, lines, rows, names, given)
         modes = _modes(path, names, dialect, request)
+        if request.spill is not None:  # the table, and the training and validation rows
+            allow_open_files(3 * len(names) + 256, f"{path}: reading {len(names):,} columns")
         number = number_parser(dialect.decimal)
         keep = _kept_rows(path, dialect, request)
         room = _expected_rows(path, rows) if keep is None else keep[1] - keep[0]

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..backend import Array
 from .cells import ColumnKind as ColumnKind
-from .cells import Filled, no_column
+from .cells import Filled, allow_open_files, no_column
 from .dialect import (
     DETECT_BYTES,
     MISSING,
@@ -84,6 +84,9 @@ class Table:
             index = index.astype(np.intp)  # np.asarray([]) is float, not an index
         if index.dtype == bool:
             index = np.flatnonzero(index)
+        if spill is not None:
+            why = f"{self.source}: taking rows of {len(self.values):,} columns"
+            allow_open_files(3 * len(self.values) + 256, why)
 
         def taken(column: Array, on_disk: bool) -> Array:
             if spill is None or not on_disk:
