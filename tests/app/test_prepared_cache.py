@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from cli_helpers import glassnet
 
+from glassnet.data import cells
 from glassnet.tabular import Model
 from glassnet.tabular import cache as cache_module
 from glassnet.tabular.cache import FOLDER, cache_key, prepare_cached, uses_cache
@@ -303,6 +304,21 @@ def test_an_unwritable_folder_trains_without_the_cache(table, monkeypatch) -> No
     assert "read again on every run" in prepared.cache_note
     _same(prepared, prepare(table, settings=_settings()))
     assert not isinstance(prepared.X_train, np.memmap)
+
+
+@pytest.mark.parametrize("where", ["reading", "writing the matrices"])
+def test_a_full_disk_prepares_in_memory_and_says_so(table, monkeypatch, where) -> None:
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    if where == "reading":
+        monkeypatch.setattr(cells.Filled, "_flush", full)
+    else:
+        monkeypatch.setattr(np.lib.format, "write_array_header_1_0", full)
+    prepared = _cached(table)
+    assert prepared.cache_note.startswith("cache: the prepared rows of rows.csv not kept")
+    assert "No space left on device" in prepared.cache_note and not _entries(table)
+    _same(prepared, prepare(table, settings=_settings()))
 
 
 def test_auto_keeps_only_large_files(table, monkeypatch) -> None:

@@ -8,6 +8,7 @@ errors that name the file, the line and the column when a value does not fit.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -52,6 +53,20 @@ _LEADING_ZERO = re.compile(r"^[+-]?0\d")
 _MAYBE_LEADING_ZERO = re.compile(r"(?:^|\x00)\s*[+-]?0\d")
 
 
+SPILL_BUFFER = 1 << 13
+"""At most this many values a spilled :class:`Filled` gathers before it appends them to
+its file (64 KiB of float64): the file is open only while they are written, so that a
+table of thousands of columns holds no file open between chunks."""
+SPILL_BYTES = 1 << 23
+"""What every spilled column of a table gathers at most, together (8 MiB): a table of
+many columns gathers fewer values per column (:func:`spill_buffer`)."""
+
+
+def spill_buffer(n_columns: int) -> int:
+    """The values each of ``n_columns`` spilled columns gathers before writing them."""
+    return max(256, min(SPILL_BUFFER, SPILL_BYTES // (8 * max(n_columns, 1))))
+
+
 class ColumnCells:
     """One column of a CSV file, read a chunk of cells at a time (:meth:`add`): float64
     numbers (NaN where missing) while every value is one, else text (``str``, None where
@@ -62,7 +77,7 @@ class ColumnCells:
     ``categorical``. ``codes``: the column is the target, text if a value has a leading
     zero (class labels ``01``, ``02`` would not round-trip as numbers). ``rows``: about how
     many rows the file has, the room the numbers are given at first; ``spill``: a folder
-    where they are written instead (:class:`Filled`).
+    where they are written instead, ``buffer`` at a time (:class:`Filled`).
     """
 
     def __init__(
@@ -76,15 +91,17 @@ class ColumnCells:
         codes: bool = False,
         rows: int = 0,
         spill: Path | None = None,
+        buffer: int = SPILL_BUFFER,
     ) -> None:
         self.path, self.name, self.mode = path, name, mode
         self.missing, self.number, self.strip, self.codes = missing, number, strip, codes
         self.numeric = mode != "categorical"
         """Whether every value so far is a number (or missing)."""
         self.values = Filled(
-            np.float64, rows if self.numeric else 0, spill if self.numeric else None
+            np.float64, rows if self.numeric else 0, spill if self.numeric else None, buffer
         )
-        """The numbers, while every value is one (in a file in the folder ``spill``, if given)."""
+        """The numbers, while every value is one (in a file in the folder ``spill``, if given,
+        written ``buffer`` values at a time)."""
         self.pieces: list[Array] = []
         """The text of each chunk, once a value is not a number."""
         self.numbers = self.dashes = self.words = 0
@@ -128,6 +145,7 @@ class ColumnCells:
         if self.numeric:
             self.numeric = False
             self.reread = self.values.size > 0  # the text of these numbers is gone
+            self.values.discard()
             self.values = Filled(np.float64, 0)
 
     def _numbers(self, cells: Sequence[str]) -> Array | None:
@@ -227,12 +245,6 @@ def _joined(pieces: list[Array], dtype: type) -> Array:
     return joined
 
 
-SPILL_BUFFER = 1 << 13
-"""Values a spilled :class:`Filled` gathers before it appends them to its file (64 KiB of
-float64): the file is open only while they are written, so that a table of thousands of
-columns holds no file open between chunks."""
-
-
 def allow_open_files(needed: int, why: str) -> None:
     """Raise this process's limit of open files (its soft limit, up to the hard one) to
     ``needed``: each column mapped from a spill file holds one (``mmap`` keeps a copy of
@@ -245,13 +257,17 @@ def allow_open_files(needed: int, why: str) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY or soft >= needed:
         return
+    refused = OSError(
+        f"{why} needs about {needed:,} open files, more than this system allows "
+        f"({hard:,}; ulimit -Hn): raise the limit, or read the file without a cache "
+        "(--cache no)"
+    )
     if hard != resource.RLIM_INFINITY and hard < needed:
-        raise OSError(
-            f"{why} needs about {needed:,} open files, more than this system allows "
-            f"({hard:,}; ulimit -Hn): raise the limit, or read the file without a cache "
-            "(--cache no)"
-        )
-    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+        raise refused
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+    except (OSError, ValueError):  # macOS refuses more than its own maximum
+        raise refused from None
 
 
 class Filled:
@@ -262,14 +278,18 @@ class Filled:
     of small arrays keeps their memory (the allocator cannot give back a fragmented heap),
     while a large array is mapped on its own, and returned whole.
 
-    ``spill``: a folder; the values are then appended to a new file there,
-    :data:`SPILL_BUFFER` at a time, and :meth:`array` maps it into memory (copy-on-write:
-    the file is never changed), so that a column of a file larger than memory takes none
-    (:func:`~glassnet.data.load_csv`'s ``spill``).
+    ``spill``: a folder; the values are then appended to a new file there, ``buffer`` at
+    a time, and :meth:`array` maps it into memory, read-only, so that a column of a file
+    larger than memory takes none (:func:`~glassnet.data.load_csv`'s ``spill``). The file's
+    name is removed once it is mapped (where the system allows it): its space is freed
+    when the array goes.
     """
 
-    def __init__(self, dtype: type, rows: int, spill: Path | None = None) -> None:
+    def __init__(
+        self, dtype: type, rows: int, spill: Path | None = None, buffer: int = SPILL_BUFFER
+    ) -> None:
         self._array: Array = np.empty(0 if spill else rows, dtype)
+        self._buffer = buffer
         self._path: Path | None = None
         self._pending: list[Array] = []
         self._pending_size = 0
@@ -286,7 +306,7 @@ class Filled:
         if self._path is not None:
             self._pending.append(np.array(values, self._array.dtype))
             self._pending_size += len(values)
-            if self._pending_size >= SPILL_BUFFER:
+            if self._pending_size >= self._buffer:
                 self._flush()
         else:
             if end > len(self._array):
@@ -295,6 +315,13 @@ class Filled:
                 self._array = grown
             self._array[self.size : end] = values
         self.size = end
+
+    def discard(self) -> None:
+        """Remove a spilled file's name (its mapping, if any, keeps its data)."""
+        if self._path is not None:
+            with contextlib.suppress(OSError):  # Windows keeps a mapped file's name
+                self._path.unlink()
+        self._pending.clear()
 
     def _flush(self) -> None:
         assert self._path is not None
@@ -308,9 +335,13 @@ class Filled:
         """The values appended, ``(size,)``; the room left over is given back."""
         if self._path is not None:
             self._flush()
-            if not self.size:
-                return np.empty(0, self._array.dtype)
-            return np.memmap(self._path, self._array.dtype, mode="c", shape=(self.size,))
+            mapped = (
+                np.memmap(self._path, self._array.dtype, mode="r", shape=(self.size,))
+                if self.size
+                else np.empty(0, self._array.dtype)
+            )
+            self.discard()
+            return mapped
         array, self._array = self._array, np.empty(0, self._array.dtype)
         if len(array) != self.size:
             array.resize(self.size, refcheck=False)  # in place: the unused end is freed

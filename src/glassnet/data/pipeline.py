@@ -191,27 +191,27 @@ class Preprocessor:
     def transform_in_blocks(
         self, table: Table, dtype: Any = None, out: str | os.PathLike[str] | None = None
     ) -> Array:
-        """:meth:`transform` of ``table`` as ``dtype`` (default: as it comes, float64),
-        computed a block of rows at a time into one array: in memory, or a
-        ``.npy`` file ``out`` written block by block and mapped (read-only) from there."""
+        """:meth:`transform` of ``table`` as ``dtype`` (default: float64, as it comes),
+        computed a block of rows at a time into one array: in memory, or a ``.npy`` file
+        ``out`` written block by block (a full disk is an OSError, not a crash of a write
+        through a mapping) and mapped, read-only, from there."""
         block = max(1, min(TRANSFORM_ROWS, TRANSFORM_CELLS // max(1, self.n_features_out)))
-        if table.n_rows <= block and out is None:
-            whole = self.transform(table)
-            return whole if dtype is None else whole.astype(dtype, copy=False)
-        first = self.transform(table.take(np.arange(min(block, table.n_rows))))
-        shape, kind = (table.n_rows, first.shape[1]), first.dtype if dtype is None else dtype
-        X: Array = (
-            np.empty(shape, kind)
-            if out is None
-            else np.lib.format.open_memmap(out, "w+", np.dtype(kind), shape)
-        )
-        X[: len(first)] = first
-        for start in range(block, table.n_rows, block):
-            stop = min(start + block, table.n_rows)
-            X[start:stop] = self.transform(table.take(np.arange(start, stop)))
+        n_rows, kind = table.n_rows, np.dtype(np.float64 if dtype is None else dtype)
+        if n_rows <= block and out is None:
+            return self.transform(table).astype(kind, copy=False)
+        starts = range(0, n_rows, block)
+        parts = (self.transform(table.take(np.arange(i, min(i + block, n_rows)))) for i in starts)
+        shape = (n_rows, self.n_features_out)
         if out is None:
+            X = np.empty(shape, kind)
+            for start, part in zip(starts, parts, strict=True):
+                X[start : start + len(part)] = part
             return X
-        del X  # written out when the mapping closes
+        with open(out, "wb") as file:
+            header = {"descr": np.lib.format.dtype_to_descr(kind), "fortran_order": False}
+            np.lib.format.write_array_header_1_0(file, {**header, "shape": shape})
+            for part in parts:
+                file.write(part.astype(kind, copy=False).tobytes())
         return np.load(out, mmap_mode="r")
 
     def fit_transform(self, table: Table) -> Array:

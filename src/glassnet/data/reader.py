@@ -29,6 +29,7 @@ from .cells import (
     column_names,
     no_column,
     no_target,
+    spill_buffer,
 )
 from .decimals import DecimalScan, number_parser
 from .dialect import SAMPLE_ROWS, Dialect, codec_of, find_not_text
@@ -196,6 +197,7 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
                 codes=name == request.target and modes[name] == "auto",
                 rows=room,
                 spill=request.spill,
+                buffer=spill_buffer(len(names)),
             )
             for name in names
         ]
@@ -222,6 +224,8 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
                 _check_widths(path, lines, rows, names, given)
     line_numbers = numbered.array()
     if scanner is not None and scanner.decimal != dialect.decimal:
+        for column in columns:  # read again with the file's decimal mark: these are wrong
+            column.values.discard()
         return Columns({}, line_numbers, scanner.decimal)
     parsed = {column.name: column.finish() for column in columns}
     if again := {j: c.name for j, c in enumerate(columns) if parsed[c.name] is None}:

@@ -91,7 +91,7 @@ class Table:
         def taken(column: Array, on_disk: bool) -> Array:
             if spill is None or not on_disk:
                 return column[index]
-            written = Filled(column.dtype.type, 0, spill)
+            written = Filled(column.dtype.type, 0, spill, SPILL_ROWS)
             for start in range(0, len(index), SPILL_ROWS):
                 written.append(column[index[start : start + SPILL_ROWS]])
             return written.array()

@@ -95,15 +95,21 @@ def prepare_cached(
     if found is not None:
         return replace(found, cache_note=note, data_file=str(data))
     scratch, wrote = new_entry_folder(data, key, stamp)
+    prepared = None
     try:  # a file larger than memory: its columns and matrices go to the new entry's folder
         prepared = prepare(
             data, target, settings=chosen, drop=drop, id=id, across=across, scratch=scratch
         )
-    except BaseException:
-        if scratch is not None:
+    except OSError as exc:  # a full disk, too many open files: prepared in memory instead
+        if scratch is None:
+            raise
+        wrote = _not_kept(Path(data).name, exc)
+    finally:
+        if scratch is not None and prepared is None:
             shutil.rmtree(scratch, ignore_errors=True)
-        raise
-    if scratch is not None:
+    if prepared is None:
+        prepared = prepare(data, target, settings=chosen, drop=drop, id=id, across=across)
+    elif scratch is not None:
         prepared, wrote = keep_entry(data, key, prepared, stamp, scratch)
     note = "\n".join(n for n in (note, wrote) if n)
     if warn:
