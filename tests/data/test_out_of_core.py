@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from glassnet import data as gd
-from glassnet.data import pipeline
+from glassnet.data import files, pipeline
 from glassnet.tabular import prepare
 from glassnet.training.options import settings_from
 
@@ -58,6 +58,23 @@ def test_spilled_columns_are_the_columns_read_in_memory(tmp_path) -> None:
     np.testing.assert_array_equal(taken.lines, expected.lines)
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.float32, np.float64])
+def test_a_npy_file_is_spilled_as_float64_columns(tmp_path, dtype, monkeypatch) -> None:
+    monkeypatch.setattr(files, "SPILL_VALUES", 64)  # many blocks of rows
+    matrix = (np.random.default_rng(4).normal(size=(300, 7)) * 40).astype(dtype)
+    np.save(tmp_path / "m.npy", matrix)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    table = files.load_table(tmp_path / "m.npy", "column_7", spill=spill)
+    loaded = files.load_table(tmp_path / "m.npy", "column_7")
+    for j in range(6):
+        column = table.values[f"column_{j + 1}"]
+        assert isinstance(column, np.memmap) and column.dtype == np.float64
+        assert column.flags.c_contiguous  # read on its own, not every row of the file
+        np.testing.assert_array_equal(column, loaded.values[f"column_{j + 1}"])
+    np.testing.assert_array_equal(table.target, loaded.target)
+
+
 def test_the_fit_a_column_at_a_time_is_the_statistics_of_each_column(tmp_path) -> None:
     path = mixed_csv(tmp_path / "mixed.csv", 400)
     table = gd.load_csv(path, "label")
@@ -92,7 +109,7 @@ def test_prepared_with_a_scratch_folder_is_prepared_in_memory(tmp_path, suffix) 
         path = tmp_path / "mixed.npy"
         np.save(path, np.column_stack([X, y]))
         target = "column_5"
-    elif suffix == "integers.npy":  # converted to float64 columns (in memory), then spilled
+    elif suffix == "integers.npy":  # spilled as float64 columns too
         counts = np.random.default_rng(2).integers(0, 50, size=(600, 5)).astype(np.int32)
         counts[:, 4] = counts[:, 0] > 20
         path = tmp_path / "counts.npy"

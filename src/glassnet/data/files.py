@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cells import Filled, allow_open_files, spill_buffer
 from .frame import PANDAS_HINT, pandas, table_from_frame
 from .npz import NPY_MAGIC, ZIP_MAGIC
 from .table import Table
@@ -34,14 +35,16 @@ def load_table(
     path: str | os.PathLike[str],
     target: str | None = None,
     rows: Callable[[int], tuple[int, int]] | None = None,
-    mapped: bool = False,
+    spill: Path | None = None,
 ) -> Table:
     """The table in a ``.npz``, ``.npy`` or ``.parquet`` file; ``target`` names its target
     column (default: ``y`` in an archive that has one, else none). ``rows(n)``, given the
     number of rows ``n``, may choose the rows ``[start, stop)`` to keep (one rank's shard):
     of a ``.npy`` file only those are read (it is memory-mapped); an archive's or a
-    Parquet file's arrays are read whole, then cut. ``mapped``: a ``.npy`` file's columns
-    are views of the file mapped into memory (read where they are used), not loaded."""
+    Parquet file's arrays are read whole, then cut. ``spill``: a folder where a ``.npy``
+    file's columns are written as float64, a block of rows at a time, and mapped from (see
+    :func:`~glassnet.data.load_csv`): the file is read once, in order, and each column can
+    then be read on its own without reading the others."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
@@ -56,9 +59,9 @@ def load_table(
             ) from exc
         table = table_from_frame(frame, target, source=str(path))
         return table if rows is None else table.take(np.arange(*rows(table.n_rows)))
-    columns = (
-        _npz_columns(path) if suffix == ".npz" else _npy_columns(path, mapped or rows is not None)
-    )
+    if suffix == ".npy" and spill is not None and rows is None:
+        return Table.from_columns(_spilled_columns(path, spill), target, source=str(path))
+    columns = _npz_columns(path) if suffix == ".npz" else _npy_columns(path, rows is not None)
     if rows is not None:
         start, stop = rows(len(next(iter(columns.values()))))
         columns = {name: np.array(values[start:stop]) for name, values in columns.items()}
@@ -92,6 +95,11 @@ def _npz_columns(path: Path) -> dict[str, np.ndarray]:
 def _npy_columns(path: Path, mapped: bool = False) -> dict[str, np.ndarray]:
     """The columns of the 2-D array in ``path``; ``mapped``: views of the file mapped into
     memory, of which only the rows sliced are ever read."""
+    array = _npy_array(path, mapped)
+    return {f"column_{j + 1}": array[:, j] for j in range(array.shape[1])}
+
+
+def _npy_array(path: Path, mapped: bool) -> np.ndarray:
     with path.open("rb") as handle:
         if not handle.read(len(NPY_MAGIC)).startswith(NPY_MAGIC):
             raise ValueError(f"{path}: not a .npy file")
@@ -102,7 +110,25 @@ def _npy_columns(path: Path, mapped: bool = False) -> dict[str, np.ndarray]:
         raise ValueError(message) from None
     if array.ndim != 2:
         raise ValueError(f"{path}: expected a 2-D array (rows, columns), got shape {array.shape}")
-    return {f"column_{j + 1}": array[:, j] for j in range(array.shape[1])}
+    return array
+
+
+SPILL_VALUES = 1 << 20
+"""Values of a ``.npy`` file turned into columns at a time (8 MiB of float64)."""
+
+
+def _spilled_columns(path: Path, spill: Path) -> dict[str, np.ndarray]:
+    """The columns of the 2-D array in ``path`` as float64 files in ``spill``, mapped."""
+    matrix = _npy_array(path, mapped=True)
+    n_rows, n_columns = matrix.shape
+    allow_open_files(3 * n_columns + 256, f"{path}: {n_columns:,} columns")
+    columns = [Filled(np.float64, 0, spill, spill_buffer(n_columns)) for _ in range(n_columns)]
+    step = max(1, SPILL_VALUES // max(n_columns, 1))
+    for start in range(0, n_rows, step):
+        block = np.asarray(matrix[start : start + step], dtype=np.float64)  # rows, in order
+        for j, column in enumerate(columns):
+            column.append(block[:, j])
+    return {f"column_{j + 1}": column.array() for j, column in enumerate(columns)}
 
 
 def _numbers(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:

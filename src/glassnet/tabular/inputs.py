@@ -61,7 +61,7 @@ def table_of(
     and ``header`` row are detected unless given; ``rows`` chooses the rows of a file to
     keep (see :func:`~glassnet.data.load_csv` and :func:`~glassnet.data.files.load_table`);
     ``spill``, a folder where a CSV file's numeric columns are kept rather than in memory
-    (a ``.npy`` file is then memory-mapped instead).
+    (of a ``.npy`` file too).
     """
     reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "header": header}
     reading["encoding"] = encoding
@@ -70,7 +70,7 @@ def table_of(
             raise ValueError("give the target as a column name or as values y, not both")
         return _with_targets(_features(data, reading, categorical), y)
     if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet: a table, not CSV
-        data = load_table(data, rows=rows, mapped=spill is not None)
+        data = load_table(data, rows=rows, spill=spill)
     if is_path(data):
         name = target or _last_column(Path(data), reading)
         return load_csv(
