@@ -56,17 +56,19 @@ def _pixels(files: list[Path]) -> np.ndarray:
     ]
 
 
+def _train(run: Path, data: Path, *options: object) -> Path:
+    """``glassnet train DATA OPTIONS`` into the run folder ``run``, quietly; its model file."""
+    result = glassnet("train", data, *options, "--out", run, "--no-report", "-q")
+    assert result.returncode == 0, result.stderr
+    return run / "model.glassnet"
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("images")
     folder = _image_folder(root / "shapes")
-    run = root / "run"
-    result = glassnet(
-        "train", folder, "--layers", "conv4k3,pool2,16", "--epochs", "40", "--batch-size", "16",
-        "--lr", "0.01", "--out", run, "--no-report", "-q",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return folder, run / "model.glassnet"
+    options = "--layers conv4k3,pool2,16 --epochs 40 --batch-size 16 --lr 0.01".split()
+    return folder, _train(root / "run", folder, *options)
 
 
 def test_a_folder_of_class_folders_trains_a_convolutional_network(
@@ -127,13 +129,8 @@ def test_a_table_of_pixels_trains_convolutions_with_input_shape(tmp_path: Path) 
         for row, k in zip(pixels, kinds, strict=True)
     ]
     path.write_text(header + "\n" + "\n".join(lines) + "\n")
-    run = tmp_path / "run"
-    result = glassnet(
-        "train", path, "--layers", "conv4k3,16", "--input-shape", "1x10x10", "--epochs", "3",
-        "--scale", "none", "--out", run, "--no-report", "-q",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    model = Model.load(run / "model.glassnet")
+    options = "--layers conv4k3,16 --input-shape 1x10x10 --epochs 3 --scale none".split()
+    model = Model.load(_train(tmp_path / "run", path, *options))
     assert model.network.layers[0].kind == "reshape"
     assert model.network.layers[1].input_shape == (1, SIZE, SIZE)
     # A row is laid out row by row of the image: the network on the pixels as written.
@@ -209,13 +206,9 @@ def test_the_report_shows_filters_feature_maps_and_the_augmented_batch(
 
 def test_one_number_for_image_size_is_a_square(trained: tuple[Path, Path], tmp_path: Path) -> None:
     folder, _ = trained
-    run = tmp_path / "run"
-    result = glassnet(
-        "train", folder, "--image-size", "8", "--layers", "conv2k3,8", "--epochs", "1",
-        "--out", run, "--no-report", "-q",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert Model.load(run / "model.glassnet").metadata["images"]["size"] == [8, 8]
+    options = "--image-size 8 --layers conv2k3,8 --epochs 1".split()
+    model = Model.load(_train(tmp_path / "run", folder, *options))
+    assert model.metadata["images"]["size"] == [8, 8]
     bad = glassnet("train", folder, "--image-size", "8x8x8", "--out", tmp_path / "bad")
     assert "--image-size must be HxW such as 32x32" in one_line_error(bad)
 
@@ -230,10 +223,7 @@ def test_a_folder_of_splits_is_refused_with_the_folder_meant(tmp_path: Path) -> 
 
 def test_images_default_to_a_small_cnn(trained: tuple[Path, Path], tmp_path: Path) -> None:
     folder, _ = trained
-    run = tmp_path / "run"
-    result = glassnet("train", folder, "--epochs", "1", "--out", run, "--no-report", "-q")
-    assert result.returncode == 0, result.stderr
-    model = Model.load(run / "model.glassnet")
+    model = Model.load(_train(tmp_path / "run", folder, "--epochs", "1"))
     kinds = [layer.kind for layer in model.network.layers]
     assert kinds[:4] == ["conv2d", "max_pool2d", "conv2d", "max_pool2d"]
     assert model.settings["l2"] == 0.0 and model.settings["batch_size"] == 64
@@ -273,10 +263,6 @@ def test_pixels_that_are_0_in_every_row_stay_pixels_with_input_shape(tmp_path: P
     path = tmp_path / "corner.csv"
     rows = [",".join([*(f"{v:.3f}" for v in row), str(i % 2)]) for i, row in enumerate(pixels)]
     path.write_text(",".join([*(f"p{i}" for i in range(16)), "y"]) + "\n" + "\n".join(rows) + "\n")
-    run = tmp_path / "run"
-    result = glassnet(
-        "train", path, "--layers", "conv2k3", "--input-shape", "1x4x4", "--epochs", "1",
-        "--out", run, "--no-report", "-q",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert Model.load(run / "model.glassnet").network.layers[0].input_shape == (16,)
+    options = "--layers conv2k3 --input-shape 1x4x4 --epochs 1".split()
+    model = Model.load(_train(tmp_path / "run", path, *options))
+    assert model.network.layers[0].input_shape == (16,)
