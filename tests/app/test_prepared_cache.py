@@ -21,6 +21,7 @@ from glassnet.data import cells
 from glassnet.tabular import Model
 from glassnet.tabular import cache as cache_module
 from glassnet.tabular.cache import FOLDER, cache_key, prepare_cached, uses_cache
+from glassnet.tabular.checkpoints import data_fingerprint
 from glassnet.tabular.prepare import prepare
 from glassnet.training.options import settings_from
 
@@ -283,8 +284,10 @@ def test_a_damaged_neighbour_entry_does_not_stop_the_run(table) -> None:
 def test_another_run_that_kept_the_entry_first_wins(table, monkeypatch) -> None:
     fresh = prepare(table, settings=_settings())
     key = cache_key(_settings())
-    stamp = cache_module._stamp(table)
-    cache_module.write_entry(table, key, fresh, stamp)  # the other run
+    stamp = data_fingerprint(table)
+    other_run, _ = cache_module.new_entry_folder(table, key, stamp)
+    assert other_run is not None
+    cache_module.keep_entry(table, key, fresh, stamp, other_run)
     (name,) = _entries(table)
     theirs = (table.parent / FOLDER / name / "X_train.npy").stat().st_ino
     monkeypatch.setattr(cache_module, "read_entry", lambda *args: (None, ""))  # raced

@@ -90,7 +90,7 @@ def prepare_cached(
     if (across is not None and across.size > 1) or not named or not uses_cache(data, chosen):
         return prepare(data, target, settings=chosen, drop=drop, id=id, across=across)
     key = cache_key(chosen, target, drop, id)
-    stamp = _stamp(Path(data))  # before reading: a file that changes meanwhile is stale
+    stamp = data_fingerprint(data)  # before reading: a file that changes meanwhile is stale
     found, note = read_entry(data, key, stamp, np.dtype(chosen["dtype"]))
     if found is not None:
         return replace(found, cache_note=note, data_file=str(data))
@@ -139,11 +139,6 @@ def cache_key(
     chosen["id"] = id if id is not None else chosen["id"]
     text = json.dumps(chosen, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-def _stamp(path: Path) -> dict[str, Any]:
-    """What tells this version of the file at ``path`` from another (see the module's notes)."""
-    return data_fingerprint(path)
 
 
 def _changes(saved: Any, stamp: dict[str, Any]) -> list[str]:
@@ -199,22 +194,11 @@ def new_entry_folder(
     temporary = folder.parent / f".{folder.name}.pid{os.getpid()}.{secrets.token_hex(4)}"
     try:
         folder.parent.mkdir(exist_ok=True)
-        _remove_stale(folder.parent, folder.name.rsplit(".", 1)[0], stamp)
+        _remove_stale(folder.parent, Path(path).resolve().name, stamp)
         temporary.mkdir()  # with the rights mkdir gives, as the data file's folder
     except Exception as exc:
         return None, _not_kept(Path(path).name, exc)
     return temporary, ""
-
-
-def write_entry(
-    path: str | os.PathLike[str], key: str, prepared: Prepared, stamp: dict[str, Any]
-) -> tuple[Prepared, str]:
-    """``prepared`` (in memory) kept as the entry of ``path`` for ``key``: see
-    :func:`keep_entry`."""
-    temporary, why = new_entry_folder(path, key, stamp)
-    return (
-        (prepared, why) if temporary is None else keep_entry(path, key, prepared, stamp, temporary)
-    )
 
 
 def keep_entry(
@@ -241,13 +225,18 @@ def keep_entry(
                 os.fsync(handle.fileno())
         try:
             os.rename(temporary, folder)
-        except OSError:  # another run wrote the entry meanwhile: keep theirs, map it
+            ours = True
+        except OSError:  # another run wrote the entry meanwhile: keep theirs, checked
+            ours = False
             shutil.rmtree(temporary, ignore_errors=True)
         sync_folder(folder.parent)
-        kept = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
-        if _changes(kept.get("stamp"), stamp):  # the other run read another version of it
-            raise ValueError(f"another run kept the rows of another version of {name}")
-        mapped = prepared_from(kept, folder, prepared.X_train.dtype)
+        if ours:
+            mapped = replace(prepared, **_mapped_matrices(folder, prepared))
+        else:
+            kept = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
+            if _changes(kept.get("stamp"), stamp):  # that run read another version of it
+                raise ValueError(f"another run kept the rows of another version of {name}")
+            mapped = prepared_from(kept, folder, prepared.X_train.dtype)
     except Exception as exc:
         shutil.rmtree(temporary, ignore_errors=True)
         return prepared, _not_kept(name, exc)
@@ -257,14 +246,23 @@ def keep_entry(
     size = sum(f.stat().st_size for f in folder.iterdir())
     every = sum(
         f.stat().st_size
-        for entry in _entries_of(folder.parent, folder.name.rsplit(".", 1)[0])
+        for entry in _entries_of(folder.parent, Path(path).resolve().name)
         for f in entry.iterdir()
     )
     return replace(mapped, data_file=prepared.data_file), (
         f"cache: the prepared rows ({_size(size)}; {_size(every)} in all the entries of "
         f"{name}) kept in {FOLDER}/{folder.name} beside it, for the next runs while it is "
-        "unchanged (remove the folder to free the space; the cache option no keeps none)"
+        'unchanged (delete the folder to free the space; --cache no, or cache="no" in Python, '
+        "turns the cache off)"
     )
+
+
+def _mapped_matrices(folder: Path, prepared: Prepared) -> dict[str, Any]:
+    """``X_train`` and ``X_val`` as mapped from the entry in ``folder`` this run wrote."""
+    return {
+        name: None if getattr(prepared, name) is None else np.load(folder / f"{name}.npy", "r")
+        for name in ("X_train", "X_val")
+    }
 
 
 def _not_kept(name: str, exc: BaseException) -> str:
@@ -290,19 +288,15 @@ def _entries_of(parent: Path, name: str) -> list[Path]:
 def _remove_stale(parent: Path, name: str, stamp: dict[str, Any]) -> None:
     """Remove the entries of the file ``name`` written for another version of it, and the
     temporary folders of runs stopped while writing one (their process is gone)."""
-    entry = re.compile(re.escape(name) + r"\.[0-9a-f]{16}")
+    for folder in _entries_of(parent, name):
+        try:
+            described = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
+            stale = not isinstance(described, dict) or bool(_changes(described.get("stamp"), stamp))
+        except Exception:  # unreadable: of no use to any run
+            stale = True
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
     unfinished = re.compile(r"\." + re.escape(name) + r"\.[0-9a-f]{16}\.pid(?P<pid>[0-9]{1,9})\..+")
     for folder in parent.iterdir():
-        if entry.fullmatch(folder.name):
-            try:
-                described = json.loads((folder / "prepared.json").read_text(encoding="utf-8"))
-                stale = not isinstance(described, dict) or bool(
-                    _changes(described.get("stamp"), stamp)
-                )
-            except Exception:  # unreadable: of no use to any run
-                stale = True
-        else:
-            found = unfinished.fullmatch(folder.name)
-            stale = found is not None and not process_running(int(found["pid"]))
-        if stale:
+        if (found := unfinished.fullmatch(folder.name)) and not process_running(int(found["pid"])):
             shutil.rmtree(folder, ignore_errors=True)
