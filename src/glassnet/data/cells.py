@@ -67,6 +67,12 @@ def spill_buffer(n_columns: int) -> int:
     return max(256, min(SPILL_BUFFER, SPILL_BYTES // (8 * max(n_columns, 1))))
 
 
+def allow_mapped_columns(n_columns: int, why: str) -> None:
+    """Room (:func:`allow_open_files`) for ``n_columns`` mapped columns of a table, of its
+    training rows and of its validation rows at once, and the process's other files."""
+    allow_open_files(3 * n_columns + 256, why)
+
+
 class ColumnCells:
     """One column of a CSV file, read a chunk of cells at a time (:meth:`add`): float64
     numbers (NaN where missing) while every value is one, else text (``str``, None where

@@ -12,12 +12,12 @@ Parquet files (with pandas and pyarrow), so that ``glassnet train``, ``predict``
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from .cells import Filled, allow_open_files, spill_buffer
+from .cells import ColumnKind, Filled, allow_mapped_columns, no_column, spill_buffer
 from .frame import PANDAS_HINT, pandas, table_from_frame
 from .npz import NPY_MAGIC, ZIP_MAGIC
 from .table import Table
@@ -60,11 +60,22 @@ def load_table(
         table = table_from_frame(frame, target, source=str(path))
         return table if rows is None else table.take(np.arange(*rows(table.n_rows)))
     if suffix == ".npy" and spill is not None and rows is None:
-        return Table.from_columns(_spilled_columns(path, spill), target, source=str(path))
-    columns = _npz_columns(path) if suffix == ".npz" else _npy_columns(path, rows is not None)
-    if rows is not None:
-        start, stop = rows(len(next(iter(columns.values()))))
-        columns = {name: np.array(values[start:stop]) for name, values in columns.items()}
+        parsed: dict[str, tuple[ColumnKind, np.ndarray]] = {
+            name: ("numeric", values) for name, values in _spilled_columns(path, spill)
+        }
+        if target is not None and target not in parsed:
+            raise ValueError(no_column(f"target {target!r}", str(path), parsed))
+        return Table.from_parsed(parsed, target, source=str(path))
+    if suffix == ".npy":  # of a shard, only its rows are read, in order, once
+        array = _npy_array(path, mapped=rows is not None)
+        if rows is not None:
+            array = np.array(array[slice(*rows(len(array)))])
+        columns = {f"column_{j + 1}": array[:, j] for j in range(array.shape[1])}
+    else:
+        columns = _npz_columns(path)
+        if rows is not None:
+            start, stop = rows(len(next(iter(columns.values()))))
+            columns = {name: np.array(values[start:stop]) for name, values in columns.items()}
     if target is None and suffix == ".npz" and "y" in columns:
         target = "y"
     return Table.from_columns(columns, target, source=str(path))
@@ -92,13 +103,6 @@ def _npz_columns(path: Path) -> dict[str, np.ndarray]:
     return columns
 
 
-def _npy_columns(path: Path, mapped: bool = False) -> dict[str, np.ndarray]:
-    """The columns of the 2-D array in ``path``; ``mapped``: views of the file mapped into
-    memory, of which only the rows sliced are ever read."""
-    array = _npy_array(path, mapped)
-    return {f"column_{j + 1}": array[:, j] for j in range(array.shape[1])}
-
-
 def _npy_array(path: Path, mapped: bool) -> np.ndarray:
     with path.open("rb") as handle:
         if not handle.read(len(NPY_MAGIC)).startswith(NPY_MAGIC):
@@ -117,18 +121,18 @@ SPILL_VALUES = 1 << 20
 """Values of a ``.npy`` file turned into columns at a time (8 MiB of float64)."""
 
 
-def _spilled_columns(path: Path, spill: Path) -> dict[str, np.ndarray]:
+def _spilled_columns(path: Path, spill: Path) -> Iterator[tuple[str, np.ndarray]]:
     """The columns of the 2-D array in ``path`` as float64 files in ``spill``, mapped."""
     matrix = _npy_array(path, mapped=True)
     n_rows, n_columns = matrix.shape
-    allow_open_files(3 * n_columns + 256, f"{path}: {n_columns:,} columns")
+    allow_mapped_columns(n_columns, f"{path}: {n_columns:,} columns")
     columns = [Filled(np.float64, 0, spill, spill_buffer(n_columns)) for _ in range(n_columns)]
     step = max(1, SPILL_VALUES // max(n_columns, 1))
     for start in range(0, n_rows, step):
         block = np.asarray(matrix[start : start + step], dtype=np.float64)  # rows, in order
         for j, column in enumerate(columns):
             column.append(block[:, j])
-    return {f"column_{j + 1}": column.array() for j, column in enumerate(columns)}
+    return ((f"column_{j + 1}", column.array()) for j, column in enumerate(columns))
 
 
 def _numbers(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:

@@ -188,6 +188,12 @@ class Preprocessor:
                 k_used += width
         return np.hstack(blocks)
 
+    @property
+    def block_rows(self) -> int:
+        """Rows transformed at a time: :data:`TRANSFORM_CELLS` output values at most (and
+        :data:`TRANSFORM_ROWS`), so that a block's copies stay small however wide."""
+        return max(1, min(TRANSFORM_ROWS, TRANSFORM_CELLS // max(1, self.n_features_out)))
+
     def transform_in_blocks(
         self, table: Table, dtype: Any = None, out: str | os.PathLike[str] | None = None
     ) -> Array:
@@ -195,7 +201,7 @@ class Preprocessor:
         computed a block of rows at a time into one array: in memory, or a ``.npy`` file
         ``out`` written block by block (a full disk is an OSError, not a crash of a write
         through a mapping) and mapped, read-only, from there."""
-        block = max(1, min(TRANSFORM_ROWS, TRANSFORM_CELLS // max(1, self.n_features_out)))
+        block = self.block_rows
         n_rows, kind = table.n_rows, np.dtype(np.float64 if dtype is None else dtype)
         if n_rows <= block and out is None:
             return self.transform(table).astype(kind, copy=False)

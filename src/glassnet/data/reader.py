@@ -25,7 +25,7 @@ from .cells import (
     ColumnKind,
     Filled,
     Mode,
-    allow_open_files,
+    allow_mapped_columns,
     column_names,
     no_column,
     no_target,
@@ -182,7 +182,7 @@ def read_columns(path: Path, dialect: Dialect, request: Request, scan: bool) -> 
         _check_widths(path, lines, rows, names, given)
         modes = _modes(path, names, dialect, request)
         if request.spill is not None:  # the table, and the training and validation rows
-            allow_open_files(3 * len(names) + 256, f"{path}: reading {len(names):,} columns")
+            allow_mapped_columns(len(names), f"{path}: reading {len(names):,} columns")
         number = number_parser(dialect.decimal)
         keep = _kept_rows(path, dialect, request)
         room = _expected_rows(path, rows) if keep is None else keep[1] - keep[0]

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..backend import Array
 from .cells import ColumnKind as ColumnKind
-from .cells import Filled, allow_open_files, no_column
+from .cells import Filled, allow_mapped_columns, no_column
 from .dialect import (
     DETECT_BYTES,
     MISSING,
@@ -85,8 +85,7 @@ class Table:
         if index.dtype == bool:
             index = np.flatnonzero(index)
         if spill is not None:
-            why = f"{self.source}: taking rows of {len(self.values):,} columns"
-            allow_open_files(3 * len(self.values) + 256, why)
+            allow_mapped_columns(len(self.values), f"{self.source}: {len(self.values):,} columns")
 
         def taken(column: Array, on_disk: bool) -> Array:
             if spill is None or not on_disk:
@@ -178,8 +177,6 @@ def _is_missing_object(value: Any) -> bool:
 
 
 def _column_from_values(values: Sequence[Any] | Array) -> tuple[ColumnKind, Array]:
-    if isinstance(values, np.memmap) and values.dtype.kind == "f":
-        return "numeric", values  # a file mapped into memory: read where it is used, not here
     if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
         return "numeric", values.astype(np.float64)
     # Not np.asarray on a list: it would turn ["a", nan] into the strings "a" and "nan".

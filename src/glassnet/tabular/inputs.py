@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def table_of(
         )
     table = table_in(data, target, None)
     name = target or table.target_name or (table.feature_names or ("",))[-1]
-    return _as_categorical(_with_target_column(table, name), categorical)
+    return as_categorical(_with_target_column(table, name), categorical)
 
 
 def is_array(data: Any) -> bool:
@@ -162,7 +163,7 @@ def _features(data: Any, reading: Mapping[str, Any], categorical: Sequence[str])
         X = matrix(data, "X")
         names = [f"x{j}" for j in range(X.shape[1])]
         table = from_parsed({n: column(X[:, j]) for j, n in enumerate(names)}, None, "X")
-    return _as_categorical(table, categorical)
+    return as_categorical(table, categorical)
 
 
 def matrix(data: Any, name: str) -> Array:
@@ -204,24 +205,15 @@ def _vector(y: Any) -> Array:
     return values
 
 
-def _as_categorical(table: Table, names: Sequence[str]) -> Table:
-    """``table`` with the columns ``names`` read as categories (numbers become text)."""
+def as_categorical(table: Table, names: Sequence[str]) -> Table:
+    """``table`` with the feature columns ``names`` read as categories (numbers become text)."""
     kinds, values = dict(table.kinds), dict(table.values)
     for name in names:
         if name not in table.feature_names:
             raise _no_column(f"{name!r} (in categorical)", table.source, table.feature_names)
         if kinds[name] == "numeric":
             kinds[name], values[name] = "categorical", as_text_column(values[name])
-    return Table(
-        table.feature_names,
-        kinds,
-        values,
-        table.target_name,
-        table.target,
-        table.target_kind,
-        table.source,
-        table.dialect,
-    )
+    return replace(table, kinds=kinds, values=values)
 
 
 def as_text_column(numbers: Array) -> Array:

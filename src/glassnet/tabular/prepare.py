@@ -22,7 +22,6 @@ import numpy as np
 from ..backend import Array
 from ..data import Preprocessor, Table, split_indices
 from ..data.images import is_image_folder, read_image_folder
-from ..data.pipeline import TRANSFORM_ROWS
 from ..data.reduced import summed
 from ..data.table import missing_mask
 from ..datasets import load_mnist_small
@@ -238,7 +237,7 @@ def prepare(
             (preprocessor.n_features_out, dtype),
             [(train, train_places, train_rows.size), (val, val_places, val_rows.size)],
             preprocessor.transform,
-            TRANSFORM_ROWS,
+            preprocessor.block_rows,
         )
         assert X_shared is not None  # the training rows are never empty
         X_train = X_shared

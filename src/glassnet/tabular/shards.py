@@ -32,6 +32,7 @@ import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from ..data import ColumnRole, Table, column_roles
 from ..data.columns import identifies_rows, may_identify_rows
 from ..data.table import missing_mask
 from ..distributed import Communicator
-from .inputs import as_text_column, is_path
+from .inputs import as_categorical, as_text_column, is_path
 
 
 class Shards:
@@ -77,21 +78,10 @@ class Shards:
         turned = [n for n in text if kinds.get(n) == "numeric"]
         if not turned:
             return table
-        values = {n: as_text_column(v) if n in turned else v for n, v in table.values.items()}
-        target = table.target
-        if table.target_name in turned and target is not None:
-            target = as_text_column(target)
-        return Table(
-            table.feature_names,
-            {n: "categorical" if n in turned else k for n, k in table.kinds.items()},
-            values,
-            table.target_name,
-            target,
-            "categorical" if table.target_name in turned else table.target_kind,
-            table.source,
-            table.dialect,
-            table.lines,
-        )
+        table = as_categorical(table, [n for n in turned if n in table.kinds])
+        if table.target_name not in turned or table.target is None:
+            return table
+        return replace(table, target=as_text_column(table.target), target_kind="categorical")
 
     def roles(self, table: Table) -> dict[str, ColumnRole]:
         """Each feature column's role, agreed by every rank from its own shard's."""
@@ -238,10 +228,10 @@ def _may_identify(name: str, values: Array) -> bool:
     """What one shard can tell of an identifier: no value missing, none repeated, and
     whole numbers counting up or a name that says id (a continuous column is never
     gathered)."""
-    return (
+    return (  # the vectorised tests first: a set of every value is the costly one
         not missing_mask(values).any()
-        and len(_distinct(values)) == len(values)
         and may_identify_rows(name, values, values.dtype.kind == "f")
+        and len(_distinct(values)) == len(values)
     )
 
 
