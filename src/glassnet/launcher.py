@@ -67,7 +67,7 @@ def threads_per_rank() -> int | None:
         return None
     here = _count(LOCAL_SIZE_VARIABLES) or _count(SIZE_VARIABLES) or 1  # else: all here
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) // max(here, 1))
+    return max(1, (cores or 1) // here)
 
 
 def share_cores() -> int | None:

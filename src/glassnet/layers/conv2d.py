@@ -246,13 +246,14 @@ class Conv2D(Layer):
         F, (kh, kw) = self.out_channels, self.kernel_size
         dZ = self.activation.backward(dA, self.Z, self.A)
         self.dZ = dZ
-        dZ_mem = dZ.transpose(1, 2, 3, 0)  # (F, Ho, Wo, m): contiguous when laid out as Z is
-        dZ_mat = dZ_mem.reshape(F, -1)  # a view when contiguous
+        # (F, Ho, Wo, m): a view when dZ is laid out as Z is, else one copy (not two)
+        dZ_mem = xp.ascontiguousarray(dZ.transpose(1, 2, 3, 0))
+        dZ_mat = dZ_mem.reshape(F, -1)
         if self.cols is None:  # a direct forward pass: the kernel reads A_pad
             assert self.A_pad is not None
             A_mem = self.A_pad.transpose(1, 2, 3, 0)
             if not run_compiled(
-                "conv_weight_grad", (A_mem, xp.ascontiguousarray(dZ_mem), self.dW), flat=False
+                "conv_weight_grad", (A_mem, dZ_mem, self.dW), flat=False
             ):  # compiling switched off since the forward pass
                 self.cols = im2col(self.A_pad, kh, kw, self.stride)
         if self.cols is not None:
