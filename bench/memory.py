@@ -59,6 +59,7 @@ memory-mapped runs read from the page cache::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shlex
@@ -66,8 +67,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,31 +151,45 @@ def sampled_child(how: str, path: str, out: str, cache: str) -> None:
     while a thread samples ``RssAnon`` every 5 ms: the memory this process allocated, not
     the page cache of the files it maps (which ``ru_maxrss`` counts too); the peak goes to
     stderr, for :func:`measure`."""
-    import threading
-
     peak = [status_mb("RssAnon")]
+    try:
+        with peak_rss_anon(peak):
+            code = _train(how, path, out, cache)
+    finally:
+        print(f"peak RssAnon {peak[0]:.1f}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _train(how: str, path: str, out: str, cache: str) -> int:
+    if how == "model":
+        from glassnet.tabular import Model
+
+        Model.fit(path, target="y", epochs=1, cache=cache)
+        return 0
+    from glassnet.cli import main as glassnet
+
+    options = "--target y --epochs 1 --no-report --quiet --cache".split()
+    return glassnet(["train", path, *options, cache, "--out", out])
+
+
+@contextlib.contextmanager
+def peak_rss_anon(peak: list[float]) -> Iterator[None]:
+    """Sample ``RssAnon`` every 5 ms while the block runs, keeping the largest (in MB) in
+    ``peak[0]``, the end's included."""
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.005):
             peak[0] = max(peak[0], status_mb("RssAnon"))
 
-    threading.Thread(target=sample, daemon=True).start()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     try:
-        if how == "model":
-            from glassnet.tabular import Model
-
-            Model.fit(path, target="y", epochs=1, verbose=0, cache=cache)
-            code = 0
-        else:
-            from glassnet.cli import main as glassnet
-
-            options = "--target y --epochs 1 --no-report --quiet --cache".split()
-            code = glassnet(["train", path, *options, cache, "--out", out])
+        yield
     finally:
         done.set()
-        print(f"peak RssAnon {max(peak[0], status_mb('RssAnon')):.1f}", file=sys.stderr)
-    raise SystemExit(code)
+        sampler.join()
+        peak[0] = max(peak[0], status_mb("RssAnon"))
 
 
 def run_one(
@@ -352,7 +368,6 @@ def status_mb(field: str) -> float:
 def mmap_child(X_path: str, y_path: str, how: str, shuffle: str, batch: int, seed: int) -> None:
     """Train one epoch on the files (``how``: ``mmap`` or ``memory``); print one JSON line."""
     import json
-    import threading
 
     import glassnet as gn
 
@@ -362,29 +377,20 @@ def mmap_child(X_path: str, y_path: str, how: str, shuffle: str, batch: int, see
     net = gn.Network.build([FEATURES, *HIDDEN, CLASSES], seed=seed)
     before = status_mb("RssAnon")
     peak = [before]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.005):
-            peak[0] = max(peak[0], status_mb("RssAnon"))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    started = time.perf_counter()
-    history = net.fit(
-        X, y, epochs=1, batch_size=batch, optimizer="sgd", learning_rate=0.01,
-        shuffle=mode, seed=seed,
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    with peak_rss_anon(peak):
+        started = time.perf_counter()
+        history = net.fit(
+            X, y, epochs=1, batch_size=batch, optimizer="sgd", learning_rate=0.01,
+            shuffle=mode, seed=seed,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
     after = status_mb("RssAnon")
     print(
         json.dumps(
             {
                 "rows": int(X.shape[0]),
                 "before": before,
-                "peak": max(peak[0], after),
+                "peak": peak[0],
                 "after": after,
                 "rss_file": status_mb("RssFile"),
                 "seconds": seconds,
