@@ -265,6 +265,7 @@ FLOORS = {
     "network": 5,
     "devices": 5,
     "penalties": 5,
+    "ensembles": 5,
     "io": 6,
     "inspect": 7,
     "tabular": 8,
