@@ -27,6 +27,7 @@ from ..tabular import Checkpointed, Model, demo_data, load_checkpoint
 from ..tabular.cache import prepare_cached
 from ..tabular.checkpoints import checked_file, run_files
 from ..tabular.rows import check_columns, columns_needed
+from ..tabular.search import searching
 from ..tabular.sources import naming
 from ..training import (
     Callback,
@@ -40,6 +41,7 @@ from ..training import (
 from ..training.config_file import check_data_options, read_config, resolve, resume_settings
 from ..training.row_defaults import with_row_defaults
 from .ranks import EveryRankStops, communicator, ending_every_rank, quiet
+from .refits import refit, searched
 from .run_folder import locked_run_folder, refuse_finished, run_folder
 from .signals import Interrupted, StopOnSignal, interrupted
 
@@ -217,11 +219,17 @@ def _train(
     # Last: the epoch's snapshot is taken before it stops. Under MPI every rank stops.
     callbacks.append(signals if comm is None else EveryRankStops(signals, comm, last_words))
     started = time.perf_counter()
+    search_record: dict[str, Any] | None = None
     try:
         with signals.training():
-            history = model.train(
-                data, callbacks=callbacks, resume=plan.resume, distributed=comm or False
-            )
+            if searching(settings) and plan.data is not None:
+                final, search_record = searched(plan, settings, data, say, comm)
+                model = search_record.pop("first")
+                history = model.history
+            else:
+                history = model.train(
+                    data, callbacks=callbacks, resume=plan.resume, distributed=comm or False
+                )
     except KeyboardInterrupt as exc:  # later signals are only recorded: the save completes
         stop = interrupted(exc)
         last_words(stop)
@@ -232,7 +240,8 @@ def _train(
     stopper = next((cb for cb in seen.callbacks if isinstance(cb, EarlyStopping)), None)
     if stopper is not None:
         say(stopper.describe(), 0)
-    final = _refit(model, plan, settings, data.n_rows, say, comm) or model
+    if search_record is None:
+        final = refit(model, plan, settings, data.n_rows, say, comm) or model
     if out is None:
         return 0
     final.save(out / MODEL_FILE)
@@ -247,13 +256,21 @@ def _train(
         seconds,
         command,
         files={"data": plan.data, "test-file": plan.test_file},
-        early_stopping=None if stopper is None else stopper.summary(),
+        early_stopping=stopper.summary() if stopper is not None else _weights_of(search_record),
         test=test,
         ranks=1 if comm is None else comm.size,
+        search=search_record,
     )
     final = summary["final"]
     if final:
-        at = f" (epoch {stopper.weights_epoch}'s weights)" if stopper is not None else ""
+        epoch = (
+            stopper.weights_epoch
+            if stopper is not None
+            else (search_record or {}).get("weights_of_epoch")
+        )
+        at = "" if epoch is None else f" (epoch {epoch}'s weights)"
+        if search_record is not None:
+            at += f", of the first run of λ {search_record['l2']:g}"
         scores = ", ".join(f"{k[4:]} {v:.4f}" for k, v in final.items() if k.startswith("val_"))
         say(f"validation: {scores}{at}", 0)
     if test is not None:
@@ -270,42 +287,14 @@ def _train(
     return status
 
 
-# -- what to train on, and with which options -------------------------------------------
-
-
-def _refit(
-    model: Model,
-    plan: Plan,
-    settings: dict[str, Any],
-    n_rows: int,
-    say: Any,
-    comm: Communicator | None,
-) -> Model | None:
-    """A fresh model trained on every row (on every rank of ``comm``) for the epoch count
-    early stopping chose on the validation rows, when the settings ask for it."""
-    best = model.refit_epochs()
-    if best is None or plan.data is None:
+def _weights_of(search: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The epoch whose weights a search's first run kept, as early stopping reports it."""
+    if search is None or search.get("weights_of_epoch") is None:
         return None
-    say(
-        f"refit: a fresh network on all {n_rows:,} rows for {best} epoch{'s' if best != 1 else ''} "
-        "(the best on validation)",
-        1,
-    )
-    again = {**settings, "validation_split": 0.0, "epochs": best, "early_stopping": 0}
-    again["refit"] = False
-    target, drop, id_ = again.pop("target"), again.pop("drop"), again.pop("id")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        refitted = Model.fit(
-            plan.data, target, drop=drop or (), id=id_, distributed=comm or False, **again
-        )
-    for warning in caught:  # the first fit said the others already; its cache is new
-        if str(warning.message).startswith("cache:"):
-            for line in str(warning.message).splitlines():
-                say(line, 1)
-    refitted.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
-    refitted.metadata.update(run_files(plan.data, plan.test_file))  # as the first model's
-    return refitted
+    return {"weights_of_epoch": search["weights_of_epoch"]}
+
+
+# -- what to train on, and with which options -------------------------------------------
 
 
 def _planned(args: argparse.Namespace) -> Plan:

@@ -82,6 +82,7 @@ def write_run_files(
     early_stopping: Mapping[str, Any] | None = None,
     test: Mapping[str, Any] | None = None,
     ranks: int = 1,
+    search: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write ``config.toml``, ``history.json``, ``summary.json`` and ``validation.npz``
     into ``out`` (each atomically), the files :func:`~glassnet.report.write_report` reads;
@@ -93,6 +94,8 @@ def write_run_files(
     (:meth:`~glassnet.training.EarlyStopping.summary`); the ``final`` scores are then
     those of the epoch whose weights the model holds. ``test``: the scores on a test file.
     ``ranks``: the processes that trained (an MPI job's size; the batch size is global).
+    ``search``: the first runs that chose λ and the networks averaged (``model`` is then
+    the chosen first run, whose history and validation predictions the files hold).
     """
     run_files = dict(files) if files is not None else {"data": data.data_file}
     # Files are written relative to the run folder, which the config is read beside, so
@@ -126,6 +129,8 @@ def write_run_files(
         summary["early_stopping"] = dict(early_stopping)
     if test is not None:
         summary["test"] = dict(test)
+    if search is not None:
+        summary["search"] = dict(search)
     summary |= {
         "command": command,
         "glassnet_version": __version__,

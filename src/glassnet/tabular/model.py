@@ -36,6 +36,7 @@ from .prepare import Prepared, build_network, default_metrics, target_names
 from .rows import Rows, read_rows
 from .saved_checks import check_settings_fit, model_parts
 from .scores import Evaluation, classification_scores, regression_scores, several_scores
+from .search import fit_searched, refitted, searching
 from .sources import naming
 from .units import TargetUnits, to_units
 
@@ -88,9 +89,8 @@ class Model:
         (default: the last). ``drop``: columns to leave out; ``id``: a column given back
         beside each prediction. ``options``: those of ``glassnet train`` by their Python
         names (``epochs=30``, ``lr=1e-3``, …), with its defaults and :func:`.defaults_for_rows`
-        for those not given; then, when early stopping chose an epoch, a refit on every row.
-        ``distributed``: train on every rank of an MPI job (see :meth:`train`).
-        """
+        for those not given; then a refit on every row, or several runs averaged (:mod:`.search`).
+        ``distributed``: train on every rank of an MPI job (see :meth:`train`)."""
         names = target_names(data, target, options.get("delimiter"), None, options.get("encoding"))
         # Kept with the options (where the table has them): a run's settings reproduce it.
         columns = {k: v for k, v in (("drop", list(drop)), ("id", id)) if v and k in DEFAULTS}
@@ -110,22 +110,22 @@ class Model:
         chosen = with_row_defaults(
             chosen, [*options, *columns], prepared.n_rows, bool(prepared.images)
         )
+
+        def fit_one(settings: dict[str, Any]) -> Model:  # one run with exactly these settings
+            again = {k: v for k, v in settings.items() if k not in ("drop", "id", "target")}
+            return cls.fit(
+                data, target, drop=drop, id=id, verbose=verbose, distributed=distributed, **again
+            )
+
+        if searching(chosen):  # several runs averaged into one network (.search)
+            if resume is not None:
+                raise ValueError("resume continues one run, not a search (l2_choices, ensemble)")
+            return fit_searched(fit_one, chosen, prepared.X_val is not None)[0]
         model = cls.build(prepared, chosen)
         model.train(
             prepared, callbacks=callbacks, verbose=verbose, resume=resume, distributed=distributed
         )
-        best = model.refit_epochs()
-        if best is None:
-            return model
-        # Early stopping on the validation rows chose the epoch count; a fresh network
-        # learns from every row (the validation ones too) for that many epochs.
-        again = {**chosen, "validation_split": 0.0, "epochs": best, "early_stopping": 0}
-        again |= {"refit": False, "distributed": distributed}
-        for given_apart in ("drop", "id", "target"):  # passed as arguments of their own
-            again.pop(given_apart, None)
-        refitted = cls.fit(data, target, drop=drop, id=id, verbose=verbose, **again)
-        refitted.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
-        return refitted
+        return refitted(fit_one, chosen, model)
 
     @property
     def n_epochs(self) -> int:

@@ -155,6 +155,22 @@ def comma_names(text: str | Sequence[str]) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def comma_numbers(text: str | Sequence[float]) -> list[float]:
+    """``0.01,0.1,0.3`` → ``[0.01, 0.1, 0.3]`` (an empty text: none)."""
+    parts = [p for p in text.split(",") if p.strip()] if isinstance(text, str) else list(text)
+    return [number(p) for p in parts]
+
+
+def penalty_choices(label: str, value: Any) -> list[float]:
+    """Distinct L2 penalties ≥ 0 to choose from, in the order given (none: no choice)."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"{label} must be a list of numbers such as [0.1, 0.3, 1], got {value!r}")
+    choices = [non_negative(label, item) for item in value]
+    if len(set(choices)) != len(choices):
+        raise ValueError(f"{label} must not repeat a value, got {value!r}")
+    return choices
+
+
 def fraction(text: str | float) -> float:
     """A fraction read from text; :func:`check_fraction` checks its range."""
     return number(text)
@@ -194,6 +210,19 @@ def check_auto_yes_no(label: str, value: Any) -> str:
 
 def positive_int(label: str, value: Any) -> int:
     return int(check_positive_number(label, value, integer=True))
+
+
+MAX_ENSEMBLE = 100
+"""More networks than averaging gains from (the gain is flat after a handful), few enough
+that a crafted config cannot ask for a network thousands of times as wide."""
+
+
+def ensemble_size(label: str, value: Any) -> int:
+    """A number of networks to average, 1 to :data:`MAX_ENSEMBLE`."""
+    size = positive_int(label, value)
+    if size > MAX_ENSEMBLE:
+        raise ValueError(f"{label} must be at most {MAX_ENSEMBLE}, got {size:,}")
+    return size
 
 
 MAX_EPOCHS = 1_000_000

@@ -28,7 +28,9 @@ from .option_rules import (
     check_fraction,
     comma_layers,
     comma_names,
+    comma_numbers,
     dimensions,
+    ensemble_size,
     epoch_count,
     fraction,
     image_size,
@@ -39,6 +41,7 @@ from .option_rules import (
     non_negative,
     non_negative_int,
     number,
+    penalty_choices,
     positive,
     shape_of,
     yes_no,
@@ -189,6 +192,24 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         False,
         "after early stopping, train a fresh network on every row for the best epoch count",
         check=boolean,
+    ),
+    Option(
+        "l2-choices",
+        comma_numbers,
+        [],
+        "L2 penalties to choose λ from, e.g. 0.01,0.1,0.3,1: the one whose runs reach the "
+        "lowest validation loss (each run's best, averaged over the --ensemble runs)",
+        metavar="LAMBDAS",
+        check=penalty_choices,
+    ),
+    Option(
+        "ensemble",
+        integer,
+        1,
+        "train K networks (seeds seed … seed+K−1, each its own validation rows) and average "
+        "them into one network K times as wide",
+        metavar="K",
+        check=ensemble_size,
     ),
     Option(
         "restore-best",

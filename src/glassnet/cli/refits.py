@@ -1,0 +1,97 @@
+"""What follows ``glassnet train``'s first run: one refit on every row, or the several
+runs of a search averaged into one network (:mod:`~glassnet.tabular.search`)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from ..report.writing import architecture
+from ..tabular import Model
+from ..tabular.checkpoints import run_files
+from ..tabular.search import fit_searched
+
+if TYPE_CHECKING:
+    from ..distributed import Communicator
+    from .train import Plan
+
+
+def refit(
+    model: Model,
+    plan: Plan,
+    settings: dict[str, Any],
+    n_rows: int,
+    say: Any,
+    comm: Communicator | None,
+) -> Model | None:
+    """A fresh model trained on every row (on every rank of ``comm``) for the epoch count
+    early stopping chose on the validation rows, when the settings ask for it."""
+    best = model.refit_epochs()
+    if best is None or plan.data is None:
+        return None
+    say(
+        f"refit: a fresh network on all {n_rows:,} rows for {best} epoch{'s' if best != 1 else ''} "
+        "(the best on validation)",
+        1,
+    )
+    again = {**settings, "validation_split": 0.0, "epochs": best, "early_stopping": 0}
+    again["refit"] = False
+    target, drop, id_ = again.pop("target"), again.pop("drop"), again.pop("id")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        refitted = Model.fit(
+            plan.data, target, drop=drop or (), id=id_, distributed=comm or False, **again
+        )
+    for warning in caught:  # the first fit said the others already; its cache is new
+        if str(warning.message).startswith("cache:"):
+            for line in str(warning.message).splitlines():
+                say(line, 1)
+    refitted.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
+    refitted.metadata.update(run_files(plan.data, plan.test_file))  # as the first model's
+    return refitted
+
+
+def searched(
+    plan: Plan,
+    settings: dict[str, Any],
+    data: Any,
+    say: Any,
+    comm: Communicator | None,
+) -> tuple[Model, dict[str, Any]]:
+    """Several runs averaged into one network (:mod:`~glassnet.tabular.search`), each
+    run said on a line; the model, and what the summary records (with the first run
+    whose history and validation predictions the run folder keeps, under ``first``)."""
+    choices = settings["l2_choices"] or [settings["l2"]]
+    say(
+        f"search: λ from {', '.join(f'{c:g}' for c in choices)}, "
+        f"{settings['ensemble']} run{'s' if settings['ensemble'] > 1 else ''} each; "
+        "no checkpoints while searching",
+        1,
+    )
+
+    def fit_one(one: dict[str, Any]) -> Model:
+        again = {k: v for k, v in one.items() if k not in ("target", "drop", "id")}
+        with warnings.catch_warnings():  # the first preparation said them
+            warnings.simplefilter("ignore")
+            return Model.fit(
+                plan.data,
+                one["target"],
+                drop=one["drop"] or (),
+                id=one["id"],
+                distributed=comm or False,
+                **again,
+            )
+
+    model, search = fit_searched(fit_one, settings, data.X_val is not None, lambda s: say(s, 1))
+    model.metadata.update(run_files(plan.data, plan.test_file))  # for --config and predict
+    network = model.network
+    say(f"averaged network: {architecture(network)}, {network.n_parameters():,} parameters", 1)
+    record: dict[str, Any] = {"ensemble": settings["ensemble"]}
+    record["architecture"] = architecture(model.network)
+    if search is None:
+        return model, {**record, "first": model}
+    record |= search.as_dict()
+    chosen = search.chosen()[0]  # the first run whose history the run folder keeps
+    if settings["monitor"] == "val_loss" and settings["restore_best"]:
+        record["weights_of_epoch"] = chosen.best_epoch
+    return model, {**record, "first": search.first}

@@ -1,0 +1,211 @@
+"""Choosing λ and averaging networks: several first runs, several refits, one network.
+
+With ``l2_choices`` or ``ensemble`` > 1 (a small table's defaults, see
+:func:`~glassnet.training.row_defaults.defaults_for_rows`), a fit is:
+
+1. **First runs.** For each λ of ``l2_choices`` (or the one ``l2``), ``ensemble`` runs
+   with seeds ``seed``, ``seed + 1``, …: each its own validation rows and initial weights,
+   early stopping on the validation loss. A run's score is its best validation loss.
+2. **The choice.** The λ of the lowest mean score over its runs. Several runs make the
+   choice less a matter of which rows were held out (a validation part of a small table
+   is a few dozen rows).
+3. **Refits.** Run ``k`` of the chosen λ gives its best epoch count to refit ``k``: a
+   fresh network with seed ``seed + k`` on every row (the validation ones too).
+4. **One network.** :func:`~glassnet.ensembles.average_networks` puts the refits side by
+   side: the model's output is the mean of theirs (the mean logits for a classifier), and
+   it saves, predicts and exports as any model does.
+
+Every refit is prepared from every row, so all share one preprocessing; that is why an
+ensemble with validation rows needs ``refit`` (first runs each scale their own rows).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..ensembles import average_networks
+
+if TYPE_CHECKING:
+    from .model import Model
+
+FitOne = Callable[[dict[str, Any]], "Model"]
+"""Trains one model with exactly these settings (no search of its own)."""
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One first run: its λ, seed, best validation loss and the epoch it came at."""
+
+    l2: float
+    seed: int
+    best_loss: float
+    best_epoch: int
+    epochs: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Search:
+    """The first runs and what they chose."""
+
+    trials: list[Trial]
+    l2: float
+    first: Model
+    """The chosen λ's first run with the first seed (its history is the run's history)."""
+
+    def chosen(self) -> list[Trial]:
+        return [trial for trial in self.trials if trial.l2 == self.l2]
+
+    def mean_loss(self, l2: float) -> float:
+        return float(np.mean([t.best_loss for t in self.trials if t.l2 == l2]))
+
+    def describe(self) -> str:
+        """One line: the mean best validation loss of each λ, the chosen one marked."""
+        choices = dict.fromkeys(t.l2 for t in self.trials)
+        scores = ", ".join(
+            f"λ {l2:g}: {self.mean_loss(l2):.4f}" + (" (chosen)" if l2 == self.l2 else "")
+            for l2 in choices
+        )
+        runs = len(self.chosen())
+        return f"mean best validation loss over {runs} run{'s' if runs > 1 else ''}: {scores}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"l2": self.l2, "trials": [trial.as_dict() for trial in self.trials]}
+
+
+def searching(settings: dict[str, Any]) -> bool:
+    """Whether a fit with these settings is several runs (this module's)."""
+    return bool(settings["l2_choices"]) or settings["ensemble"] > 1
+
+
+def check_search(settings: dict[str, Any], has_validation: bool) -> None:
+    """Refuse what a search cannot do, naming the options."""
+    if settings["l2_choices"] and not has_validation:
+        raise ValueError(
+            "l2_choices chooses λ by the validation loss: it needs validation rows "
+            "(validation_split > 0); give one --l2 instead"
+        )
+    if settings["ensemble"] > 1 and has_validation and not settings["refit"]:
+        raise ValueError(
+            "ensemble averages networks prepared from the same rows: with validation rows "
+            "it needs refit (each first run scales its own training rows)"
+        )
+
+
+def first_runs(fit_one: FitOne, settings: dict[str, Any], say: Callable[[str], None]) -> Search:
+    """Steps 1 and 2: ``ensemble`` first runs for each λ; the λ of the lowest mean."""
+    choices = settings["l2_choices"] or [settings["l2"]]
+    trials: list[Trial] = []
+    best: tuple[float, float, Model | None] = (math.inf, settings["l2"], None)
+    for l2 in choices:
+        firsts = []
+        for k in range(settings["ensemble"]):
+            model = fit_one(_one(settings, l2=l2, seed=settings["seed"] + k, refit=False))
+            history = model.history
+            assert history is not None and "val_loss" in history.logs, "a first run validates"
+            losses = np.asarray(history.logs["val_loss"], dtype=float)
+            epoch = int(np.argmin(losses)) + 1
+            trial = Trial(l2, settings["seed"] + k, float(losses.min()), epoch, len(losses))
+            trials.append(trial)
+            firsts.append(model)
+            say(
+                f"first run λ {l2:g}, seed {trial.seed}: best validation loss "
+                f"{trial.best_loss:.4f} at epoch {epoch} of {trial.epochs}"
+            )
+        mean = float(np.mean([t.best_loss for t in trials[-len(firsts) :]]))
+        if mean < best[0]:  # ties keep the earlier λ
+            best = (mean, l2, firsts[0])
+    _, l2, first = best
+    assert first is not None, "the losses are finite"
+    return Search(trials, l2, first)
+
+
+def refits(fit_one: FitOne, settings: dict[str, Any], search: Search) -> list[Model]:
+    """Step 3: each chosen run's refit on every row for its best epoch count."""
+    return [
+        fit_one(
+            _one(
+                settings,
+                l2=search.l2,
+                seed=trial.seed,
+                refit=False,
+                validation_split=0.0,
+                epochs=trial.best_epoch,
+                early_stopping=0,
+            )
+        )
+        for trial in search.chosen()
+    ]
+
+
+def averaged(members: list[Model]) -> Model:
+    """Step 4: one model whose network averages the members' (their preprocessing, the
+    first's settings and history)."""
+    if len(members) == 1:
+        return members[0]
+    network = average_networks([member.network for member in members])
+    return dataclasses.replace(members[0], network=network, metadata=dict(members[0].metadata))
+
+
+def refitted(fit_one: FitOne, settings: dict[str, Any], model: Model) -> Model:
+    """One run's refit, when its settings ask for one: early stopping on the validation
+    rows chose the epoch count; a fresh network learns from every row (the validation ones
+    too) for that many epochs. ``model`` itself otherwise."""
+    best = model.refit_epochs()
+    if best is None:
+        return model
+    again = _one(settings, validation_split=0.0, epochs=best, early_stopping=0, refit=False)
+    refit = fit_one(again)
+    refit.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
+    return refit
+
+
+def fit_searched(
+    fit_one: FitOne,
+    settings: dict[str, Any],
+    has_validation: bool,
+    say: Callable[[str], None] = lambda line: None,
+) -> tuple[Model, Search | None]:
+    """The whole search (steps 1–4) for settings that ask for one; without validation rows,
+    ``ensemble`` runs on every row, averaged. The model's metadata records the search."""
+    check_search(settings, has_validation)
+    if not has_validation:
+        members = [
+            fit_one(_one(settings, seed=settings["seed"] + k)) for k in range(settings["ensemble"])
+        ]
+        model = averaged(members)
+        model.metadata["ensemble"] = len(members)
+        return model, None
+    search = first_runs(fit_one, settings, say)
+    say(search.describe())
+    if not settings["refit"]:  # one run (ensemble 1): the chosen λ's, its best weights
+        model = search.first
+    else:
+        members = refits(fit_one, settings, search)
+        say(
+            f"refit: {len(members)} fresh network{'s' if len(members) > 1 else ''} on every row "
+            f"for {', '.join(str(t.best_epoch) for t in search.chosen())} epochs"
+            + (", averaged into one" if len(members) > 1 else "")
+        )
+        model = averaged(members)
+        model.metadata["refit"] = {
+            "epochs": [t.best_epoch for t in search.chosen()],
+            "chosen_after_epochs": [t.epochs for t in search.chosen()],
+        }
+    model.metadata["search"] = search.as_dict()
+    model.metadata["ensemble"] = settings["ensemble"]
+    model.metadata["settings"] = {**settings, "l2": search.l2}
+    return model, search
+
+
+def _one(settings: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The settings of one run of the search: no search of its own."""
+    return {**settings, "l2_choices": [], "ensemble": 1, **changes}

@@ -1,0 +1,128 @@
+"""Choosing λ and averaging networks (``glassnet.tabular.search``, issue 9): every number
+the search reports is recomputed here from single runs of ``Model.fit`` with the same
+settings, and the averaged model's output from the refits' own outputs."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import glassnet, one_line_error
+
+pd = pytest.importorskip("pandas", reason="the tabular Model takes a DataFrame here")
+from glassnet.tabular import Model  # noqa: E402
+
+SMALL = {"epochs": 40, "early_stopping": 5, "batch_size": 16}
+"""A short budget: the search's arithmetic, not its accuracy, is under test."""
+
+
+def _frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    frame["y"] = np.where(frame.a + 0.5 * frame.b + 0.3 * rng.normal(size=n) > 0, "yes", "no")
+    return frame
+
+
+def _fit(frame: pd.DataFrame, **options: object) -> Model:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Model.fit(frame, "y", **options)
+
+
+def test_the_search_chooses_the_lowest_mean_validation_loss_and_averages_the_refits() -> None:
+    frame = _frame()
+    model = _fit(frame, l2_choices=[0.01, 1.0], ensemble=2, **SMALL)
+    # The first runs, one by one: the same settings, one λ and one seed each.
+    scores: dict[float, list[tuple[float, int]]] = {}
+    for l2 in (0.01, 1.0):
+        for seed in (0, 1):
+            one = _fit(frame, l2=l2, seed=seed, ensemble=1, l2_choices=[], refit=True, **SMALL)
+            first = _fit(frame, l2=l2, seed=seed, ensemble=1, l2_choices=[], refit=False, **SMALL)
+            losses = np.asarray(first.history["val_loss"])
+            scores.setdefault(l2, []).append((losses.min(), int(np.argmin(losses)) + 1))
+            assert one.metadata["refit"]["epochs"] == int(np.argmin(losses)) + 1
+    chosen = min(scores, key=lambda l2: np.mean([s for s, _ in scores[l2]]))
+    search = model.metadata["search"]
+    assert search["l2"] == chosen and model.settings["l2"] == chosen
+    assert [t["best_epoch"] for t in search["trials"]] == [
+        e for l2 in scores for _, e in scores[l2]
+    ]
+    np.testing.assert_allclose(
+        [t["best_loss"] for t in search["trials"]],
+        [s for l2 in scores for s, _ in scores[l2]],
+        rtol=1e-12,
+    )
+    epochs = [e for _, e in scores[chosen]]
+    assert model.metadata["refit"]["epochs"] == epochs
+    # The averaged model's probability: the sigmoid of the refits' mean logit.
+    refits = [
+        _fit(frame, l2=chosen, seed=seed, ensemble=1, l2_choices=[], validation_split=0.0,
+             epochs=epoch, early_stopping=0, refit=False, batch_size=16)
+        for seed, epoch in enumerate(epochs)
+    ]  # fmt: skip
+    p = np.array([m.predict_proba(frame)[:, 1] for m in refits], dtype=np.float64)
+    mean_logit = np.mean(np.log(p) - np.log1p(-p), axis=0)
+    expected = 1 / (1 + np.exp(-mean_logit))
+    np.testing.assert_allclose(model.predict_proba(frame)[:, 1], expected, atol=2e-5)
+    assert model.network.parametric_layers()[0].n_out == 2 * model.settings["layers"][0]
+
+
+def test_the_averaged_model_saves_and_loads(tmp_path: Path) -> None:
+    frame = _frame(80)
+    model = _fit(frame, ensemble=2, **SMALL)
+    path = model.save(tmp_path / "m.glassnet")
+    loaded = Model.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(frame), model.predict_proba(frame))
+    assert loaded.metadata["search"] == model.metadata["search"]
+
+
+def test_what_a_search_cannot_do_is_refused() -> None:
+    frame = _frame(60)
+    with pytest.raises(ValueError, match=r"l2_choices.*validation rows"):
+        _fit(frame, l2_choices=[0.1, 1.0], validation_split=0.0, epochs=3)
+    with pytest.raises(ValueError, match=r"ensemble.*needs refit"):
+        _fit(frame, ensemble=2, refit=False, epochs=3)
+    with pytest.raises(ValueError, match="l2_choices must not repeat"):
+        _fit(frame, l2_choices=[0.1, 0.1])
+
+
+def test_without_validation_rows_the_ensemble_averages_runs_on_every_row() -> None:
+    frame = _frame(60)
+    model = _fit(frame, ensemble=2, validation_split=0.0, epochs=5, batch_size=16)
+    members = [
+        _fit(frame, ensemble=1, seed=seed, validation_split=0.0, epochs=5, batch_size=16)
+        for seed in (0, 1)
+    ]
+    p = np.array([m.predict_proba(frame)[:, 1] for m in members], dtype=np.float64)
+    expected = 1 / (1 + np.exp(-np.mean(np.log(p) - np.log1p(-p), axis=0)))
+    np.testing.assert_allclose(model.predict_proba(frame)[:, 1], expected, atol=2e-5)
+    assert "search" not in model.metadata and model.metadata["ensemble"] == 2
+
+
+def test_the_command_line_says_each_run_and_its_config_reproduces_the_model(
+    tmp_path: Path,
+) -> None:
+    csv = tmp_path / "t.csv"
+    _frame(100).to_csv(csv, index=False)
+    flags = ["--target", "y", "--l2-choices", "0.03,3", "--ensemble", "2", "--epochs", "30"]
+    result = glassnet("train", csv, *flags, "--out", tmp_path / "run", "--no-report")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("first run λ") == 4
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    trials = summary["search"]["trials"]
+    means = {l2: np.mean([t["best_loss"] for t in trials if t["l2"] == l2]) for l2 in (0.03, 3)}
+    assert summary["search"]["l2"] == min(means, key=means.get)
+    assert f"λ {summary['search']['l2']:g}: " in result.stdout
+    again = glassnet("train", "--config", tmp_path / "run" / "config.toml", "--out",
+                     tmp_path / "again", "--no-report")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    first, second = (Model.load(tmp_path / d / "model.glassnet") for d in ("run", "again"))
+    for (name, a), (_, b) in zip(
+        first.network.parameters(), second.network.parameters(), strict=True
+    ):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    bad = glassnet("train", csv, "--target", "y", "--ensemble", "0")
+    assert "ensemble" in one_line_error(bad)
