@@ -24,11 +24,31 @@ from typing import Any
 import numpy as np
 
 from .backend import to_host
+from .layers.architecture import parse_architecture
 from .network import Network
 
 MERGEABLE = ("dense", "dropout")
 """The layer types a merge knows how to widen: dense layers (with or without batch
 normalization) and the dropout between them, which acts unit by unit."""
+
+
+def check_averageable(layers: Sequence[int | str], input_shape: Any = None) -> None:
+    """Refuse, before any training, hidden ``layers`` (sizes and tokens, as ``--layers``
+    takes them) that :func:`average_networks` could not merge."""
+    if input_shape:
+        raise ValueError(
+            "networks laid out as images (input_shape) cannot be averaged into one; "
+            "train one (ensemble 1)"
+        )
+    tokens = [str(item) for item in layers]
+    others = [
+        s["token"] for s in parse_architecture(",".join(tokens)) if s["type"] not in MERGEABLE
+    ]
+    if others:
+        raise ValueError(
+            f"only dense networks can be averaged into one; the layers have {', '.join(others)} "
+            "(train one network: ensemble 1)"
+        )
 
 
 def average_networks(networks: Sequence[Network]) -> Network:

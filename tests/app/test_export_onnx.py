@@ -139,3 +139,28 @@ def test_export_of_a_model_with_dates_names_the_column(tmp_path) -> None:
     )
     assert error.startswith("glassnet: error: column 'signup' holds dates")
     assert not (tmp_path / "d.onnx").exists()
+
+
+def test_an_averaged_model_exports_as_any_model(tmp_path) -> None:
+    """``--ensemble 3``: the averaged network (three refits side by side) goes to ONNX as
+    one network, and ONNX Runtime gives back glassnet predict's probabilities."""
+    train, rows = (
+        _write_flowers(tmp_path / "f.csv", 120, 3),
+        _write_flowers(tmp_path / "n.csv", 40, 4),
+    )
+    run = tmp_path / "run"
+    trained = glassnet(
+        "train", train, "--target", "species", "--ensemble", "3", "--layers", "8",
+        "--epochs", "20", "--out", run, "-q", "--no-report",
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    path = tmp_path / "averaged.onnx"
+    assert glassnet("export", run / "model.glassnet", "--onnx", path).returncode == 0
+    predicted = glassnet("predict", run / "model.glassnet", rows, "--proba")
+    written = list(csv.DictReader(io.StringIO(predicted.stdout)))
+    proba = np.array(
+        [[float(row[f"p({c})"]) for c in ("iris", "rose", "tulip")] for row in written]
+    )
+    out = _onnx_on_csv(path, rows)
+    assert out["label"].tolist() == [row["predicted_species"] for row in written]
+    np.testing.assert_allclose(out["probabilities"], proba, rtol=0, atol=1e-5)

@@ -126,3 +126,14 @@ def test_the_command_line_says_each_run_and_its_config_reproduces_the_model(
         np.testing.assert_array_equal(a, b, err_msg=name)
     bad = glassnet("train", csv, "--target", "y", "--ensemble", "0")
     assert "ensemble" in one_line_error(bad)
+
+
+def test_layers_that_cannot_be_averaged_are_refused_before_any_training() -> None:
+    frame = pd.DataFrame(
+        np.random.default_rng(0).random((40, 16)), columns=[f"p{i}" for i in range(16)]
+    )
+    frame["y"] = np.where(frame.p0 > 0.5, "yes", "no")
+    with pytest.raises(ValueError, match=r"images \(input_shape\) cannot be averaged"):
+        _fit(frame, ensemble=2, layers=["conv2k3", 8], input_shape=[1, 4, 4])
+    with pytest.raises(ValueError, match=r"only dense networks.*conv2k3"):
+        _fit(frame, ensemble=2, layers=["conv2k3", 8])

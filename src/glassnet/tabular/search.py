@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..ensembles import average_networks
+from ..ensembles import average_networks, check_averageable
 
 if TYPE_CHECKING:
     from .model import Model
@@ -93,6 +93,8 @@ def check_search(settings: dict[str, Any], has_validation: bool) -> None:
             "l2_choices chooses λ by the validation loss: it needs validation rows "
             "(validation_split > 0); give one --l2 instead"
         )
+    if settings["ensemble"] > 1:
+        check_averageable(settings["layers"], settings.get("input_shape"))
     if settings["ensemble"] > 1 and has_validation and not settings["refit"]:
         raise ValueError(
             "ensemble averages networks prepared from the same rows: with validation rows "
