@@ -27,9 +27,15 @@ from .backend import to_host
 from .layers.architecture import parse_architecture
 from .network import Network
 
-MERGEABLE = ("dense", "dropout")
-"""The layer types a merge knows how to widen: dense layers (with or without batch
-normalization) and the dropout between them, which acts unit by unit."""
+MERGEABLE = ("dense", "dropout", "flatten")
+"""The layer types a merge knows: dense layers (with or without batch normalization), the
+dropout between them, which acts unit by unit, and below the first dense layer a dropout
+or flatten of the input, which every member shares unchanged."""
+
+MAX_PARAMETERS = 50_000_000
+"""The largest averaged network a merge builds (200 MB of float32): hidden layers after the
+first grow K² times, as blocks on a diagonal, and a crafted ensemble should not exhaust
+memory after every run has trained."""
 
 
 def check_averageable(layers: Sequence[int | str], input_shape: Any = None) -> None:
@@ -75,7 +81,19 @@ def average_networks(networks: Sequence[Network]) -> Network:
     dense = [i for i, layer in enumerate(first["layers"]) if layer["type"] == "dense"]
     if first["layers"][dense[-1]].get("batch_norm"):
         raise ValueError("a network whose output layer has batch normalization cannot be averaged")
+    if [
+        i for i, layer in enumerate(first["layers"]) if layer["type"] == "flatten" and i > dense[0]
+    ]:
+        raise ValueError("only a flatten below the first dense layer can be averaged")
+    mixing = {first["layers"][i]["activation"]["name"] for i in dense[:-1]} & {"softmax"}
+    if mixing:  # a unit's A must depend on its own Z only, or the stacks would mix
+        raise ValueError("hidden layers with a softmax activation cannot be averaged")
     k = len(networks)
+    size = _merged_parameters([first["layers"][i] for i in dense], k)
+    if size > MAX_PARAMETERS:
+        raise ValueError(
+            f"{k} networks averaged would hold {size:,} parameters; at most {MAX_PARAMETERS:,}"
+        )
     arrays = [{key: np.asarray(a) for key, a in to_host(n.arrays()).items()} for n in networks]
     config: dict[str, Any] = {**first, "layers": []}
     merged: dict[str, Any] = {}
@@ -93,9 +111,22 @@ def average_networks(networks: Sequence[Network]) -> Network:
     return Network.from_config(config, merged)
 
 
+def _merged_parameters(dense: list[dict[str, Any]], k: int) -> int:
+    """The averaged network's weights and biases (batch norm's few left out)."""
+    if len(dense) == 1:
+        return dense[0]["n_in"] * dense[0]["n_out"] + dense[0]["n_out"]
+    first, *hidden, last = dense
+    total = k * first["n_out"] * (first["n_in"] + 1)
+    total += sum(k * layer["n_out"] * (k * layer["n_in"] + 1) for layer in hidden)
+    return total + last["n_out"] * (k * last["n_in"] + 1)
+
+
 def _role(position: int, dense: list[int]) -> str:
-    """``only`` (no hidden layer: the mean of the weights is the mean of the outputs),
-    ``first``, ``output`` or ``hidden``; a dropout layer is ``hidden``."""
+    """``input`` (below the first dense layer: shared, unchanged), ``only`` (no hidden
+    layer: the mean of the weights is the mean of the outputs), ``first``, ``output`` or
+    ``hidden``; a dropout between dense layers is ``hidden``."""
+    if position < dense[0]:
+        return "input"
     if position == dense[0] == dense[-1]:
         return "only"
     if position == dense[-1]:
@@ -118,7 +149,7 @@ def _shape_of(config: dict[str, Any]) -> Any:
 def _widen(layer: dict[str, Any], role: str, k: int) -> dict[str, Any]:
     """The layer's config K times as wide where its units are (its input, its output)."""
     widened = dict(layer)
-    if role == "only":
+    if role in ("only", "input"):
         return widened
     if layer["type"] == "dropout":
         widened["n"] = layer["n"] * k
@@ -156,6 +187,8 @@ def _merge_arrays(own: list[dict[str, np.ndarray]], role: str, k: int) -> dict[s
 
 
 def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:
+    """The K blocks on the diagonal of one matrix, zeros elsewhere: unit stacks that never
+    read each other's activations."""
     rows, cols = blocks[0].shape
     out = np.zeros((rows * len(blocks), cols * len(blocks)), dtype=blocks[0].dtype)
     for i, block in enumerate(blocks):

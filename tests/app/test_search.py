@@ -137,3 +137,27 @@ def test_layers_that_cannot_be_averaged_are_refused_before_any_training() -> Non
         _fit(frame, ensemble=2, layers=["conv2k3", 8], input_shape=[1, 4, 4])
     with pytest.raises(ValueError, match=r"only dense networks.*conv2k3"):
         _fit(frame, ensemble=2, layers=["conv2k3", 8])
+
+
+def test_the_callbacks_see_every_run_and_the_kept_epoch_is_early_stoppings() -> None:
+    from glassnet.training import Callback, EarlyStopping
+
+    class Seen(Callback):
+        def __init__(self) -> None:
+            self.runs, self.kept = 0, []
+
+        def on_train_end(self, state) -> None:
+            self.runs += 1
+            stoppers = [cb for cb in state.callbacks if isinstance(cb, EarlyStopping)]
+            self.kept += [s.weights_epoch for s in stoppers]
+
+    frame, options = _frame(), {**SMALL, "min_delta": 0.02}
+    seen = Seen()
+    model = _fit(frame, l2_choices=[0.1, 1.0], ensemble=2, callbacks=[seen], **options)
+    assert seen.runs == 4 + 2  # four first runs, two refits
+    alone = Seen()
+    for l2 in (0.1, 1.0):
+        for seed in (0, 1):
+            one = dict(l2=l2, seed=seed, ensemble=1, l2_choices=[], refit=False)
+            _fit(frame, callbacks=[alone], **one, **options)
+    assert [t["weights_epoch"] for t in model.metadata["search"]["trials"]] == alone.kept

@@ -56,3 +56,29 @@ def test_only_networks_of_the_same_dense_layers_are_averaged() -> None:
     conv = gn.Network(layers, loss="cce")
     with pytest.raises(ValueError, match=r"only dense networks.*conv2d"):
         average_networks([conv, conv])
+
+
+def test_an_input_dropout_is_shared_and_hidden_softmax_or_huge_merges_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import glassnet.ensembles as ensembles
+
+    def built(seed: int, activation: str = "relu") -> gn.Network:
+        layers = build_layers(
+            "dropout0.2,6", (4,), 2, activation, "softmax", init=None, dropout=0.0,
+            batch_norm=False, rng=np.random.default_rng(seed), dtype=np.dtype("float64"),
+        )  # fmt: skip
+        return gn.Network(layers, loss="cce")
+
+    members = [built(seed) for seed in range(3)]
+    X = np.random.default_rng(3).normal(size=(5, 4))
+    merged = average_networks(members)
+    assert merged.layers[0].config()["type"] == "dropout" and merged.n_features == 4
+    expected = np.mean([_logits(member, X) for member in members], axis=0)
+    np.testing.assert_allclose(_logits(merged, X), expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="softmax activation cannot be averaged"):
+        average_networks([built(0, "softmax"), built(1, "softmax")])
+    # 3 members of 4-6-2: 3·6·(4+1) + 2·(3·6+1) = 128 parameters averaged.
+    monkeypatch.setattr(ensembles, "MAX_PARAMETERS", 127)
+    with pytest.raises(ValueError, match="would hold 128 parameters; at most 127"):
+        average_networks(members)

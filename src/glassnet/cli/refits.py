@@ -10,6 +10,7 @@ from ..report.writing import architecture
 from ..tabular import Model
 from ..tabular.checkpoints import run_files
 from ..tabular.search import fit_searched
+from ..training import Callback
 
 if TYPE_CHECKING:
     from ..distributed import Communicator
@@ -57,19 +58,21 @@ def searched(
     data: Any,
     say: Any,
     comm: Communicator | None,
+    stops: list[Callback],
 ) -> tuple[Model, dict[str, Any]]:
     """Several runs averaged into one network (:mod:`~glassnet.tabular.search`), each
-    run said on a line; the model, and what the summary records (with the first run
-    whose history and validation predictions the run folder keeps, under ``first``)."""
+    run said on a line and given the callbacks ``stops`` (what ends a run on a signal);
+    the model, and what the summary records (with the first run whose history and
+    validation predictions the run folder keeps, under ``first``)."""
     choices = settings["l2_choices"] or [settings["l2"]]
-    say(
-        f"search: λ from {', '.join(f'{c:g}' for c in choices)}, "
-        f"{settings['ensemble']} run{'s' if settings['ensemble'] > 1 else ''} each; "
-        "no checkpoints while searching",
-        1,
-    )
+    runs = f"{settings['ensemble']} run{'s' if settings['ensemble'] > 1 else ''}"
+    if data.X_val is None:
+        say(f"ensemble: {runs} on every row, averaged into one network; no checkpoints", 1)
+    else:
+        listed = ", ".join(f"{c:g}" for c in choices)
+        say(f"search: λ from {listed}, {runs} each; no checkpoints while searching", 1)
 
-    def fit_one(one: dict[str, Any]) -> Model:
+    def fit_one(one: dict[str, Any], extra: list[Callback]) -> Model:
         again = {k: v for k, v in one.items() if k not in ("target", "drop", "id")}
         with warnings.catch_warnings():  # the first preparation said them
             warnings.simplefilter("ignore")
@@ -79,19 +82,21 @@ def searched(
                 drop=one["drop"] or (),
                 id=one["id"],
                 distributed=comm or False,
+                callbacks=[*stops, *extra],
                 **again,
             )
 
     model, search = fit_searched(fit_one, settings, data.X_val is not None, lambda s: say(s, 1))
     model.metadata.update(run_files(plan.data, plan.test_file))  # for --config and predict
     network = model.network
-    say(f"averaged network: {architecture(network)}, {network.n_parameters():,} parameters", 1)
+    kind = "averaged network" if settings["ensemble"] > 1 else "network"
+    say(f"{kind}: {architecture(network)}, {network.n_parameters():,} parameters", 1)
     record: dict[str, Any] = {"ensemble": settings["ensemble"]}
-    record["architecture"] = architecture(model.network)
+    record |= {"architecture": architecture(network), "parameters": network.n_parameters()}
     if search is None:
         return model, {**record, "first": model}
     record |= search.as_dict()
-    chosen = search.chosen()[0]  # the first run whose history the run folder keeps
-    if settings["monitor"] == "val_loss" and settings["restore_best"]:
-        record["weights_of_epoch"] = chosen.best_epoch
+    record["description"] = search.describe()
+    # The run whose history and validation predictions the run folder keeps.
+    record["weights_of_epoch"] = search.chosen()[0].weights_epoch
     return model, {**record, "first": search.first}

@@ -27,7 +27,7 @@ from ..tabular import Checkpointed, Model, demo_data, load_checkpoint
 from ..tabular.cache import prepare_cached
 from ..tabular.checkpoints import checked_file, run_files
 from ..tabular.rows import check_columns, columns_needed
-from ..tabular.search import searching
+from ..tabular.search import check_search, searching
 from ..tabular.sources import naming
 from ..training import (
     Callback,
@@ -144,6 +144,13 @@ def _train(
         )
     if plan.data is not None and plan.resume is None:
         settings = with_row_defaults(settings, plan.given, data.n_rows, data.images is not None)
+    if searching(settings):  # refused before anything is said or trained
+        if plan.data is None or plan.resume is not None:
+            raise ValueError(
+                "--ensemble and --l2-choices train several runs on a data file, and keep no "
+                "checkpoint: not on the shipped sample, not with --resume"
+            )
+        check_search(settings, data.X_val is not None)
     say(f"data: {data.description}", 1)
     for line in data.cache_note.splitlines():
         say(line, 1)
@@ -202,8 +209,13 @@ def _train(
         callbacks.append(ProgressBar() if use_bar else EpochPrinter())
     launch = "" if comm is None else f"mpiexec -n {comm.size} "  # how to start it again
 
+    search = searching(settings)  # several runs, no checkpoints (.refits)
+
     def last_words(stop: Interrupted) -> None:
         """Save the last finished epoch, and say how to resume (rank 0, or one process)."""
+        if search:
+            say(f"interrupted by {stop.name} while searching: nothing saved", 0, True)
+            return
         if checkpoint is None:
             return
         if checkpoint.last is None:
@@ -222,8 +234,8 @@ def _train(
     search_record: dict[str, Any] | None = None
     try:
         with signals.training():
-            if searching(settings) and plan.data is not None:
-                final, search_record = searched(plan, settings, data, say, comm)
+            if search:
+                final, search_record = searched(plan, settings, data, say, comm, callbacks[-1:])
                 model = search_record.pop("first")
                 history = model.history
             else:

@@ -68,6 +68,8 @@ def _cell(key: str, value: Any) -> str:
     if key == "classes" and isinstance(value, list):
         shown = value if len(value) <= 12 else [*value[:10], "…", value[-1]]
         return f"{len(value)}: " + html.escape(", ".join(map(str, shown)))
+    if key == "search" and isinstance(value, Mapping):  # its one-line description
+        return html.escape(str(value.get("description", "")))
     if isinstance(value, Mapping):
         return html.escape(", ".join(f"{k} {number(v)}" for k, v in value.items()))
     if isinstance(value, list):

@@ -113,8 +113,7 @@ def write_run_files(
         "data": data.description,
         "task": data.task,
         "target": data.target,
-        "architecture": architecture(network)
-        + f", {network.loss.output_activation} output, {network.loss.name} loss",
+        "architecture": architecture(network) + _output_text(network),
         "parameters": network.n_parameters(),
         "optimizer": optimizer_description(settings),
         "epochs": len(history.epoch),
@@ -129,8 +128,10 @@ def write_run_files(
         summary["early_stopping"] = dict(early_stopping)
     if test is not None:
         summary["test"] = dict(test)
-    if search is not None:
+    if search is not None:  # the saved model is the averaged one, not ``model``
         summary["search"] = dict(search)
+        summary["architecture"] = search["architecture"] + _output_text(network)
+        summary["parameters"] = search["parameters"]
     summary |= {
         "command": command,
         "glassnet_version": __version__,
@@ -144,6 +145,10 @@ def write_run_files(
     else:
         (out / "validation.npz").unlink(missing_ok=True)  # an earlier run's, if replaced
     return summary
+
+
+def _output_text(network: Any) -> str:
+    return f", {network.loss.output_activation} output, {network.loss.name} loss"
 
 
 def _final(history: History, epoch: int | None) -> dict[str, float]:

@@ -110,12 +110,12 @@ class Model:
         chosen = with_row_defaults(
             chosen, [*options, *columns], prepared.n_rows, bool(prepared.images)
         )
+        rest: dict[str, Any] = {"verbose": verbose, "distributed": distributed}
 
-        def fit_one(settings: dict[str, Any]) -> Model:  # one run with exactly these settings
+        def fit_one(settings: dict[str, Any], extra: Sequence[Callback] = ()) -> Model:
             again = {k: v for k, v in settings.items() if k not in ("drop", "id", "target")}
-            return cls.fit(
-                data, target, drop=drop, id=id, verbose=verbose, distributed=distributed, **again
-            )
+            each = [*callbacks, *extra]  # the caller's callbacks see every run
+            return cls.fit(data, target, drop=drop, id=id, callbacks=each, **again, **rest)
 
         if searching(chosen):  # several runs averaged into one network (.search)
             if resume is not None:

@@ -1,16 +1,17 @@
 """Choosing λ and averaging networks: several first runs, several refits, one network.
 
-With ``l2_choices`` or ``ensemble`` > 1 (a small table's defaults, see
-:func:`~glassnet.training.row_defaults.defaults_for_rows`), a fit is:
+With ``l2_choices`` or ``ensemble`` > 1 (``--l2-choices``, ``--ensemble``), a fit is:
 
 1. **First runs.** For each λ of ``l2_choices`` (or the one ``l2``), ``ensemble`` runs
    with seeds ``seed``, ``seed + 1``, …: each its own validation rows and initial weights,
-   early stopping on the validation loss. A run's score is its best validation loss.
+   early stopping as the options say. A run's score is its lowest validation loss
+   (whatever ``monitor`` early stopping watched: the loss is what every λ shares).
 2. **The choice.** The λ of the lowest mean score over its runs. Several runs make the
    choice less a matter of which rows were held out (a validation part of a small table
    is a few dozen rows).
-3. **Refits.** Run ``k`` of the chosen λ gives its best epoch count to refit ``k``: a
-   fresh network with seed ``seed + k`` on every row (the validation ones too).
+3. **Refits.** Run ``k`` of the chosen λ gives the epoch of its lowest validation loss
+   to refit ``k`` (the rule of a single run's refit): a fresh network with seed
+   ``seed + k`` on every row (the validation ones too).
 4. **One network.** :func:`~glassnet.ensembles.average_networks` puts the refits side by
    side: the model's output is the mean of theirs (the mean logits for a classifier), and
    it saves, predicts and exports as any model does.
@@ -30,12 +31,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ensembles import average_networks, check_averageable
+from ..training import Callback, EarlyStopping, TrainingState
 
 if TYPE_CHECKING:
     from .model import Model
 
-FitOne = Callable[[dict[str, Any]], "Model"]
-"""Trains one model with exactly these settings (no search of its own)."""
+FitOne = Callable[[dict[str, Any], list[Callback]], "Model"]
+"""Trains one model with exactly these settings (no search of its own), with these
+callbacks besides those the caller gives every run."""
+
+MAX_CHOICES = 100
+"""More λ than a search needs; a crafted config cannot ask for millions of runs."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,10 @@ class Trial:
     seed: int
     best_loss: float
     best_epoch: int
+    """The epoch of the lowest validation loss: the refit's epoch count."""
     epochs: int
+    weights_epoch: int
+    """The epoch whose weights the run kept (early stopping's, else the last)."""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -87,18 +96,22 @@ def searching(settings: dict[str, Any]) -> bool:
 
 
 def check_search(settings: dict[str, Any], has_validation: bool) -> None:
-    """Refuse what a search cannot do, naming the options."""
+    """Refuse what a search cannot do, naming the options, before any run."""
+    if len(settings["l2_choices"]) > MAX_CHOICES:
+        raise ValueError(
+            f"l2_choices holds {len(settings['l2_choices']):,} values; at most {MAX_CHOICES}"
+        )
     if settings["l2_choices"] and not has_validation:
         raise ValueError(
-            "l2_choices chooses λ by the validation loss: it needs validation rows "
-            "(validation_split > 0); give one --l2 instead"
+            "l2_choices (--l2-choices) chooses λ by the validation loss: it needs validation "
+            "rows (validation_split > 0); give one l2 (--l2) instead"
         )
     if settings["ensemble"] > 1:
         check_averageable(settings["layers"], settings.get("input_shape"))
     if settings["ensemble"] > 1 and has_validation and not settings["refit"]:
         raise ValueError(
-            "ensemble averages networks prepared from the same rows: with validation rows "
-            "it needs refit (each first run scales its own training rows)"
+            "ensemble (--ensemble) averages networks prepared from the same rows: with "
+            "validation rows it needs refit (--refit; each first run scales its own rows)"
         )
 
 
@@ -110,40 +123,50 @@ def first_runs(fit_one: FitOne, settings: dict[str, Any], say: Callable[[str], N
     for l2 in choices:
         firsts = []
         for k in range(settings["ensemble"]):
-            model = fit_one(_one(settings, l2=l2, seed=settings["seed"] + k, refit=False))
+            seen = _Stopper()
+            model = fit_one(_one(settings, l2=l2, seed=settings["seed"] + k, refit=False), [seen])
             history = model.history
             assert history is not None and "val_loss" in history.logs, "a first run validates"
             losses = np.asarray(history.logs["val_loss"], dtype=float)
-            epoch = int(np.argmin(losses)) + 1
-            trial = Trial(l2, settings["seed"] + k, float(losses.min()), epoch, len(losses))
+            if not np.isfinite(losses).any():
+                raise ValueError(
+                    f"the first run of λ {l2:g}, seed {settings['seed'] + k}, had no finite "
+                    "validation loss; try a smaller learning rate"
+                )
+            epoch = int(np.nanargmin(losses)) + 1
+            kept = len(losses) if seen.stopper is None else seen.stopper.weights_epoch
+            trial = Trial(
+                l2, settings["seed"] + k, float(np.nanmin(losses)), epoch, len(losses), kept
+            )
             trials.append(trial)
             firsts.append(model)
             say(
-                f"first run λ {l2:g}, seed {trial.seed}: best validation loss "
+                f"first run λ {l2:g}, seed {trial.seed}: lowest validation loss "
                 f"{trial.best_loss:.4f} at epoch {epoch} of {trial.epochs}"
             )
         mean = float(np.mean([t.best_loss for t in trials[-len(firsts) :]]))
         if mean < best[0]:  # ties keep the earlier λ
             best = (mean, l2, firsts[0])
     _, l2, first = best
-    assert first is not None, "the losses are finite"
+    assert first is not None, "every mean is finite"
     return Search(trials, l2, first)
+
+
+class _Stopper(Callback):
+    """Keeps the run's early stopping, to say whose weights the run kept."""
+
+    def __init__(self) -> None:
+        self.stopper: EarlyStopping | None = None
+
+    def on_train_end(self, state: TrainingState) -> None:
+        found = [cb for cb in state.callbacks if isinstance(cb, EarlyStopping)]
+        self.stopper = found[0] if found else None
 
 
 def refits(fit_one: FitOne, settings: dict[str, Any], search: Search) -> list[Model]:
     """Step 3: each chosen run's refit on every row for its best epoch count."""
     return [
-        fit_one(
-            _one(
-                settings,
-                l2=search.l2,
-                seed=trial.seed,
-                refit=False,
-                validation_split=0.0,
-                epochs=trial.best_epoch,
-                early_stopping=0,
-            )
-        )
+        fit_one(_refit_settings(settings, trial.best_epoch, search.l2, trial.seed), [])
         for trial in search.chosen()
     ]
 
@@ -164,8 +187,7 @@ def refitted(fit_one: FitOne, settings: dict[str, Any], model: Model) -> Model:
     best = model.refit_epochs()
     if best is None:
         return model
-    again = _one(settings, validation_split=0.0, epochs=best, early_stopping=0, refit=False)
-    refit = fit_one(again)
+    refit = fit_one(_refit_settings(settings, best, settings["l2"], settings["seed"]), [])
     refit.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
     return refit
 
@@ -181,7 +203,8 @@ def fit_searched(
     check_search(settings, has_validation)
     if not has_validation:
         members = [
-            fit_one(_one(settings, seed=settings["seed"] + k)) for k in range(settings["ensemble"])
+            fit_one(_one(settings, seed=settings["seed"] + k), [])
+            for k in range(settings["ensemble"])
         ]
         model = averaged(members)
         model.metadata["ensemble"] = len(members)
@@ -206,6 +229,19 @@ def fit_searched(
     model.metadata["ensemble"] = settings["ensemble"]
     model.metadata["settings"] = {**settings, "l2": search.l2}
     return model, search
+
+
+def _refit_settings(settings: dict[str, Any], epochs: int, l2: float, seed: int) -> dict[str, Any]:
+    """One refit's settings: every row, ``epochs`` epochs, no early stopping."""
+    return _one(
+        settings,
+        l2=l2,
+        seed=seed,
+        refit=False,
+        validation_split=0.0,
+        epochs=epochs,
+        early_stopping=0,
+    )
 
 
 def _one(settings: dict[str, Any], **changes: Any) -> dict[str, Any]:

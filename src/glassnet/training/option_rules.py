@@ -156,8 +156,16 @@ def comma_names(text: str | Sequence[str]) -> list[str]:
 
 
 def comma_numbers(text: str | Sequence[float]) -> list[float]:
-    """``0.01,0.1,0.3`` → ``[0.01, 0.1, 0.3]`` (an empty text: none)."""
-    parts = [p for p in text.split(",") if p.strip()] if isinstance(text, str) else list(text)
+    """``0.01,0.1,0.3`` → ``[0.01, 0.1, 0.3]`` (an empty text: none; one number: itself)."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return [float(text)]
+    if not isinstance(text, str | Sequence):
+        raise ValueError(f"must be numbers such as 0.1,0.3,1, got {text!r}")
+    if isinstance(text, str) and not text.strip():
+        return []
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    if any(isinstance(p, str) and not p.strip() for p in parts):
+        raise ValueError(f"must be numbers separated by single commas, got {text!r}")
     return [number(p) for p in parts]
 
 
