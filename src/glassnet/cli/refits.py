@@ -59,11 +59,13 @@ def searched(
     say: Any,
     comm: Communicator | None,
     stops: list[Callback],
+    bar: bool = False,
 ) -> tuple[Model, dict[str, Any]]:
     """Several runs averaged into one network (:mod:`~glassnet.tabular.search`), each
     run said on a line and given the callbacks ``stops`` (what ends a run on a signal);
     the model, and what the summary records (with the first run whose history and
-    validation predictions the run folder keeps, under ``first``)."""
+    validation predictions the run folder keeps, under ``first``). ``bar``: a progress bar
+    over the runs (tqdm), the lines printed above it."""
     choices = settings["l2_choices"] or [settings["l2"]]
     runs = f"{settings['ensemble']} run{'s' if settings['ensemble'] > 1 else ''}"
     if data.X_val is None:
@@ -72,11 +74,13 @@ def searched(
         listed = ", ".join(f"{c:g}" for c in choices)
         say(f"search: λ from {listed}, {runs} each; no checkpoints while searching", 1)
 
+    progress = _run_bar(settings, data.X_val is not None) if bar else None
+
     def fit_one(one: dict[str, Any], extra: list[Callback]) -> Model:
         again = {k: v for k, v in one.items() if k not in ("target", "drop", "id")}
         with warnings.catch_warnings():  # the first preparation said them
             warnings.simplefilter("ignore")
-            return Model.fit(
+            model = Model.fit(
                 plan.data,
                 one["target"],
                 drop=one["drop"] or (),
@@ -85,8 +89,21 @@ def searched(
                 callbacks=[*stops, *extra],
                 **again,
             )
+        if progress is not None:
+            progress.update(1)
+        return model
 
-    model, search = fit_searched(fit_one, settings, data.X_val is not None, lambda s: say(s, 1))
+    def line(text: str) -> None:
+        if progress is None:
+            say(text, 1)
+        else:  # above the bar
+            progress.write(text)
+
+    try:
+        model, search = fit_searched(fit_one, settings, data.X_val is not None, line)
+    finally:
+        if progress is not None:
+            progress.close()
     model.metadata.update(run_files(plan.data, plan.test_file))  # for --config and predict
     network = model.network
     kind = "averaged network" if settings["ensemble"] > 1 else "network"
@@ -100,3 +117,13 @@ def searched(
     # The run whose history and validation predictions the run folder keeps.
     record["weights_of_epoch"] = search.chosen()[0].weights_epoch
     return model, {**record, "first": search.first}
+
+
+def _run_bar(settings: dict[str, Any], has_validation: bool) -> Any:
+    """A tqdm bar over the search's runs: its first runs and refits, or its K runs."""
+    from tqdm.auto import tqdm
+
+    k = settings["ensemble"]
+    runs = k if not has_validation else k * len(settings["l2_choices"] or [0])
+    runs += k if has_validation and settings["refit"] else 0
+    return tqdm(total=runs, unit="run", desc="search", leave=False)

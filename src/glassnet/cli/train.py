@@ -235,7 +235,9 @@ def _train(
     try:
         with signals.training():
             if search:
-                final, search_record = searched(plan, settings, data, say, comm, callbacks[-1:])
+                final, search_record = searched(
+                    plan, settings, data, say, comm, callbacks[-1:], use_bar
+                )
                 model = search_record.pop("first")
                 history = model.history
             else:

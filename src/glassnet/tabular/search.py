@@ -84,7 +84,7 @@ class Search:
             for l2 in choices
         )
         runs = len(self.chosen())
-        return f"mean best validation loss over {runs} run{'s' if runs > 1 else ''}: {scores}"
+        return f"mean lowest validation loss over {runs} run{'s' if runs > 1 else ''}: {scores}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"l2": self.l2, "trials": [trial.as_dict() for trial in self.trials]}
