@@ -10,6 +10,7 @@ from ..report.writing import architecture
 from ..tabular import Model
 from ..tabular.checkpoints import run_files
 from ..tabular.search import fit_searched
+from ..tabular.search import refitted as refitted_model
 from ..training import Callback
 
 if TYPE_CHECKING:
@@ -35,19 +36,20 @@ def refit(
         "(the best on validation)",
         1,
     )
-    again = {**settings, "validation_split": 0.0, "epochs": best, "early_stopping": 0}
-    again["refit"] = False
-    target, drop, id_ = again.pop("target"), again.pop("drop"), again.pop("id")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        refitted = Model.fit(
-            plan.data, target, drop=drop or (), id=id_, distributed=comm or False, **again
-        )
+    caught: list[warnings.WarningMessage] = []
+
+    def fit_one(one: dict[str, Any], extra: list[Callback]) -> Model:
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            fitted = _fit_file(plan, one, comm, extra)
+        caught.extend(got)
+        return fitted
+
+    refitted = refitted_model(fit_one, settings, model)
     for warning in caught:  # the first fit said the others already; its cache is new
         if str(warning.message).startswith("cache:"):
             for line in str(warning.message).splitlines():
                 say(line, 1)
-    refitted.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
     refitted.metadata.update(run_files(plan.data, plan.test_file))  # as the first model's
     return refitted
 
@@ -77,18 +79,9 @@ def searched(
     progress = _run_bar(settings, data.X_val is not None) if bar else None
 
     def fit_one(one: dict[str, Any], extra: list[Callback]) -> Model:
-        again = {k: v for k, v in one.items() if k not in ("target", "drop", "id")}
         with warnings.catch_warnings():  # the first preparation said them
             warnings.simplefilter("ignore")
-            model = Model.fit(
-                plan.data,
-                one["target"],
-                drop=one["drop"] or (),
-                id=one["id"],
-                distributed=comm or False,
-                callbacks=[*stops, *extra],
-                **again,
-            )
+            model = _fit_file(plan, one, comm, [*stops, *extra])
         if progress is not None:
             progress.update(1)
         return model
@@ -117,6 +110,22 @@ def searched(
     # The run whose history and validation predictions the run folder keeps.
     record["weights_of_epoch"] = search.chosen()[0].weights_epoch
     return model, {**record, "first": search.first}
+
+
+def _fit_file(
+    plan: Plan, one: dict[str, Any], comm: Communicator | None, callbacks: list[Callback]
+) -> Model:
+    """One run of ``Model.fit`` on the run's data file with exactly the settings ``one``."""
+    again = {k: v for k, v in one.items() if k not in ("target", "drop", "id")}
+    return Model.fit(
+        plan.data,
+        one["target"],
+        drop=one["drop"] or (),
+        id=one["id"],
+        distributed=comm or False,
+        callbacks=callbacks,
+        **again,
+    )
 
 
 def _run_bar(settings: dict[str, Any], has_validation: bool) -> Any:
