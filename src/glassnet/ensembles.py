@@ -18,6 +18,7 @@ products there; one hidden layer (the tables' default) costs K times.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,23 +39,37 @@ first grow K² times, as blocks on a diagonal, and a crafted ensemble should not
 memory after every run has trained."""
 
 
-def check_averageable(layers: Sequence[int | str], input_shape: Any = None) -> None:
-    """Refuse, before any training, hidden ``layers`` (sizes and tokens, as ``--layers``
-    takes them) that :func:`average_networks` could not merge."""
+def check_averageable(
+    layers: Sequence[int | str], k: int, input_shape: Any = None, n_features: int | None = None
+) -> None:
+    """Refuse, before any training, ``k`` networks of hidden ``layers`` (sizes and tokens,
+    as ``--layers`` takes them) that :func:`average_networks` could not merge; with
+    ``n_features``, also a merge over :data:`MAX_PARAMETERS` (counting one output)."""
     if input_shape:
         raise ValueError(
             "networks laid out as images (input_shape) cannot be averaged into one; "
-            "train one (ensemble 1)"
+            "train one (ensemble 1, --ensemble 1)"
         )
-    tokens = [str(item) for item in layers]
-    others = [
-        s["token"] for s in parse_architecture(",".join(tokens)) if s["type"] not in MERGEABLE
+    specs = parse_architecture(",".join(str(item) for item in layers))
+    others = [s["token"] for s in specs if s["type"] not in MERGEABLE]
+    dense = [i for i, s in enumerate(specs) if s["type"] == "dense"]
+    others += [
+        s["token"] for i, s in enumerate(specs) if s["type"] == "flatten" and dense and i > dense[0]
     ]
     if others:
         raise ValueError(
             f"only dense networks can be averaged into one; the layers have {', '.join(others)} "
-            "(train one network: ensemble 1)"
+            "(train one network: ensemble 1, --ensemble 1)"
         )
+    if n_features is not None and dense:
+        sizes = [n_features, *(specs[i]["n_out"] for i in dense), 1]
+        shapes = [{"n_in": a, "n_out": b} for a, b in itertools.pairwise(sizes)]
+        size = _merged_parameters(shapes, k)
+        if size > MAX_PARAMETERS:
+            raise ValueError(
+                f"{k} networks of these layers averaged would hold {size:,} parameters; "
+                f"at most {MAX_PARAMETERS:,}"
+            )
 
 
 def average_networks(networks: Sequence[Network]) -> Network:

@@ -139,7 +139,7 @@ def test_layers_that_cannot_be_averaged_are_refused_before_any_training() -> Non
         _fit(frame, ensemble=2, layers=["conv2k3", 8])
 
 
-def test_the_callbacks_see_every_run_and_the_kept_epoch_is_early_stoppings() -> None:
+def test_the_callbacks_see_the_first_runs_and_the_kept_epoch_is_early_stoppings() -> None:
     from glassnet.training import Callback, EarlyStopping
 
     class Seen(Callback):
@@ -154,10 +154,36 @@ def test_the_callbacks_see_every_run_and_the_kept_epoch_is_early_stoppings() -> 
     frame, options = _frame(), {**SMALL, "min_delta": 0.02}
     seen = Seen()
     model = _fit(frame, l2_choices=[0.1, 1.0], ensemble=2, callbacks=[seen], **options)
-    assert seen.runs == 4 + 2  # four first runs, two refits
+    assert seen.runs == 4  # the four first runs; the refits run without them, as ever
     alone = Seen()
     for l2 in (0.1, 1.0):
         for seed in (0, 1):
             one = dict(l2=l2, seed=seed, ensemble=1, l2_choices=[], refit=False)
             _fit(frame, callbacks=[alone], **one, **options)
     assert [t["weights_epoch"] for t in model.metadata["search"]["trials"]] == alone.kept
+
+
+def test_a_callback_that_watches_validation_scores_is_not_given_to_a_refit() -> None:
+    from glassnet.training import EarlyStopping, ReduceLROnPlateau
+
+    frame = _frame(80)
+    for watcher in (EarlyStopping(patience=3), ReduceLROnPlateau()):
+        for search in ({}, {"l2_choices": [0.1, 1.0]}):
+            model = _fit(frame, callbacks=[watcher], refit=True, **search, **SMALL)
+            assert model.metadata["refit"]["epochs"]  # refitted, on every row, without it
+
+
+def test_a_merge_too_large_is_refused_before_any_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import glassnet.tabular.model as model_module
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a run started")
+
+    frame = _frame(40)
+    monkeypatch.setattr(model_module.Model, "build", no_run)
+    # 3 networks of 2-3000-3000-1: 3·3000·3 + 3·3000·(3·3000+1) + 1·(3·3000+1) parameters
+    expected = 3 * 3000 * 3 + 3 * 3000 * (3 * 3000 + 1) + (3 * 3000 + 1)
+    with pytest.raises(ValueError, match=f"would hold {expected:,} parameters"):
+        _fit(frame, ensemble=3, layers=[3000, 3000])
+    with pytest.raises(ValueError, match=r"only dense networks.*flatten"):
+        _fit(frame, ensemble=3, layers=[16, "flatten", 8])

@@ -38,7 +38,7 @@ def refit(
     )
     caught: list[warnings.WarningMessage] = []
 
-    def fit_one(one: dict[str, Any], extra: list[Callback]) -> Model:
+    def fit_one(one: dict[str, Any], extra: list[Callback], mine: bool) -> Model:
         with warnings.catch_warnings(record=True) as got:
             warnings.simplefilter("always")
             fitted = _fit_file(plan, one, comm, extra)
@@ -78,7 +78,9 @@ def searched(
 
     progress = _run_bar(settings, data.X_val is not None) if bar else None
 
-    def fit_one(one: dict[str, Any], extra: list[Callback]) -> Model:
+    def fit_one(one: dict[str, Any], extra: list[Callback], mine: bool) -> Model:
+        # stops end every run on a signal, refits too; the command line has no callbacks
+        # of a user's own to leave out of a refit (mine)
         with warnings.catch_warnings():  # the first preparation said them
             warnings.simplefilter("ignore")
             model = _fit_file(plan, one, comm, [*stops, *extra])
@@ -104,6 +106,7 @@ def searched(
     record: dict[str, Any] = {"ensemble": settings["ensemble"]}
     record |= {"architecture": architecture(network), "parameters": network.n_parameters()}
     if search is None:
+        record["description"] = f"{settings['ensemble']} runs on every row, averaged"
         return model, {**record, "first": model}
     record |= search.as_dict()
     record["description"] = search.describe()

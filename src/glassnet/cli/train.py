@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .. import launcher
 from ..data.files import is_table_file
 from ..data.table import read_header
@@ -150,7 +152,7 @@ def _train(
                 "--ensemble and --l2-choices train several runs on a data file, and keep no "
                 "checkpoint: not on the shipped sample, not with --resume"
             )
-        check_search(settings, data.X_val is not None)
+        check_search(settings, data.X_val is not None, int(np.prod(data.X_train.shape[1:])))
     say(f"data: {data.description}", 1)
     for line in data.cache_note.splitlines():
         say(line, 1)

@@ -112,15 +112,15 @@ class Model:
         )
         rest: dict[str, Any] = {"verbose": verbose, "distributed": distributed}
 
-        def fit_one(settings: dict[str, Any], extra: Sequence[Callback] = ()) -> Model:
+        def fit_one(settings: dict[str, Any], extra: list[Callback], mine: bool) -> Model:
             again = {k: v for k, v in settings.items() if k not in ("drop", "id", "target")}
-            each = [*callbacks, *extra]  # the caller's callbacks see every run
+            each = [*callbacks, *extra] if mine else extra  # a refit: the search's own only
             return cls.fit(data, target, drop=drop, id=id, callbacks=each, **again, **rest)
 
         if searching(chosen):  # several runs averaged into one network (.search)
-            if resume is not None:
-                raise ValueError("resume continues one run, not a search (l2_choices, ensemble)")
-            return fit_searched(fit_one, chosen, prepared.X_val is not None)[0]
+            width = int(np.prod(prepared.X_train.shape[1:]))  # to refuse a merge too large
+            has_validation, resuming = prepared.X_val is not None, resume is not None
+            return fit_searched(fit_one, chosen, has_validation, None, width, resuming)[0]
         model = cls.build(prepared, chosen)
         model.train(
             prepared, callbacks=callbacks, verbose=verbose, resume=resume, distributed=distributed

@@ -36,9 +36,11 @@ from ..training import Callback, EarlyStopping, TrainingState
 if TYPE_CHECKING:
     from .model import Model
 
-FitOne = Callable[[dict[str, Any], list[Callback]], "Model"]
-"""Trains one model with exactly these settings (no search of its own), with these
-callbacks besides those the caller gives every run."""
+FitOne = Callable[[dict[str, Any], list[Callback], bool], "Model"]
+"""Trains one model with exactly these settings (no search of its own) and these
+callbacks; with the caller's own callbacks too when the flag is set. Refits run without
+them, as a single run's refit always has: a callback that watches validation scores
+(early stopping, a plateau schedule) has none to watch there."""
 
 MAX_CHOICES = 100
 """More λ than a search needs; a crafted config cannot ask for millions of runs."""
@@ -95,7 +97,9 @@ def searching(settings: dict[str, Any]) -> bool:
     return bool(settings["l2_choices"]) or settings["ensemble"] > 1
 
 
-def check_search(settings: dict[str, Any], has_validation: bool) -> None:
+def check_search(
+    settings: dict[str, Any], has_validation: bool, n_features: int | None = None
+) -> None:
     """Refuse what a search cannot do, naming the options, before any run."""
     if len(settings["l2_choices"]) > MAX_CHOICES:
         raise ValueError(
@@ -107,7 +111,9 @@ def check_search(settings: dict[str, Any], has_validation: bool) -> None:
             "rows (validation_split > 0); give one l2 (--l2) instead"
         )
     if settings["ensemble"] > 1:
-        check_averageable(settings["layers"], settings.get("input_shape"))
+        check_averageable(
+            settings["layers"], settings["ensemble"], settings.get("input_shape"), n_features
+        )
     if settings["ensemble"] > 1 and has_validation and not settings["refit"]:
         raise ValueError(
             "ensemble (--ensemble) averages networks prepared from the same rows: with "
@@ -124,7 +130,9 @@ def first_runs(fit_one: FitOne, settings: dict[str, Any], say: Callable[[str], N
         firsts = []
         for k in range(settings["ensemble"]):
             seen = _Stopper()
-            model = fit_one(_one(settings, l2=l2, seed=settings["seed"] + k, refit=False), [seen])
+            model = fit_one(
+                _one(settings, l2=l2, seed=settings["seed"] + k, refit=False), [seen], True
+            )
             history = model.history
             assert history is not None and "val_loss" in history.logs, "a first run validates"
             losses = np.asarray(history.logs["val_loss"], dtype=float)
@@ -166,7 +174,7 @@ class _Stopper(Callback):
 def refits(fit_one: FitOne, settings: dict[str, Any], search: Search) -> list[Model]:
     """Step 3: each chosen run's refit on every row for its best epoch count."""
     return [
-        fit_one(_refit_settings(settings, trial.best_epoch, search.l2, trial.seed), [])
+        fit_one(_refit_settings(settings, trial.best_epoch, search.l2, trial.seed), [], False)
         for trial in search.chosen()
     ]
 
@@ -187,7 +195,7 @@ def refitted(fit_one: FitOne, settings: dict[str, Any], model: Model) -> Model:
     best = model.refit_epochs()
     if best is None:
         return model
-    refit = fit_one(_refit_settings(settings, best, settings["l2"], settings["seed"]), [])
+    refit = fit_one(_refit_settings(settings, best, settings["l2"], settings["seed"]), [], False)
     refit.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
     return refit
 
@@ -196,14 +204,20 @@ def fit_searched(
     fit_one: FitOne,
     settings: dict[str, Any],
     has_validation: bool,
-    say: Callable[[str], None] = lambda line: None,
+    say: Callable[[str], None] | None = None,
+    n_features: int | None = None,
+    resuming: bool = False,
 ) -> tuple[Model, Search | None]:
     """The whole search (steps 1–4) for settings that ask for one; without validation rows,
-    ``ensemble`` runs on every row, averaged. The model's metadata records the search."""
-    check_search(settings, has_validation)
+    ``ensemble`` runs on every row, averaged. The model's metadata records the search.
+    ``say`` takes a line per run; ``n_features`` lets a merge too large be refused first."""
+    if resuming:
+        raise ValueError("resume continues one run, not a search (l2_choices, ensemble)")
+    check_search(settings, has_validation, n_features)
+    say = say or (lambda line: None)
     if not has_validation:
         members = [
-            fit_one(_one(settings, seed=settings["seed"] + k), [])
+            fit_one(_one(settings, seed=settings["seed"] + k), [], True)
             for k in range(settings["ensemble"])
         ]
         model = averaged(members)
