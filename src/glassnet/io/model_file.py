@@ -101,7 +101,7 @@ def save_model(
             key: {"shape": list(a.shape), "dtype": a.dtype.name} for key, a in arrays.items()
         },
     }
-    spec_bytes = json.dumps(spec, indent=1, default=_json_default).encode("utf-8")
+    spec_bytes = json.dumps(spec, indent=1, default=json_default).encode("utf-8")
     entries = {SPEC_KEY: np.frombuffer(spec_bytes, dtype=np.uint8), **arrays}
     entries[CHECKSUM_KEY] = np.frombuffer(entries_checksum(entries).encode("ascii"), dtype=np.uint8)
     _write_atomically(path, entries)
@@ -194,7 +194,7 @@ def _write_atomically(path: Path, entries: dict[str, np.ndarray]) -> None:
     atomic_savez(path, **entries)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     """NumPy scalars and arrays inside metadata become plain JSON numbers and lists."""
     if isinstance(value, np.generic):
         return value.item()

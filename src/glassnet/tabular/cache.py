@@ -45,7 +45,9 @@ from typing import Any
 import numpy as np
 
 from ..distributed import Communicator
+from ..io.archive import printable
 from ..io.files import process_running, sync_folder
+from ..io.model_file import json_default
 from ..training.options import settings_from as training_settings
 from .cache_entry import ARRAYS, description, prepared_from
 from .checkpoints import data_fingerprint, fingerprint_changes
@@ -175,14 +177,9 @@ def read_entry(
         prepared = prepared_from(described, folder, dtype)
     except Exception as exc:  # anything wrong in an entry: discard it, never end the run
         shutil.rmtree(folder, ignore_errors=True)
-        return None, f"cache: discarded {folder} ({_short(exc)}); reading {name} again"
+        return None, f"cache: discarded {folder} ({_reason(exc)}); reading {name} again"
     where = f"{FOLDER}/{folder.name} beside {name}"
     return prepared, f"cache: the prepared rows read from {where} (the file is unchanged)"
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def new_entry_folder(
@@ -219,7 +216,8 @@ def keep_entry(
             if array is not None and not file.exists():
                 np.save(file, array, allow_pickle=False)
         described = description(prepared, stamp)
-        (temporary / "prepared.json").write_text(json.dumps(described), encoding="utf-8")
+        text = json.dumps(described, default=json_default)
+        (temporary / "prepared.json").write_text(text, encoding="utf-8")
         for file in temporary.iterdir():
             with file.open("rb+") as handle:
                 os.fsync(handle.fileno())
@@ -265,9 +263,14 @@ def _mapped_matrices(folder: Path, prepared: Prepared) -> dict[str, Any]:
     }
 
 
+def _reason(exc: BaseException) -> str:
+    """An error's text for a one-line note: printable (an entry's text comes from disk)."""
+    return printable(str(exc) or type(exc).__name__, 200)
+
+
 def _not_kept(name: str, exc: BaseException) -> str:
     return (
-        f"cache: the prepared rows of {name} not kept ({_short(exc)}); "
+        f"cache: the prepared rows of {name} not kept ({_reason(exc)}); "
         "the file is read again on every run"
     )
 

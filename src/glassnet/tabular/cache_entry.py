@@ -38,7 +38,8 @@ MOST_OUTPUTS = 1 << 20
 
 def description(prepared: Prepared, stamp: dict[str, Any]) -> dict[str, Any]:
     """What ``prepared.json`` holds: everything of ``prepared`` but its arrays, their
-    shapes, the data file's ``stamp``, and the versions that wrote it."""
+    shapes, the data file's ``stamp``, and the versions that wrote it (NumPy values left
+    for :func:`~glassnet.io.model_file.json_default` to write)."""
     scale = prepared.target_scale
     return {
         "format": FORMAT,
@@ -46,9 +47,9 @@ def description(prepared: Prepared, stamp: dict[str, Any]) -> dict[str, Any]:
         "stamp": stamp,
         "description": prepared.description,
         "task": prepared.task,
-        "classes": _plain(prepared.classes),
+        "classes": prepared.classes,
         "target": prepared.target,
-        "target_scale": None if scale is None else [np.asarray(p).tolist() for p in scale],
+        "target_scale": None if scale is None else [np.asarray(p) for p in scale],
         "n_dropped": prepared.n_dropped,
         "task_reason": prepared.task_reason,
         "targets": list(prepared.targets),
@@ -62,12 +63,6 @@ def description(prepared: Prepared, stamp: dict[str, Any]) -> dict[str, Any]:
             if getattr(prepared, name) is not None
         },
     }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def prepared_from(described: dict[str, Any], folder: Path, dtype: np.dtype[Any]) -> Prepared:
