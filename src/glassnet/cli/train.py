@@ -34,11 +34,10 @@ from ..tabular.sources import naming
 from ..training import (
     Callback,
     Checkpoint,
-    EarlyStopping,
+    EarlyStoppingSeen,
     EpochPrinter,
     ProgressBar,
     Snapshot,
-    TrainingState,
 )
 from ..training.config_file import check_data_options, read_config, resolve, resume_settings
 from ..training.row_defaults import with_row_defaults
@@ -197,7 +196,7 @@ def _train(
             return model.save_checkpoint(checkpoints, snapshot)
 
         checkpoint = Checkpoint(save_checkpoint, every=settings["checkpoint_every"])
-    seen = _SeenCallbacks()
+    seen = EarlyStoppingSeen()
     callbacks: list[Callback] = [seen] if checkpoint is None else [checkpoint, seen]
     use_bar = out is not None and not args.quiet and sys.stderr.isatty() and _has_tqdm()
     if args.watch and out is not None:
@@ -253,7 +252,7 @@ def _train(
             raise
         return stop.exit_status
     seconds = time.perf_counter() - started
-    stopper = next((cb for cb in seen.callbacks if isinstance(cb, EarlyStopping)), None)
+    stopper = seen.stopper
     if stopper is not None:
         say(stopper.describe(), 0)
     if search_record is None:
@@ -364,16 +363,6 @@ def _printable(path: str) -> str:
     """A path read from a file, as it can be printed: quoted where it holds a line break or
     a terminal's control character that would make the output say something else."""
     return path if path.isprintable() else repr(path)
-
-
-class _SeenCallbacks(Callback):
-    """Keeps every callback of the run (those the options made too), to report on them."""
-
-    def __init__(self) -> None:
-        self.callbacks: list[Callback] = []
-
-    def on_train_end(self, state: TrainingState) -> None:
-        self.callbacks = list(state.callbacks)
 
 
 def _nothing_to_watch(name: str, n_rows: int, settings: Mapping[str, Any]) -> None:

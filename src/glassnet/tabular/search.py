@@ -23,7 +23,6 @@ ensemble with validation rows needs ``refit`` (first runs each scale their own r
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ensembles import average_networks, check_averageable
-from ..training import Callback, EarlyStopping, TrainingState
+from ..training import Callback, EarlyStoppingSeen
 
 if TYPE_CHECKING:
     from .model import Model
@@ -76,7 +75,7 @@ class Search:
         return [trial for trial in self.trials if trial.l2 == self.l2]
 
     def mean_loss(self, l2: float) -> float:
-        return float(np.mean([t.best_loss for t in self.trials if t.l2 == l2]))
+        return _mean_loss(self.trials, l2)
 
     def describe(self) -> str:
         """One line: the mean best validation loss of each λ, the chosen one marked."""
@@ -125,50 +124,30 @@ def first_runs(fit_one: FitOne, settings: dict[str, Any], say: Callable[[str], N
     """Steps 1 and 2: ``ensemble`` first runs for each λ; the λ of the lowest mean."""
     choices = settings["l2_choices"] or [settings["l2"]]
     trials: list[Trial] = []
-    best: tuple[float, float, Model | None] = (math.inf, settings["l2"], None)
+    firsts: dict[float, Model] = {}  # each λ's run with the first seed
     for l2 in choices:
-        firsts = []
         for k in range(settings["ensemble"]):
-            seen = _Stopper()
-            model = fit_one(
-                _one(settings, l2=l2, seed=settings["seed"] + k, refit=False), [seen], True
-            )
+            seed, seen = settings["seed"] + k, EarlyStoppingSeen()
+            model = fit_one(_one(settings, l2=l2, seed=seed, refit=False), [seen], True)
             history = model.history
             assert history is not None and "val_loss" in history.logs, "a first run validates"
             losses = np.asarray(history.logs["val_loss"], dtype=float)
             if not np.isfinite(losses).any():
                 raise ValueError(
-                    f"the first run of λ {l2:g}, seed {settings['seed'] + k}, had no finite "
-                    "validation loss; try a smaller learning rate"
+                    f"the first run of λ {l2:g}, seed {seed}, had no finite validation loss; "
+                    "try a smaller learning rate"
                 )
             epoch = int(np.nanargmin(losses)) + 1
             kept = len(losses) if seen.stopper is None else seen.stopper.weights_epoch
-            trial = Trial(
-                l2, settings["seed"] + k, float(np.nanmin(losses)), epoch, len(losses), kept
-            )
+            trial = Trial(l2, seed, float(np.nanmin(losses)), epoch, len(losses), kept)
             trials.append(trial)
-            firsts.append(model)
+            firsts.setdefault(l2, model)
             say(
-                f"first run λ {l2:g}, seed {trial.seed}: lowest validation loss "
+                f"first run λ {l2:g}, seed {seed}: lowest validation loss "
                 f"{trial.best_loss:.4f} at epoch {epoch} of {trial.epochs}"
             )
-        mean = float(np.mean([t.best_loss for t in trials[-len(firsts) :]]))
-        if mean < best[0]:  # ties keep the earlier λ
-            best = (mean, l2, firsts[0])
-    _, l2, first = best
-    assert first is not None, "every mean is finite"
-    return Search(trials, l2, first)
-
-
-class _Stopper(Callback):
-    """Keeps the run's early stopping, to say whose weights the run kept."""
-
-    def __init__(self) -> None:
-        self.stopper: EarlyStopping | None = None
-
-    def on_train_end(self, state: TrainingState) -> None:
-        found = [cb for cb in state.callbacks if isinstance(cb, EarlyStopping)]
-        self.stopper = found[0] if found else None
+    l2 = min(choices, key=lambda c: _mean_loss(trials, c))  # ties keep the earlier λ
+    return Search(trials, l2, firsts[l2])
 
 
 def refits(fit_one: FitOne, settings: dict[str, Any], search: Search) -> list[Model]:
@@ -243,6 +222,11 @@ def fit_searched(
     model.metadata["ensemble"] = settings["ensemble"]
     model.metadata["settings"] = {**settings, "l2": search.l2}
     return model, search
+
+
+def _mean_loss(trials: list[Trial], l2: float) -> float:
+    """The mean of the lowest validation losses of λ's runs: the score of step 2."""
+    return float(np.mean([t.best_loss for t in trials if t.l2 == l2]))
 
 
 def _refit_settings(settings: dict[str, Any], epochs: int, l2: float, seed: int) -> dict[str, Any]:

@@ -14,7 +14,7 @@
 """
 
 from .batches import ArraySource, BatchSource, batch_bounds
-from .callbacks import EarlyStopping, EpochPrinter, ProgressBar, format_logs
+from .callbacks import EarlyStopping, EarlyStoppingSeen, EpochPrinter, ProgressBar, format_logs
 from .checkpoint import Checkpoint, Snapshot
 from .divergence import non_finite_report
 from .loop import evaluate, fit
@@ -37,6 +37,7 @@ __all__ = [
     "Checkpoint",
     "CosineDecay",
     "EarlyStopping",
+    "EarlyStoppingSeen",
     "EpochPrinter",
     "ExponentialDecay",
     "History",

@@ -219,6 +219,18 @@ def format_logs(logs: Mapping[str, float]) -> str:
     return " │ ".join(group for group in groups if group)
 
 
+class EarlyStoppingSeen(Callback):
+    """Keeps the run's early stopping, the options' own included, to report after the run
+    what it did (:attr:`stopper`: ``None`` when the run had none)."""
+
+    def __init__(self) -> None:
+        self.stopper: EarlyStopping | None = None
+
+    def on_train_end(self, state: TrainingState) -> None:
+        found = (cb for cb in state.callbacks if isinstance(cb, EarlyStopping))
+        self.stopper = next(found, None)
+
+
 class DivergenceCheck(Callback):
     """Warns when training ends far above where it started, which a NaN check misses: the
     loss exploded and stayed finite (Adam at a learning rate of 10⁶ ends near 10⁴ or 10⁹).
