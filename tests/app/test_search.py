@@ -187,3 +187,13 @@ def test_a_merge_too_large_is_refused_before_any_run(monkeypatch: pytest.MonkeyP
         _fit(frame, ensemble=3, layers=[3000, 3000])
     with pytest.raises(ValueError, match=r"only dense networks.*flatten"):
         _fit(frame, ensemble=3, layers=[16, "flatten", 8])
+
+
+def test_each_run_of_a_search_does_not_say_again_what_the_data_said() -> None:
+    frame = _frame(60)
+    frame.loc[3, "y"] = None  # a row without a target: said once, by the first preparation
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Model.fit(frame, "y", ensemble=2, l2_choices=[0.1, 1.0], **SMALL)
+    dropped = [w for w in caught if "without a target" in str(w.message)]
+    assert len(dropped) == 1, [str(w.message) for w in caught]

@@ -23,6 +23,7 @@ ensemble with validation rows needs ``refit`` (first runs each scale their own r
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -174,6 +175,7 @@ def refitted(fit_one: FitOne, settings: dict[str, Any], model: Model) -> Model:
     best = model.refit_epochs()
     if best is None:
         return model
+    fit_one = _said_once(fit_one)
     refit = fit_one(_refit_settings(settings, best, settings["l2"], settings["seed"]), [], False)
     refit.metadata["refit"] = {"epochs": best, "chosen_after_epochs": model.n_epochs}
     return refit
@@ -193,6 +195,7 @@ def fit_searched(
     if resuming:
         raise ValueError("resume continues one run, not a search (l2_choices, ensemble)")
     check_search(settings, has_validation, n_features)
+    fit_one = _said_once(fit_one)
     say = say or (lambda line: None)
     if not has_validation:
         members = [
@@ -222,6 +225,23 @@ def fit_searched(
     model.metadata["ensemble"] = settings["ensemble"]
     model.metadata["settings"] = {**settings, "l2": search.l2}
     return model, search
+
+
+def _said_once(fit_one: FitOne) -> FitOne:
+    """``fit_one`` without the warnings about the data that the caller's own preparation
+    gave already (rows dropped, columns decided): every run prepares the same file again.
+    A cache note is new to each run (its seed's entry) and is warned again."""
+
+    def quiet(settings: dict[str, Any], extra: list[Callback], mine: bool) -> Model:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = fit_one(settings, extra, mine)
+        for warning in caught:
+            if str(warning.message).startswith("cache:"):
+                warnings.warn(str(warning.message), warning.category, stacklevel=3)
+        return model
+
+    return quiet
 
 
 def _mean_loss(trials: list[Trial], l2: float) -> float:
