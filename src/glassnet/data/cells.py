@@ -333,7 +333,7 @@ class Filled:
         assert self._path is not None
         with self._path.open("ab") as file:
             for part in self._pending:
-                file.write(part.tobytes())
+                np.ascontiguousarray(part).tofile(file)  # its own buffer: tobytes copied it
         self._pending.clear()
         self._pending_size = 0
 

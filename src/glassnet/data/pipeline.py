@@ -217,7 +217,7 @@ class Preprocessor:
             header = {"descr": np.lib.format.dtype_to_descr(kind), "fortran_order": False}
             np.lib.format.write_array_header_1_0(file, {**header, "shape": shape})
             for part in parts:
-                file.write(part.astype(kind, copy=False).tobytes())
+                np.ascontiguousarray(part, dtype=kind).tofile(file)  # no copy of a ready block
         return np.load(out, mmap_mode="r")
 
     def fit_transform(self, table: Table) -> Array:
