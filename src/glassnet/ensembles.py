@@ -39,6 +39,15 @@ first grow K² times, as blocks on a diagonal, and a crafted ensemble should not
 memory after every run has trained."""
 
 
+def averageable(layers: Sequence[int | str], input_shape: Any = None) -> bool:
+    """Whether networks of these hidden ``layers`` could be merged (before any training)."""
+    try:
+        check_averageable(layers, 2, input_shape)
+    except ValueError:
+        return False
+    return True
+
+
 def check_averageable(
     layers: Sequence[int | str], k: int, input_shape: Any = None, n_features: int | None = None
 ) -> None:

@@ -128,6 +128,27 @@ def test_the_command_line_says_each_run_and_its_config_reproduces_the_model(
     assert "ensemble" in one_line_error(bad)
 
 
+def test_glassnet_train_searches_by_default_and_one_run_when_asked(tmp_path: Path) -> None:
+    csv = tmp_path / "t.csv"
+    _frame(60).to_csv(csv, index=False)
+    default = glassnet("train", csv, "--target", "y", "--out", tmp_path / "d", "--no-report")
+    assert default.returncode == 0, default.stderr
+    assert "search: λ from 0.01, 0.1, 0.3, 1, 3 runs each" in default.stdout
+    assert default.stdout.count("first run λ") == 12
+    summary = json.loads((tmp_path / "d" / "summary.json").read_text())
+    assert summary["search"]["l2"] in (0.01, 0.1, 0.3, 1.0)
+    config = (tmp_path / "d" / "config.toml").read_text()
+    assert "ensemble = 3" in config  # --config trains the same search again
+    for one_run in (["--epochs", "40"], ["--ensemble", "1"], ["--l2", "0.1"], ["--watch", "5"]):
+        result = glassnet(
+            "train", csv, "--target", "y", *one_run, "--out", tmp_path / one_run[0][2:],
+            "--no-report",
+        )  # fmt: skip
+        assert result.returncode == 0, (one_run, result.stderr)
+        assert "first run λ" not in result.stdout and "search:" not in result.stdout, one_run
+        assert "refit: a fresh network" in result.stdout, one_run
+
+
 def test_layers_that_cannot_be_averaged_are_refused_before_any_training() -> None:
     frame = pd.DataFrame(
         np.random.default_rng(0).random((40, 16)), columns=[f"p{i}" for i in range(16)]

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from glassnet.training.options import DEFAULTS
-from glassnet.training.row_defaults import defaults_for_rows, with_row_defaults
+from glassnet.training.row_defaults import (
+    SEARCH,
+    SEARCH_ROWS,
+    defaults_for_rows,
+    with_row_defaults,
+)
 
 
 @pytest.mark.parametrize(
@@ -45,7 +50,7 @@ def test_a_default_fit_refits_on_every_row_for_the_best_epoch_count() -> None:
     frame["y"] = np.where(frame.a + 0.5 * frame.b > 0, "yes", "no")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = Model.fit(frame, "y")
+        model = Model.fit(frame, "y", ensemble=1)  # one run: no default search
         # The same run without the refit (same seed, same defaults): its validation losses
         # say independently which epoch the refit should train for.
         selection = Model.fit(frame, "y", refit=False)
@@ -57,3 +62,68 @@ def test_a_default_fit_refits_on_every_row_for_the_best_epoch_count() -> None:
     assert model.settings["validation_split"] == 0.0  # the refit learned from every row
     assert len(model.history.epoch) == refit["epochs"]
     assert model.evaluate(frame)["accuracy"] > 0.9
+
+
+def test_small_tables_with_validation_rows_search_by_default() -> None:
+    assert SEARCH == {"l2_choices": [0.01, 0.1, 0.3, 1.0], "ensemble": 3}
+    for n_rows in (10, 150, SEARCH_ROWS):
+        assert {k: defaults_for_rows(n_rows)[k] for k in SEARCH} == SEARCH
+    for one_run in (
+        defaults_for_rows(SEARCH_ROWS + 1),  # fifteen runs would be slow
+        defaults_for_rows(150, validation=False),  # nothing to choose λ on
+        defaults_for_rows(150, search=False),  # the caller's: resumed, MPI, watched
+    ):
+        assert not set(SEARCH) & set(one_run)
+
+
+@pytest.mark.parametrize(
+    ("given", "value"),
+    [
+        ("l2", 0.1),
+        ("epochs", 5),
+        ("early_stopping", 5),
+        ("checkpoint_every", 2),
+        ("refit", False),
+    ],
+)
+def test_asking_for_one_run_sets_the_default_search_aside(given, value) -> None:
+    settings = {**DEFAULTS, given: value}
+    chosen = with_row_defaults(settings, [given], 150)
+    assert (chosen["l2_choices"], chosen["ensemble"]) == ([], 1)
+    assert chosen[given] == value
+    searched = with_row_defaults(DEFAULTS, [], 150)
+    assert (searched["l2_choices"], searched["ensemble"]) == ([0.01, 0.1, 0.3, 1.0], 3)
+
+
+def test_what_is_asked_of_a_search_is_kept_as_it_is() -> None:
+    five = with_row_defaults({**DEFAULTS, "ensemble": 5}, ["ensemble"], 150)
+    assert (five["l2_choices"], five["ensemble"]) == ([], 5)  # no λ choices added
+    two = with_row_defaults({**DEFAULTS, "l2_choices": [0.1, 1.0]}, ["l2_choices"], 150)
+    assert (two["l2_choices"], two["ensemble"]) == ([0.1, 1.0], 1)
+    off = with_row_defaults({**DEFAULTS, "ensemble": 1}, ["ensemble"], 150)
+    assert (off["l2_choices"], off["ensemble"]) == ([], 1)
+    alone = with_row_defaults(DEFAULTS, [], 150, search=False)
+    assert (alone["l2_choices"], alone["ensemble"]) == ([], 1)
+
+
+def test_a_default_fit_is_the_search_asked_for_by_name() -> None:
+    pd = pytest.importorskip("pandas", reason="the tabular Model takes a DataFrame here")
+    from glassnet.tabular import Model
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    frame["y"] = frame.a - 0.5 * frame.b + 0.1 * rng.normal(size=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = Model.fit(frame, "y")
+        asked = Model.fit(frame, "y", l2_choices=[0.01, 0.1, 0.3, 1.0], ensemble=3)
+        layers = Model.fit(frame, "y", layers=["conv4k1"], input_shape=[1, 1, 2])
+    assert [t["l2"] for t in default.metadata["search"]["trials"]] == [
+        l2 for l2 in (0.01, 0.1, 0.3, 1.0) for _ in range(3)
+    ]
+    assert default.network.layers[0].W.shape == (300, 2)  # three networks of 100, merged
+    mine, theirs = default.network.parameters(), asked.network.parameters()
+    assert [name for name, _ in mine] == [name for name, _ in theirs] == ["W1", "b1", "W2", "b2"]
+    for (_, a), (_, b) in zip(mine, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert "search" not in layers.metadata  # a convolution cannot be averaged: one run

@@ -74,7 +74,11 @@ def searched(
         say(f"ensemble: {runs} on every row, averaged into one network; no checkpoints", 1)
     else:
         listed = ", ".join(f"{c:g}" for c in choices)
-        say(f"search: λ from {listed}, {runs} each; no checkpoints while searching", 1)
+        say(
+            f"search: λ from {listed}, {runs} each; no checkpoints while searching "
+            "(--ensemble 1: one run, with checkpoints)",
+            1,
+        )
 
     progress = _run_bar(settings, data.X_val is not None) if bar else None
 

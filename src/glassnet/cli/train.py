@@ -29,7 +29,7 @@ from ..tabular import Checkpointed, Model, demo_data, load_checkpoint
 from ..tabular.cache import prepare_cached
 from ..tabular.checkpoints import checked_file, run_files
 from ..tabular.rows import check_columns, columns_needed
-from ..tabular.search import check_search, searching
+from ..tabular.search import check_search, searching, with_defaults
 from ..tabular.sources import naming
 from ..training import (
     Callback,
@@ -40,7 +40,6 @@ from ..training import (
     Snapshot,
 )
 from ..training.config_file import check_data_options, read_config, resolve, resume_settings
-from ..training.row_defaults import with_row_defaults
 from .ranks import EveryRankStops, communicator, ending_every_rank, quiet
 from .refits import refit, searched
 from .run_folder import locked_run_folder, refuse_finished, run_folder
@@ -144,7 +143,8 @@ def _train(
             else prepare_cached(plan.data, settings=settings, across=comm, warn=False)
         )
     if plan.data is not None and plan.resume is None:
-        settings = with_row_defaults(settings, plan.given, data.n_rows, data.images is not None)
+        alone = comm is None and not args.watch  # a watched run is one run
+        settings = with_defaults(settings, plan.given, data, alone)
     if searching(settings):  # refused before anything is said or trained
         if plan.data is None or plan.resume is not None:
             raise ValueError(
@@ -215,7 +215,12 @@ def _train(
     def last_words(stop: Interrupted) -> None:
         """Save the last finished epoch, and say how to resume (rank 0, or one process)."""
         if search:
-            say(f"interrupted by {stop.name} while searching: nothing saved", 0, True)
+            say(
+                f"interrupted by {stop.name} while searching: nothing saved "
+                "(--ensemble 1 trains one run, which an interrupt saves for --resume)",
+                0,
+                True,
+            )
             return
         if checkpoint is None:
             return

@@ -25,7 +25,6 @@ from ..training import Callback, History, Snapshot
 from ..training.checkpoint import check_snapshot, network_at
 from ..training.options import DEFAULTS, make_callbacks, make_optimizer
 from ..training.options import settings_from as training_settings
-from ..training.row_defaults import with_row_defaults
 from .cache import prepare_cached
 from .checkpoints import Checkpointed
 from .columns import ColumnPlan, warn_unseen_categories
@@ -36,7 +35,7 @@ from .prepare import Prepared, build_network, default_metrics, target_names
 from .rows import Rows, read_rows
 from .saved_checks import check_settings_fit, model_parts
 from .scores import Evaluation, classification_scores, regression_scores, several_scores
-from .search import fit_searched, refitted, searching
+from .search import fit_searched, refitted, searching, with_defaults
 from .sources import naming
 from .units import TargetUnits, to_units
 
@@ -107,9 +106,8 @@ class Model:
         if found:  # what was decided, not asked for: say it, on one line
             warnings.warn("columns: " + "; ".join(found), stacklevel=2)
         # The same data gives the same defaults, so a resumed run gets those it began with.
-        chosen = with_row_defaults(
-            chosen, [*options, *columns], prepared.n_rows, bool(prepared.images)
-        )
+        alone = resume is None and distributed is False  # the default search is of one run
+        chosen = with_defaults(chosen, [*options, *columns], prepared, alone)
         rest: dict[str, Any] = {"verbose": verbose, "distributed": distributed}
 
         def fit_one(settings: dict[str, Any], extra: list[Callback], mine: bool) -> Model:

@@ -1,6 +1,8 @@
 """Choosing λ and averaging networks: several first runs, several refits, one network.
 
-With ``l2_choices`` or ``ensemble`` > 1 (``--l2-choices``, ``--ensemble``), a fit is:
+With ``l2_choices`` or ``ensemble`` > 1 (``--l2-choices``, ``--ensemble``; by default on a
+table of up to 20,000 rows with validation rows, see
+:func:`~glassnet.training.row_defaults.defaults_for_rows`), a fit is:
 
 1. **First runs.** For each λ of ``l2_choices`` (or the one ``l2``), ``ensemble`` runs
    with seeds ``seed``, ``seed + 1``, …: each its own validation rows and initial weights,
@@ -24,17 +26,19 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..ensembles import average_networks, check_averageable
+from ..ensembles import average_networks, averageable, check_averageable
 from ..training import Callback, EarlyStoppingSeen
+from ..training.row_defaults import with_row_defaults
 
 if TYPE_CHECKING:
     from .model import Model
+    from .prepare import Prepared
 
 FitOne = Callable[[dict[str, Any], list[Callback], bool], "Model"]
 """Trains one model with exactly these settings (no search of its own) and these
@@ -90,6 +94,17 @@ class Search:
 
     def as_dict(self) -> dict[str, Any]:
         return {"l2": self.l2, "trials": [trial.as_dict() for trial in self.trials]}
+
+
+def with_defaults(
+    settings: dict[str, Any], given: Iterable[str], data: Prepared, alone: bool
+) -> dict[str, Any]:
+    """:func:`~glassnet.training.row_defaults.with_row_defaults` for ``data``, whose default
+    search only ``alone`` runs get (one process, not resumed, not watched) of networks that
+    can be averaged, on data with validation rows."""
+    search = alone and data.X_val is not None
+    search = search and averageable(settings["layers"], settings.get("input_shape"))
+    return with_row_defaults(settings, given, data.n_rows, bool(data.images), search)
 
 
 def searching(settings: dict[str, Any]) -> bool:
