@@ -39,10 +39,12 @@ first grow K² times, as blocks on a diagonal, and a crafted ensemble should not
 memory after every run has trained."""
 
 
-def averageable(layers: Sequence[int | str], input_shape: Any = None) -> bool:
-    """Whether networks of these hidden ``layers`` could be merged (before any training)."""
+def averageable(
+    layers: Sequence[int | str], k: int, input_shape: Any = None, n_features: int | None = None
+) -> bool:
+    """Whether :func:`check_averageable` would let ``k`` such networks be merged."""
     try:
-        check_averageable(layers, 2, input_shape)
+        check_averageable(layers, k, input_shape, n_features)
     except ValueError:
         return False
     return True

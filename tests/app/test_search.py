@@ -139,14 +139,47 @@ def test_glassnet_train_searches_by_default_and_one_run_when_asked(tmp_path: Pat
     assert summary["search"]["l2"] in (0.01, 0.1, 0.3, 1.0)
     config = (tmp_path / "d" / "config.toml").read_text()
     assert "ensemble = 3" in config  # --config trains the same search again
-    for one_run in (["--epochs", "40"], ["--ensemble", "1"], ["--l2", "0.1"], ["--watch", "5"]):
+    config = tmp_path / "forty.toml"
+    config.write_text("epochs = 40\n")  # given in a config file is given
+    for one_run in (
+        ["--epochs", "40"],
+        ["--ensemble", "1"],
+        ["--l2", "0.1"],
+        ["--watch", "5"],
+        ["--config", str(config)],
+        ["--validation-split", "0"],
+    ):
         result = glassnet(
             "train", csv, "--target", "y", *one_run, "--out", tmp_path / one_run[0][2:],
             "--no-report",
         )  # fmt: skip
         assert result.returncode == 0, (one_run, result.stderr)
         assert "first run λ" not in result.stdout and "search:" not in result.stdout, one_run
-        assert "refit: a fresh network" in result.stdout, one_run
+        refits = "refit: a fresh network" in result.stdout
+        assert refits == (one_run[0] != "--validation-split"), one_run  # one run and its refit
+
+
+def test_the_default_search_steps_aside_where_it_cannot_apply(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import glassnet.ensembles
+    from glassnet.training import Checkpoint
+
+    frame = _frame(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # None is "the default" in Python, not "given": the search still applies.
+        searched = _fit(frame, epochs=None, l2=None, checkpoint_every=None)
+        assert len(searched.metadata["search"]["trials"]) == 12
+        # A run that keeps checkpoints is one run, as its resume will be.
+        kept = _fit(frame, callbacks=[Checkpoint(lambda snapshot: None, every=0)])
+        # Three networks of these layers merged would be too large: one run, not an error.
+        monkeypatch.setattr(glassnet.ensembles, "MAX_PARAMETERS", 1_000)  # 3 × 100 units: 1,201
+        wide = _fit(frame)
+    for model in (kept, wide):
+        assert "search" not in model.metadata
+        assert model.network.layers[0].W.shape == (100, 2)
+        assert isinstance(model.metadata["refit"]["epochs"], int)
 
 
 def test_layers_that_cannot_be_averaged_are_refused_before_any_training() -> None:

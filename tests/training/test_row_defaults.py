@@ -1,5 +1,6 @@
 """Defaults that suit a table's size (issue 9, "defaults that win on small tables"): the
-numbers of :func:`defaults_for_rows`, worked out by hand, and what a default fit does."""
+numbers of :func:`defaults_for_rows`, worked out by hand, what one default run does, and
+when the default search (several runs averaged) applies."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def test_given_options_win_and_no_validation_means_no_early_stopping() -> None:
     assert with_row_defaults(settings, ["learning_rate", "lr", "layers"], 150)["layers"] == [64, 32]
 
 
-def test_a_default_fit_refits_on_every_row_for_the_best_epoch_count() -> None:
+def test_one_default_run_refits_on_every_row_for_the_best_epoch_count() -> None:
     pd = pytest.importorskip("pandas", reason="the tabular Model takes a DataFrame here")
     from glassnet.tabular import Model
 

@@ -33,7 +33,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
-SIZED = frozenset(defaults_for_rows(1_000)) | frozenset(defaults_for_images(1_000))
+SIZED = (frozenset(defaults_for_rows(1_000)) | frozenset(defaults_for_images(1_000))) - {
+    "l2_choices"  # its help says when it has one
+}
 """The options whose default, for a table or a folder of images, suits its size."""
 
 

@@ -74,11 +74,8 @@ def searched(
         say(f"ensemble: {runs} on every row, averaged into one network; no checkpoints", 1)
     else:
         listed = ", ".join(f"{c:g}" for c in choices)
-        say(
-            f"search: λ from {listed}, {runs} each; no checkpoints while searching "
-            "(--ensemble 1: one run, with checkpoints)",
-            1,
-        )
+        hint = " (--ensemble 1: one run, with checkpoints)" if by_default(plan) else ""
+        say(f"search: λ from {listed}, {runs} each; no checkpoints while searching{hint}", 1)
 
     progress = _run_bar(settings, data.X_val is not None) if bar else None
 
@@ -117,6 +114,12 @@ def searched(
     # The run whose history and validation predictions the run folder keeps.
     record["weights_of_epoch"] = search.chosen()[0].weights_epoch
     return model, {**record, "first": search.first}
+
+
+def by_default(plan: Plan) -> bool:
+    """Whether the run's search is the default one (neither search option was given), which
+    ``--ensemble 1`` turns into one run."""
+    return not {"l2_choices", "ensemble"} & plan.given
 
 
 def _fit_file(

@@ -41,7 +41,7 @@ from ..training import (
 )
 from ..training.config_file import check_data_options, read_config, resolve, resume_settings
 from .ranks import EveryRankStops, communicator, ending_every_rank, quiet
-from .refits import refit, searched
+from .refits import by_default, refit, searched
 from .run_folder import locked_run_folder, refuse_finished, run_folder
 from .signals import Interrupted, StopOnSignal, interrupted
 
@@ -215,12 +215,8 @@ def _train(
     def last_words(stop: Interrupted) -> None:
         """Save the last finished epoch, and say how to resume (rank 0, or one process)."""
         if search:
-            say(
-                f"interrupted by {stop.name} while searching: nothing saved "
-                "(--ensemble 1 trains one run, which an interrupt saves for --resume)",
-                0,
-                True,
-            )
+            hint = " (--ensemble 1: one run, which an interrupt saves)" if by_default(plan) else ""
+            say(f"interrupted by {stop.name} while searching: nothing saved{hint}", 0, True)
             return
         if checkpoint is None:
             return

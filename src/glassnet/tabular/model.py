@@ -22,7 +22,7 @@ from ..io import ModelFileError, load_model, save_model
 from ..losses import Task, loss_for_task
 from ..network import Network
 from ..training import Callback, History, Snapshot
-from ..training.checkpoint import check_snapshot, network_at
+from ..training.checkpoint import Checkpoint, check_snapshot, network_at
 from ..training.options import DEFAULTS, make_callbacks, make_optimizer
 from ..training.options import settings_from as training_settings
 from .cache import prepare_cached
@@ -88,8 +88,8 @@ class Model:
         (default: the last). ``drop``: columns to leave out; ``id``: a column given back
         beside each prediction. ``options``: those of ``glassnet train`` by their Python
         names (``epochs=30``, ``lr=1e-3``, …), with its defaults and :func:`.defaults_for_rows`
-        for those not given; then a refit on every row, or several runs averaged (:mod:`.search`).
-        ``distributed``: train on every rank of an MPI job (see :meth:`train`)."""
+        for those not given (up to 20,000 rows, a search: several runs averaged, :mod:`.search`;
+        else one run and a refit on every row). ``distributed``: on every rank of an MPI job."""
         names = target_names(data, target, options.get("delimiter"), None, options.get("encoding"))
         # Kept with the options (where the table has them): a run's settings reproduce it.
         columns = {k: v for k, v in (("drop", list(drop)), ("id", id)) if v and k in DEFAULTS}
@@ -105,9 +105,11 @@ class Model:
         found = [] if prepared.columns is None else prepared.columns.notes(skip=asked)
         if found:  # what was decided, not asked for: say it, on one line
             warnings.warn("columns: " + "; ".join(found), stacklevel=2)
-        # The same data gives the same defaults, so a resumed run gets those it began with.
-        alone = resume is None and distributed is False  # the default search is of one run
-        chosen = with_defaults(chosen, [*options, *columns], prepared, alone)
+        # Checkpoints are of one run (a search keeps none): resumed, it gets the same defaults.
+        keeps = any(isinstance(callback, Checkpoint) for callback in callbacks)
+        alone = resume is None and distributed is False and not keeps
+        given = [*(k for k, v in options.items() if v is not None), *columns]  # None: default
+        chosen = with_defaults(chosen, given, prepared, alone)
         rest: dict[str, Any] = {"verbose": verbose, "distributed": distributed}
 
         def fit_one(settings: dict[str, Any], extra: list[Callback], mine: bool) -> Model:

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..ensembles import average_networks, averageable, check_averageable
 from ..training import Callback, EarlyStoppingSeen
-from ..training.row_defaults import with_row_defaults
+from ..training.row_defaults import SEARCH, with_row_defaults
 
 if TYPE_CHECKING:
     from .model import Model
@@ -100,10 +100,12 @@ def with_defaults(
     settings: dict[str, Any], given: Iterable[str], data: Prepared, alone: bool
 ) -> dict[str, Any]:
     """:func:`~glassnet.training.row_defaults.with_row_defaults` for ``data``, whose default
-    search only ``alone`` runs get (one process, not resumed, not watched) of networks that
-    can be averaged, on data with validation rows."""
+    search only ``alone`` runs get (one process; not resumed, watched or checkpointed) on
+    data with validation rows, of networks that can be averaged at that width."""
+    n_features = int(np.prod(data.X_train.shape[1:]))
+    k, shape = SEARCH["ensemble"], settings.get("input_shape")
     search = alone and data.X_val is not None
-    search = search and averageable(settings["layers"], settings.get("input_shape"))
+    search = search and averageable(settings["layers"], k, shape, n_features)
     return with_row_defaults(settings, given, data.n_rows, bool(data.images), search)
 
 

@@ -198,7 +198,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         comma_numbers,
         [],
         "L2 penalties to choose λ from, e.g. 0.01,0.1,0.3,1: the one whose runs reach the "
-        "lowest validation loss (each run's best, averaged over the --ensemble runs)",
+        "lowest validation loss (each run's best, averaged over the --ensemble runs); by "
+        "default 0.01,0.1,0.3,1 where --ensemble is 3 by default, none otherwise",
         metavar="LAMBDAS",
         check=penalty_choices,
     ),
@@ -207,9 +208,10 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         integer,
         1,
         "train K networks (seeds seed … seed+K−1, each its own validation rows) and average "
-        "them into one network K times as wide; a table of up to 20,000 rows gets 3 and "
-        "--l2-choices 0.01,0.1,0.3,1 unless --l2, --epochs, --early-stopping, "
-        "--checkpoint-every, --no-refit or --ensemble 1 asks for one run",
+        "them into one network K times as wide; 3 (with --l2-choices 0.01,0.1,0.3,1) for a "
+        "table of up to 20,000 rows with validation rows and dense layers, in one process, "
+        "unless --ensemble, --l2-choices, --l2, --epochs, --early-stopping, "
+        "--checkpoint-every, --no-refit, --watch or --resume is given",
         metavar="K",
         check=ensemble_size,
     ),

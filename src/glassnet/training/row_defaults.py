@@ -70,8 +70,8 @@ def defaults_for_rows(n_rows: int, validation: bool = True, search: bool = True)
         steps_per_epoch = math.ceil(0.8 * n_rows / batch)
         epochs = min(1000, max(50, math.ceil(20_000 / steps_per_epoch)))
         chosen.update(epochs=epochs, early_stopping=30, refit=True)
-        if search and n_rows <= SEARCH_ROWS:
-            chosen.update(SEARCH)
+        if search and n_rows <= SEARCH_ROWS:  # a copy: settings are the caller's to change
+            chosen.update(l2_choices=list(SEARCH["l2_choices"]), ensemble=SEARCH["ensemble"])
     return chosen
 
 
@@ -84,9 +84,10 @@ def with_row_defaults(
 ) -> dict[str, Any]:
     """``settings`` with :func:`defaults_for_rows` (:func:`defaults_for_images` for a folder
     of images) for every option not in ``given``. The default search steps aside, for one
-    run, where ``search`` is off (the caller's: a resumed run, several MPI ranks, layers
-    that cannot be averaged), or where a search option, an option of :data:`SEARCH_ASIDE`
-    or no refit is asked for; what is asked for is never changed."""
+    run, where ``search`` is off (the caller's choice: a resumed, watched, checkpointed or
+    distributed run, no validation rows, layers that cannot be averaged), or where a search
+    option, an option of :data:`SEARCH_ASIDE` or no refit is asked for; what is asked for
+    is never changed."""
     given = {OPTIONS_BY_KEY[name].key for name in given if name in OPTIONS_BY_KEY}
     validation = settings.get("validation_split", DEFAULTS["validation_split"]) > 0
     chosen = dict(settings)
