@@ -1,10 +1,10 @@
 """glassnet's defaults on small public tables, next to scikit-learn's usual baselines.
 
 Each dataset ships inside a pip package (scikit-learn, statsmodels, palmerpenguins,
-vega_datasets), so the script needs no network. Each gets one seeded test split (25 % of
-its rows, stratified for classification); the training part is written to a CSV the way a
-spreadsheet writes it (a header, string labels where the labels are strings, empty cells
-where values are missing), and every peer trains from that file:
+vega_datasets), so the script needs no network. Each gets seeded test splits (25 % of its
+rows, stratified for classification; seeds 0–4 by default); each training part is written
+to a CSV the way a spreadsheet writes it (a header, string labels where the labels are
+strings, empty cells where values are missing), and every peer trains from that file:
 
 glassnet before
     ``Model.fit(train.csv, target, **BEFORE)``: the defaults before issue 9 (64-32, 20
