@@ -163,6 +163,7 @@ def test_the_default_search_steps_aside_where_it_cannot_apply(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import glassnet.ensembles
+    import glassnet.tabular.search
     from glassnet.training import Checkpoint
 
     frame = _frame(60)
@@ -176,10 +177,20 @@ def test_the_default_search_steps_aside_where_it_cannot_apply(
         # Three networks of these layers merged would be too large: one run, not an error.
         monkeypatch.setattr(glassnet.ensembles, "MAX_PARAMETERS", 1_000)  # 3 × 100 units: 1,201
         wide = _fit(frame)
-    for model in (kept, wide):
+        monkeypatch.undo()
+        # A table of more values (rows × features) than a search's budget: one run.
+        monkeypatch.setattr(glassnet.tabular.search, "SEARCH_VALUES", 60 * 2 - 1)
+        large = _fit(frame)
+        monkeypatch.undo()
+        just = _fit(frame, l2_choices=[], ensemble=1)  # one run asked for, to compare
+    for model in (kept, wide, large):
         assert "search" not in model.metadata
         assert model.network.layers[0].W.shape == (100, 2)
         assert isinstance(model.metadata["refit"]["epochs"], int)
+    for (name, a), (_, b) in zip(
+        large.network.parameters(), just.network.parameters(), strict=True
+    ):
+        np.testing.assert_array_equal(a, b, err_msg=name)
 
 
 def test_layers_that_cannot_be_averaged_are_refused_before_any_training() -> None:
@@ -251,3 +262,11 @@ def test_each_run_of_a_search_does_not_say_again_what_the_data_said() -> None:
         Model.fit(frame, "y", ensemble=2, l2_choices=[0.1, 1.0], **SMALL)
     dropped = [w for w in caught if "without a target" in str(w.message)]
     assert len(dropped) == 1, [str(w.message) for w in caught]
+
+
+def test_a_verbose_search_says_a_line_a_run_not_every_runs_epochs(capsys) -> None:
+    _fit(_frame(60), verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(line.startswith("first run λ") for line in lines) == 12
+    assert any(line.startswith("refit: 3 fresh networks") for line in lines)
+    assert len(lines) == 12 + 2  # the runs, the choice, the refits: no epoch lines

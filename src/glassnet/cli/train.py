@@ -277,8 +277,8 @@ def _train(
         ranks=1 if comm is None else comm.size,
         search=search_record,
     )
-    final = summary["final"]
-    if final:
+    scored = summary["final"]
+    if scored:
         epoch = (
             stopper.weights_epoch
             if stopper is not None
@@ -287,7 +287,9 @@ def _train(
         at = "" if epoch is None else f" (epoch {epoch}'s weights)"
         if search_record is not None:
             at += f", of the first run of λ {search_record['l2']:g}"
-        scores = ", ".join(f"{k[4:]} {v:.4f}" for k, v in final.items() if k.startswith("val_"))
+        if final is not model:  # what was saved learned from the validation rows too
+            at += "; the saved model was refit on every row: --test-file scores it"
+        scores = ", ".join(f"{k[4:]} {v:.4f}" for k, v in scored.items() if k.startswith("val_"))
         say(f"validation: {scores}{at}", 0)
     if test is not None:
         scores = ", ".join(f"{k} {v:.4f}" for k, v in test.items() if isinstance(v, float))

@@ -71,7 +71,9 @@ def _cell(key: str, value: Any) -> str:
     if key == "search" and isinstance(value, Mapping):  # its one-line description
         return html.escape(str(value.get("description", "")))
     if isinstance(value, Mapping):
-        return html.escape(", ".join(f"{k} {number(v)}" for k, v in value.items()))
+        return html.escape(
+            ", ".join(f"{k.replace('_', ' ')} {number(v)}" for k, v in value.items())
+        )
     if isinstance(value, list):
         return html.escape(", ".join(number(v) for v in value))
     return html.escape(number(value))

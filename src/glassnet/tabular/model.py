@@ -118,13 +118,12 @@ class Model:
             return cls.fit(data, target, drop=drop, id=id, callbacks=each, **again, **rest)
 
         if searching(chosen):  # several runs averaged into one network (.search)
+            rest["verbose"], say = False, (print if verbose else None)  # a line a run
             width = int(np.prod(prepared.X_train.shape[1:]))  # to refuse a merge too large
             has_validation, resuming = prepared.X_val is not None, resume is not None
-            return fit_searched(fit_one, chosen, has_validation, None, width, resuming)[0]
+            return fit_searched(fit_one, chosen, has_validation, say, width, resuming)[0]
         model = cls.build(prepared, chosen)
-        model.train(
-            prepared, callbacks=callbacks, verbose=verbose, resume=resume, distributed=distributed
-        )
+        model.train(prepared, callbacks=callbacks, resume=resume, **rest)
         return refitted(fit_one, chosen, model)
 
     @property

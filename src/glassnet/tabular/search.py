@@ -34,7 +34,7 @@ import numpy as np
 
 from ..ensembles import average_networks, averageable, check_averageable
 from ..training import Callback, EarlyStoppingSeen
-from ..training.row_defaults import SEARCH, with_row_defaults
+from ..training.row_defaults import SEARCH, SEARCH_VALUES, with_row_defaults
 
 if TYPE_CHECKING:
     from .model import Model
@@ -101,10 +101,11 @@ def with_defaults(
 ) -> dict[str, Any]:
     """:func:`~glassnet.training.row_defaults.with_row_defaults` for ``data``, whose default
     search only ``alone`` runs get (one process; not resumed, watched or checkpointed) on
-    data with validation rows, of networks that can be averaged at that width."""
+    data with validation rows and at most :data:`SEARCH_VALUES` values, of networks that can
+    be averaged at that width."""
     n_features = int(np.prod(data.X_train.shape[1:]))
     k, shape = SEARCH["ensemble"], settings.get("input_shape")
-    search = alone and data.X_val is not None
+    search = alone and data.X_val is not None and data.n_rows * n_features <= SEARCH_VALUES
     search = search and averageable(settings["layers"], k, shape, n_features)
     return with_row_defaults(settings, given, data.n_rows, bool(data.images), search)
 
@@ -133,8 +134,8 @@ def check_search(
         )
     if settings["ensemble"] > 1 and has_validation and not settings["refit"]:
         raise ValueError(
-            "ensemble (--ensemble) averages networks prepared from the same rows: with "
-            "validation rows it needs refit (--refit; each first run scales its own rows)"
+            "ensemble (--ensemble) with validation rows averages the refits on every row, "
+            "so it needs refit (--refit); give --ensemble 1 to keep one run without a refit"
         )
 
 

@@ -209,7 +209,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         1,
         "train K networks (seeds seed … seed+K−1, each its own validation rows) and average "
         "them into one network K times as wide; 3 (with --l2-choices 0.01,0.1,0.3,1) for a "
-        "table of up to 20,000 rows with validation rows and dense layers, in one process, "
+        "table of up to 20,000 rows and 300,000 values (rows × features) with validation "
+        "rows and dense layers, in one process, "
         "unless --ensemble, --l2-choices, --l2, --epochs, --early-stopping, "
         "--checkpoint-every, --no-refit, --watch or --resume is given",
         metavar="K",

@@ -32,6 +32,11 @@ SEARCH_ROWS = 20_000
 """Up to this many rows a table's default is a search (:data:`SEARCH`): fifteen short runs
 took at most 15 s on the benchmark's tables; beyond it one run and its refit."""
 
+SEARCH_VALUES = 300_000
+"""And up to this many values, rows × features (the caller's check, which knows the
+features): 15,000 rows × 30 features took 38 s to search on two cores against 6 s for
+one run; the benchmark's largest, 15,142 × 9, took 14 s."""
+
 SEARCH: dict[str, Any] = {"l2_choices": [0.01, 0.1, 0.3, 1.0], "ensemble": 3}
 """The default search: λ chosen among four by the mean of three runs' best validation
 loss, then those three runs' refits averaged into one network (:mod:`glassnet.ensembles`)."""
@@ -54,10 +59,10 @@ def defaults_for_rows(n_rows: int, validation: bool = True, search: bool = True)
     - with a validation split: a budget of about 20,000 steps (50 to 1,000 epochs), early
       stopping with patience 30 on the validation loss, and a refit on every row for the
       best epoch count, so that 100 rows get thousands of updates and none is wasted;
-    - with a validation split, up to :data:`SEARCH_ROWS` rows and unless ``search`` is
-      off, the :data:`SEARCH`: within a point of the better of scikit-learn's MLP and
-      linear model on all 13 tables over five test splits, where one run was more than a
-      point behind on one.
+    - with a validation split, up to :data:`SEARCH_ROWS` rows (and :data:`SEARCH_VALUES`,
+      which the caller checks) and unless ``search`` is off, the :data:`SEARCH`: within a
+      point of the better of scikit-learn's MLP and linear model on all 13 tables over five
+      test splits, where one run was more than a point behind on one.
     """
     batch = min(512, max(32, 2 ** round(math.log2(max(n_rows, 1) / 125))))
     chosen: dict[str, Any] = {
