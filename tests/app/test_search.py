@@ -139,6 +139,7 @@ def test_glassnet_train_searches_by_default_and_one_run_when_asked(tmp_path: Pat
     assert summary["search"]["l2"] in (0.01, 0.1, 0.3, 1.0)
     config = (tmp_path / "d" / "config.toml").read_text()
     assert "ensemble = 3" in config  # --config trains the same search again
+    assert "l2 = 0.3  # unused: λ is chosen from l2-choices" in config  # not the choice
     config = tmp_path / "forty.toml"
     config.write_text("epochs = 40\n")  # given in a config file is given
     for one_run in (

@@ -178,7 +178,10 @@ def to_toml(
         value = settings.get(option.key)
         if value is None or (option.needs_data and not data_options):
             continue
-        lines.append(f"{option.flag} = {_toml_value(value)}")
+        line = f"{option.flag} = {_toml_value(value)}"
+        if option.key == "l2" and settings.get("l2_choices"):  # read back, but not the choice
+            line += "  # unused: λ is chosen from l2-choices (summary.json has the choice)"
+        lines.append(line)
     return "\n".join(lines) + "\n"
 
 
