@@ -133,7 +133,7 @@ def test_glassnet_train_searches_by_default_and_one_run_when_asked(tmp_path: Pat
     _frame(60).to_csv(csv, index=False)
     default = glassnet("train", csv, "--target", "y", "--out", tmp_path / "d", "--no-report")
     assert default.returncode == 0, default.stderr
-    assert "search: λ from 0.01, 0.1, 0.3, 1, 3 runs each" in default.stdout
+    assert "search: λ from 0.01, 0.1, 0.3, 1, 3 runs each, 15 runs in all" in default.stdout
     assert default.stdout.count("first run λ") == 12
     summary = json.loads((tmp_path / "d" / "summary.json").read_text())
     assert summary["search"]["l2"] in (0.01, 0.1, 0.3, 1.0)

@@ -74,8 +74,13 @@ def searched(
         say(f"ensemble: {runs} on every row, averaged into one network; no checkpoints", 1)
     else:
         listed = ", ".join(f"{c:g}" for c in choices)
+        total = _n_runs(settings, True)
         hint = " (--ensemble 1: one run, with checkpoints)" if by_default(plan) else ""
-        say(f"search: λ from {listed}, {runs} each; no checkpoints while searching{hint}", 1)
+        say(
+            f"search: λ from {listed}, {runs} each, {total} runs in all with the refits; "
+            f"no checkpoints while searching{hint}",
+            1,
+        )
 
     progress = _run_bar(settings, data.X_val is not None) if bar else None
 
@@ -138,11 +143,15 @@ def _fit_file(
     )
 
 
-def _run_bar(settings: dict[str, Any], has_validation: bool) -> Any:
-    """A tqdm bar over the search's runs: its first runs and refits, or its K runs."""
-    from tqdm.auto import tqdm
-
+def _n_runs(settings: dict[str, Any], has_validation: bool) -> int:
+    """How many runs a search trains: its first runs and refits, or its K runs."""
     k = settings["ensemble"]
     runs = k if not has_validation else k * len(settings["l2_choices"] or [0])
-    runs += k if has_validation and settings["refit"] else 0
-    return tqdm(total=runs, unit="run", desc="search", leave=False)
+    return runs + (k if has_validation and settings["refit"] else 0)
+
+
+def _run_bar(settings: dict[str, Any], has_validation: bool) -> Any:
+    """A tqdm bar over the search's runs."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=_n_runs(settings, has_validation), unit="run", desc="search", leave=False)
