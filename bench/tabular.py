@@ -73,6 +73,7 @@ import pandas as pd
 
 import glassnet
 from glassnet.tabular import Model, prepare
+from glassnet.training.row_defaults import SEARCH, SEARCH_ROWS, SEARCH_VALUES
 
 
 def proposed_policy(n_rows: int, n_features: int, task: str) -> dict[str, Any]:
@@ -89,15 +90,17 @@ def proposed_policy(n_rows: int, n_features: int, task: str) -> dict[str, Any]:
       at most 1,000 epochs), so that a table of 100 rows gets thousands of updates;
     - ``refit``: then a fresh network trained on every row for the best epoch's count
       (where glassnet has no ``refit`` option, :func:`run_glassnet` does it in two fits);
-    - up to 20,000 rows, ``l2_choices``: λ chosen from 0.01, 0.1, 0.3 and 1 by the mean best
-      validation loss of three first runs (seeds 0–2, each its own validation rows), and
-      ``ensemble``: the three refits of that λ averaged into one network of 300 units.
+    - up to 20,000 rows and 300,000 values (rows × features: the library's
+      ``SEARCH_ROWS`` and ``SEARCH_VALUES``), ``l2_choices``: λ chosen from 0.01, 0.1,
+      0.3 and 1 by the mean best validation loss of three first runs (seeds 0–2, each its
+      own validation rows), and ``ensemble``: the three refits of that λ averaged into one
+      network of 300 units.
 
-    The policy reads only ``n_rows``: the search (bench/README.md) tried no rule that
-    depends on the features or the task, and needed none; the signature keeps them so
-    that the library can add one without changing its callers.
+    The policy reads ``n_rows`` (and ``n_features`` only for that cap, which no table of
+    this benchmark reaches): the search (bench/README.md) tried no rule that depends on
+    the features or the task, and needed none.
     """
-    del n_features, task
+    del task
     batch = min(512, max(32, 2 ** round(math.log2(max(n_rows, 1) / 125))))
     steps_per_epoch = math.ceil(0.8 * n_rows / batch)
     epochs = min(1000, max(50, math.ceil(20_000 / steps_per_epoch)))
@@ -111,7 +114,7 @@ def proposed_policy(n_rows: int, n_features: int, task: str) -> dict[str, Any]:
         "monitor": "val_loss",
         "validation_split": 0.2,
         "refit": True,
-        **({"l2_choices": [0.01, 0.1, 0.3, 1.0], "ensemble": 3} if n_rows <= 20_000 else {}),
+        **(dict(SEARCH) if n_rows <= SEARCH_ROWS and n_rows * n_features <= SEARCH_VALUES else {}),
     }
 
 

@@ -87,6 +87,8 @@ def test_what_a_search_cannot_do_is_refused() -> None:
         _fit(frame, ensemble=2, refit=False, epochs=3)
     with pytest.raises(ValueError, match="l2_choices must not repeat"):
         _fit(frame, l2_choices=[0.1, 0.1])
+    with pytest.raises(ValueError, match=r"l2_choices holds 101 values; at most 100"):
+        _fit(frame, l2_choices=[i / 100 for i in range(101)])
 
 
 def test_without_validation_rows_the_ensemble_averages_runs_on_every_row() -> None:

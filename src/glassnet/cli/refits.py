@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..report.writing import architecture
 from ..tabular import Model
 from ..tabular.checkpoints import run_files
-from ..tabular.search import fit_searched
+from ..tabular.search import choices, fit_searched, n_runs
 from ..tabular.search import refitted as refitted_model
 from ..training import Callback
 
@@ -36,20 +36,16 @@ def refit(
         "(the best on validation)",
         1,
     )
-    caught: list[warnings.WarningMessage] = []
 
     def fit_one(one: dict[str, Any], extra: list[Callback], mine: bool) -> Model:
-        with warnings.catch_warnings(record=True) as got:
-            warnings.simplefilter("always")
-            fitted = _fit_file(plan, one, comm, extra)
-        caught.extend(got)
-        return fitted
+        return _fit_file(plan, one, comm, extra)
 
-    refitted = refitted_model(fit_one, settings, model)
-    for warning in caught:  # the first fit said the others already; its cache is new
-        if str(warning.message).startswith("cache:"):
-            for line in str(warning.message).splitlines():
-                say(line, 1)
+    with warnings.catch_warnings(record=True) as caught:  # its cache notes only (.search)
+        warnings.simplefilter("always")
+        refitted = refitted_model(fit_one, settings, model)
+    for warning in caught:
+        for line in str(warning.message).splitlines():
+            say(line, 1)
     refitted.metadata.update(run_files(plan.data, plan.test_file))  # as the first model's
     return refitted
 
@@ -68,13 +64,13 @@ def searched(
     the model, and what the summary records (with the first run whose history and
     validation predictions the run folder keeps, under ``first``). ``bar``: a progress bar
     over the runs (tqdm), the lines printed above it."""
-    choices = settings["l2_choices"] or [settings["l2"]]
+    has_validation = data.X_val is not None
     runs = f"{settings['ensemble']} run{'s' if settings['ensemble'] > 1 else ''}"
-    if data.X_val is None:
+    if not has_validation:
         say(f"ensemble: {runs} on every row, averaged into one network; no checkpoints", 1)
     else:
-        listed = ", ".join(f"{c:g}" for c in choices)
-        total = _n_runs(settings, True)
+        listed = ", ".join(f"{c:g}" for c in choices(settings))
+        total = n_runs(settings, has_validation)
         hint = " (--ensemble 1: one run, with checkpoints)" if by_default(plan) else ""
         say(
             f"search: λ from {listed}, {runs} each, {total} runs in all with the refits; "
@@ -82,14 +78,12 @@ def searched(
             1,
         )
 
-    progress = _run_bar(settings, data.X_val is not None) if bar else None
+    progress = _run_bar(n_runs(settings, has_validation)) if bar else None
 
     def fit_one(one: dict[str, Any], extra: list[Callback], mine: bool) -> Model:
         # stops end every run on a signal, refits too; the command line has no callbacks
         # of a user's own to leave out of a refit (mine)
-        with warnings.catch_warnings():  # the first preparation said them
-            warnings.simplefilter("ignore")
-            model = _fit_file(plan, one, comm, [*stops, *extra])
+        model = _fit_file(plan, one, comm, [*stops, *extra])
         if progress is not None:
             progress.update(1)
         return model
@@ -101,7 +95,9 @@ def searched(
             progress.write(text)
 
     try:
-        model, search = fit_searched(fit_one, settings, data.X_val is not None, line)
+        with warnings.catch_warnings():  # the first preparation said them; cache notes too
+            warnings.simplefilter("ignore")
+            model, search = fit_searched(fit_one, settings, has_validation, line)
     finally:
         if progress is not None:
             progress.close()
@@ -110,7 +106,6 @@ def searched(
     kind = "averaged network" if settings["ensemble"] > 1 else "network"
     say(f"{kind}: {architecture(network)}, {network.n_parameters():,} parameters", 1)
     record: dict[str, Any] = {"ensemble": settings["ensemble"]}
-    record |= {"architecture": architecture(network), "parameters": network.n_parameters()}
     if search is None:
         record["description"] = f"{settings['ensemble']} runs on every row, averaged"
         return model, {**record, "first": model}
@@ -143,15 +138,8 @@ def _fit_file(
     )
 
 
-def _n_runs(settings: dict[str, Any], has_validation: bool) -> int:
-    """How many runs a search trains: its first runs and refits, or its K runs."""
-    k = settings["ensemble"]
-    runs = k if not has_validation else k * len(settings["l2_choices"] or [0])
-    return runs + (k if has_validation and settings["refit"] else 0)
-
-
-def _run_bar(settings: dict[str, Any], has_validation: bool) -> Any:
+def _run_bar(total: int) -> Any:
     """A tqdm bar over the search's runs."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=_n_runs(settings, has_validation), unit="run", desc="search", leave=False)
+    return tqdm(total=total, unit="run", desc="search", leave=False)

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from .. import launcher
 from ..data.files import is_table_file
 from ..data.table import read_header
@@ -151,7 +149,7 @@ def _train(
                 "--ensemble and --l2-choices train several runs on a data file, and keep no "
                 "checkpoint: not on the shipped sample, not with --resume"
             )
-        check_search(settings, data.X_val is not None, int(np.prod(data.X_train.shape[1:])))
+        check_search(settings, data.X_val is not None, data.n_features)
     say(f"data: {data.description}", 1)
     for line in data.cache_note.splitlines():
         say(line, 1)
@@ -231,15 +229,14 @@ def _train(
         say(f"resume with: {launch}glassnet train --resume {shlex.quote(saved.path)}", 0, True)
 
     # Last: the epoch's snapshot is taken before it stops. Under MPI every rank stops.
-    callbacks.append(signals if comm is None else EveryRankStops(signals, comm, last_words))
+    ends = signals if comm is None else EveryRankStops(signals, comm, last_words)
+    callbacks.append(ends)
     started = time.perf_counter()
     search_record: dict[str, Any] | None = None
     try:
         with signals.training():
             if search:
-                final, search_record = searched(
-                    plan, settings, data, say, comm, callbacks[-1:], use_bar
-                )
+                final, search_record = searched(plan, settings, data, say, comm, [ends], use_bar)
                 model = search_record.pop("first")
                 history = model.history
             else:
@@ -263,6 +260,7 @@ def _train(
     final.save(out / MODEL_FILE)
     test, status = _test(final, plan.test_file, say)
     command = launch + "glassnet " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+    stopped = stopper.summary() if stopper is not None else _weights_of(search_record)
     summary = write_run_files(
         out,
         model,
@@ -272,18 +270,15 @@ def _train(
         seconds,
         command,
         files={"data": plan.data, "test-file": plan.test_file},
-        early_stopping=stopper.summary() if stopper is not None else _weights_of(search_record),
+        early_stopping=stopped,
         test=test,
         ranks=1 if comm is None else comm.size,
         search=search_record,
+        saved=final,
     )
     scored = summary["final"]
     if scored:
-        epoch = (
-            stopper.weights_epoch
-            if stopper is not None
-            else (search_record or {}).get("weights_of_epoch")
-        )
+        epoch = (stopped or {}).get("weights_of_epoch")
         at = "" if epoch is None else f" (epoch {epoch}'s weights)"
         if search_record is not None:
             at += f", of the first run of λ {search_record['l2']:g}"

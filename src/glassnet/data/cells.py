@@ -333,7 +333,7 @@ class Filled:
         assert self._path is not None
         with self._path.open("ab") as file:
             for part in self._pending:
-                np.ascontiguousarray(part).tofile(file)  # its own buffer: tobytes copied it
+                part.tofile(file)  # from its own buffer (append keeps copies): no tobytes copy
         self._pending.clear()
         self._pending_size = 0
 

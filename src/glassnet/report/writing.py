@@ -83,6 +83,7 @@ def write_run_files(
     test: Mapping[str, Any] | None = None,
     ranks: int = 1,
     search: Mapping[str, Any] | None = None,
+    saved: Model | None = None,
 ) -> dict[str, Any]:
     """Write ``config.toml``, ``history.json``, ``summary.json`` and ``validation.npz``
     into ``out`` (each atomically), the files :func:`~glassnet.report.write_report` reads;
@@ -96,6 +97,8 @@ def write_run_files(
     ``ranks``: the processes that trained (an MPI job's size; the batch size is global).
     ``search``: the first runs that chose λ and the networks averaged (``model`` is then
     the chosen first run, whose history and validation predictions the files hold).
+    ``saved``: the model saved, when not ``model`` (a refit, the averaged network), whose
+    architecture the summary gives.
     """
     run_files = dict(files) if files is not None else {"data": data.data_file}
     # Files are written relative to the run folder, which the config is read beside, so
@@ -107,7 +110,7 @@ def write_run_files(
     from_sample = run_files.get("data") is None and not data.in_memory
     atomic_write_text(out / "config.toml", to_toml(chosen, run_files, data_options=not from_sample))
     atomic_write_text(out / "history.json", json.dumps(history.as_dict(), indent=1))
-    network = model.network
+    network = (saved or model).network
     weights_epoch = None if early_stopping is None else early_stopping.get("weights_of_epoch")
     summary: dict[str, Any] = {
         "data": data.description,
@@ -128,10 +131,8 @@ def write_run_files(
         summary["early_stopping"] = dict(early_stopping)
     if test is not None:
         summary["test"] = dict(test)
-    if search is not None:  # the saved model is the averaged one, not ``model``
+    if search is not None:
         summary["search"] = dict(search)
-        summary["architecture"] = search["architecture"] + _output_text(network)
-        summary["parameters"] = search["parameters"]
     summary |= {
         "command": command,
         "glassnet_version": __version__,

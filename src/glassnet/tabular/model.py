@@ -119,8 +119,8 @@ class Model:
 
         if searching(chosen):  # several runs averaged into one network (.search)
             rest["verbose"], say = False, (print if verbose else None)  # a line a run
-            width = int(np.prod(prepared.X_train.shape[1:]))  # to refuse a merge too large
             has_validation, resuming = prepared.X_val is not None, resume is not None
+            width = prepared.n_features  # to refuse a merge too large
             return fit_searched(fit_one, chosen, has_validation, say, width, resuming)[0]
         model = cls.build(prepared, chosen)
         model.train(prepared, callbacks=callbacks, resume=resume, **rest)

@@ -84,6 +84,11 @@ class Prepared:
         """The labelled rows: training and validation."""
         return len(self.X_train) + (0 if self.X_val is None else len(self.X_val))
 
+    @property
+    def n_features(self) -> int:
+        """The values of one row the network reads, ``n_0`` (an image's, all of them)."""
+        return int(np.prod(self.X_train.shape[1:]))
+
     def column_notes(self) -> list[str]:
         """One line per input column not kept as it is (dropped, id, dates), with why."""
         return [] if self.columns is None else self.columns.notes()

@@ -46,9 +46,6 @@ callbacks; with the caller's own callbacks too when the flag is set. Refits run 
 them, as a single run's refit always has: a callback that watches validation scores
 (early stopping, a plateau schedule) has none to watch there."""
 
-MAX_CHOICES = 100
-"""More λ than a search needs; a crafted config cannot ask for millions of runs."""
-
 
 @dataclass(frozen=True)
 class Trial:
@@ -103,10 +100,9 @@ def with_defaults(
     search only ``alone`` runs get (one process; not resumed, watched or checkpointed) on
     data with validation rows and at most :data:`SEARCH_VALUES` values, of networks that can
     be averaged at that width."""
-    n_features = int(np.prod(data.X_train.shape[1:]))
-    k, shape = SEARCH["ensemble"], settings.get("input_shape")
-    search = alone and data.X_val is not None and data.n_rows * n_features <= SEARCH_VALUES
-    search = search and averageable(settings["layers"], k, shape, n_features)
+    k, shape, width = SEARCH["ensemble"], settings.get("input_shape"), data.n_features
+    search = alone and data.X_val is not None and data.n_rows * width <= SEARCH_VALUES
+    search = search and averageable(settings["layers"], k, shape, width)
     return with_row_defaults(settings, given, data.n_rows, bool(data.images), search)
 
 
@@ -115,14 +111,23 @@ def searching(settings: dict[str, Any]) -> bool:
     return bool(settings["l2_choices"]) or settings["ensemble"] > 1
 
 
+def choices(settings: dict[str, Any]) -> list[float]:
+    """The λ the first runs try: ``l2_choices``, or the one ``l2``."""
+    return list(settings["l2_choices"]) or [settings["l2"]]
+
+
+def n_runs(settings: dict[str, Any], has_validation: bool) -> int:
+    """How many runs a search trains: its first runs and refits, or its K runs."""
+    k = settings["ensemble"]
+    if not has_validation:
+        return k
+    return k * len(choices(settings)) + (k if settings["refit"] else 0)
+
+
 def check_search(
     settings: dict[str, Any], has_validation: bool, n_features: int | None = None
 ) -> None:
     """Refuse what a search cannot do, naming the options, before any run."""
-    if len(settings["l2_choices"]) > MAX_CHOICES:
-        raise ValueError(
-            f"l2_choices holds {len(settings['l2_choices']):,} values; at most {MAX_CHOICES}"
-        )
     if settings["l2_choices"] and not has_validation:
         raise ValueError(
             "l2_choices (--l2-choices) chooses λ by the validation loss: it needs validation "
@@ -141,10 +146,10 @@ def check_search(
 
 def first_runs(fit_one: FitOne, settings: dict[str, Any], say: Callable[[str], None]) -> Search:
     """Steps 1 and 2: ``ensemble`` first runs for each λ; the λ of the lowest mean."""
-    choices = settings["l2_choices"] or [settings["l2"]]
     trials: list[Trial] = []
-    firsts: dict[float, Model] = {}  # each λ's run with the first seed
-    for l2 in choices:
+    best: tuple[float, float, Model] | None = None  # the lowest mean so far, its λ and run
+    for l2 in choices(settings):
+        first: Model | None = None  # this λ's run with the first seed
         for k in range(settings["ensemble"]):
             seed, seen = settings["seed"] + k, EarlyStoppingSeen()
             model = fit_one(_one(settings, l2=l2, seed=seed, refit=False), [seen], True)
@@ -160,13 +165,16 @@ def first_runs(fit_one: FitOne, settings: dict[str, Any], say: Callable[[str], N
             kept = len(losses) if seen.stopper is None else seen.stopper.weights_epoch
             trial = Trial(l2, seed, float(np.nanmin(losses)), epoch, len(losses), kept)
             trials.append(trial)
-            firsts.setdefault(l2, model)
+            first = first or model
             say(
                 f"first run λ {l2:g}, seed {seed}: lowest validation loss "
                 f"{trial.best_loss:.4f} at epoch {epoch} of {trial.epochs}"
             )
-    l2 = min(choices, key=lambda c: _mean_loss(trials, c))  # ties keep the earlier λ
-    return Search(trials, l2, firsts[l2])
+        mean = _mean_loss(trials, l2)
+        if first is not None and (best is None or mean < best[0]):  # a tie keeps the earlier
+            best = (mean, l2, first)
+    assert best is not None, "at least one λ, one run each"
+    return Search(trials, best[1], best[2])
 
 
 def refits(fit_one: FitOne, settings: dict[str, Any], search: Search) -> list[Model]:
@@ -220,9 +228,7 @@ def fit_searched(
             fit_one(_one(settings, seed=settings["seed"] + k), [], True)
             for k in range(settings["ensemble"])
         ]
-        model = averaged(members)
-        model.metadata["ensemble"] = len(members)
-        return model, None
+        return _recorded(averaged(members), settings, None), None
     search = first_runs(fit_one, settings, say)
     say(search.describe())
     if not settings["refit"]:  # one run (ensemble 1): the chosen λ's, its best weights
@@ -239,10 +245,16 @@ def fit_searched(
             "epochs": [t.best_epoch for t in search.chosen()],
             "chosen_after_epochs": [t.epochs for t in search.chosen()],
         }
-    model.metadata["search"] = search.as_dict()
+    return _recorded(model, settings, search), search
+
+
+def _recorded(model: Model, settings: dict[str, Any], search: Search | None) -> Model:
+    """``model`` with the search's settings (a member's say ``ensemble`` 1) and record."""
+    if search is not None:
+        model.metadata["search"] = search.as_dict()
     model.metadata["ensemble"] = settings["ensemble"]
-    model.metadata["settings"] = {**settings, "l2": search.l2}
-    return model, search
+    model.metadata["settings"] = {**settings, "l2": settings["l2"] if search is None else search.l2}
+    return model
 
 
 def _said_once(fit_one: FitOne) -> FitOne:

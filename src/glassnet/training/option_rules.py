@@ -169,10 +169,17 @@ def comma_numbers(text: str | Sequence[float]) -> list[float]:
     return [number(p) for p in parts]
 
 
+MAX_CHOICES = 100
+"""More λ than a search needs; a crafted config cannot ask for millions of runs."""
+
+
 def penalty_choices(label: str, value: Any) -> list[float]:
-    """Distinct L2 penalties ≥ 0 to choose from, in the order given (none: no choice)."""
+    """Distinct L2 penalties ≥ 0 to choose from, in the order given (none: no choice), at
+    most :data:`MAX_CHOICES`."""
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise TypeError(f"{label} must be a list of numbers such as [0.1, 0.3, 1], got {value!r}")
+    if len(value) > MAX_CHOICES:
+        raise ValueError(f"{label} holds {len(value):,} values; at most {MAX_CHOICES}")
     choices = [non_negative(label, item) for item in value]
     if len(set(choices)) != len(choices):
         raise ValueError(f"{label} must not repeat a value, got {value!r}")
@@ -227,10 +234,7 @@ that a crafted config cannot ask for a network thousands of times as wide."""
 
 def ensemble_size(label: str, value: Any) -> int:
     """A number of networks to average, 1 to :data:`MAX_ENSEMBLE`."""
-    size = positive_int(label, value)
-    if size > MAX_ENSEMBLE:
-        raise ValueError(f"{label} must be at most {MAX_ENSEMBLE}, got {size:,}")
-    return size
+    return _positive_at_most(label, value, MAX_ENSEMBLE)
 
 
 MAX_EPOCHS = 1_000_000
@@ -240,10 +244,14 @@ config or checkpoint cannot ask a run never to end."""
 
 def epoch_count(label: str, value: Any) -> int:
     """A positive number of epochs, at most :data:`MAX_EPOCHS`."""
-    epochs = positive_int(label, value)
-    if epochs > MAX_EPOCHS:
-        raise ValueError(f"{label} must be at most {MAX_EPOCHS:,}, got {epochs:,}")
-    return epochs
+    return _positive_at_most(label, value, MAX_EPOCHS)
+
+
+def _positive_at_most(label: str, value: Any, most: int) -> int:
+    count = positive_int(label, value)
+    if count > most:
+        raise ValueError(f"{label} must be at most {most:,}, got {count:,}")
+    return count
 
 
 def non_negative_int(label: str, value: Any) -> int:

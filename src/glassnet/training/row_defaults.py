@@ -99,17 +99,11 @@ def with_row_defaults(
     if images:
         defaults = defaults_for_images(n_rows, validation)
     else:
-        merged = {**defaults_for_rows(n_rows, validation), **{k: chosen[k] for k in given}}
-        search = search and _can_search(merged, given)
         defaults = defaults_for_rows(n_rows, validation, search)
+        refit = chosen["refit"] if "refit" in given else defaults.get("refit")
+        if given & {*SEARCH, *SEARCH_ASIDE} or not refit:  # a search or one run asked for
+            defaults = {key: value for key, value in defaults.items() if key not in SEARCH}
     for key, value in defaults.items():
         if key not in given:
             chosen[key] = value
     return chosen
-
-
-def _can_search(settings: Mapping[str, Any], given: set[str]) -> bool:
-    """Whether the default search suits these settings (the defaults and what was given):
-    not where a search, one λ, an epoch budget, checkpoints or no refit were asked for."""
-    asked = given & {*SEARCH, *SEARCH_ASIDE}
-    return not asked and bool(settings.get("refit"))
