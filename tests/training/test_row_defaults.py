@@ -128,3 +128,23 @@ def test_a_default_fit_is_the_search_asked_for_by_name() -> None:
     for (_, a), (_, b) in zip(mine, theirs, strict=True):
         np.testing.assert_array_equal(a, b)
     assert "search" not in layers.metadata  # a convolution cannot be averaged: one run
+
+
+def test_a_model_fit_too_small_for_validation_says_what_to_do_before_training() -> None:
+    """As ``glassnet train`` does (tests/app/test_cli.py): two rows of two classes leave no
+    validation row, so the default early stopping has nothing to watch; Model.fit says it
+    with Python's keyword before the first epoch, and trains once it is given."""
+    from glassnet.tabular import Model
+
+    data = {"x": np.array([1.0, 2.0]), "y": np.array(["a", "b"])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError) as refused:
+            Model.fit(data, "y")
+        assert str(refused.value) == (
+            "no row is left for validation (2 rows), so val_loss cannot be watched: add rows, "
+            "or give early_stopping=0"
+        )
+        model = Model.fit(data, "y", early_stopping=0, epochs=3)
+    assert model.n_epochs == 3 and model.history is not None
+    assert "val_loss" not in model.history.logs

@@ -38,6 +38,7 @@ from ..training import (
     Snapshot,
 )
 from ..training.config_file import check_data_options, read_config, resolve, resume_settings
+from ..training.row_defaults import check_watchable
 from .ranks import EveryRankStops, communicator, ending_every_rank, quiet
 from .refits import by_default, refit, searched
 from .run_folder import locked_run_folder, refuse_finished, run_folder
@@ -155,8 +156,9 @@ def _train(
         say(line, 1)
     for note in data.column_notes():
         say(f"columns: {note}", 1)
-    if data.X_val is None and str(settings["monitor"]).startswith("val_"):
-        _nothing_to_watch(Path(plan.data or "").name, data.n_rows, settings)
+    if data.X_val is None:
+        with naming(Path(plan.data or "").name):
+            check_watchable(data.n_rows, settings, flags=True)
     model = Model.build(data, settings)
     _check_test_file(model, plan.test_file)  # before training, not after it
     model.metadata.update(run_files(plan.data, plan.test_file))  # for --resume from anywhere
@@ -361,24 +363,6 @@ def _printable(path: str) -> str:
     """A path read from a file, as it can be printed: quoted where it holds a line break or
     a terminal's control character that would make the output say something else."""
     return path if path.isprintable() else repr(path)
-
-
-def _nothing_to_watch(name: str, n_rows: int, settings: Mapping[str, Any]) -> None:
-    """Refuse early stopping or a plateau schedule that would watch a validation score
-    when the split left no validation row (a tiny table, every class kept for training)."""
-    watching = [
-        option
-        for option, on in (
-            ("--early-stopping 0", settings["early_stopping"]),
-            ("another --schedule", settings["schedule"] == "plateau"),
-        )
-        if on
-    ]
-    if watching:
-        raise ValueError(
-            f"{name}: no row is left for validation ({n_rows} rows), so "
-            f"{settings['monitor']} cannot be watched: add rows, or give " + " and ".join(watching)
-        )
 
 
 def _check_test_file(model: Model, test_file: str | None) -> None:

@@ -25,6 +25,7 @@ from ..training import Callback, History, Snapshot
 from ..training.checkpoint import Checkpoint, check_snapshot, network_at
 from ..training.options import DEFAULTS, make_callbacks, make_optimizer
 from ..training.options import settings_from as training_settings
+from ..training.row_defaults import check_watchable
 from .cache import prepare_cached
 from .checkpoints import Checkpointed
 from .columns import ColumnPlan, warn_unseen_categories
@@ -185,13 +186,12 @@ class Model:
         ``distributed``: on every rank of an MPI job, as :func:`glassnet.training.fit`."""
         chosen = self.settings
         validation = None if data.X_val is None or data.y_val is None else (data.X_val, data.y_val)
+        if validation is None:  # said before training, not after its first epoch
+            check_watchable(data.n_rows, chosen)
         in_units: list[Callback] = []
+        training = (data.X_train, data.y_train)
         if self.target_scale is not None and not self._classifies:
-            in_units.append(
-                TargetUnits(
-                    self.network, self.target_scale, (data.X_train, data.y_train), validation
-                )
-            )
+            in_units.append(TargetUnits(self.network, self.target_scale, training, validation))
         self.history = self.network.fit(
             data.X_train,
             data.y_train,

@@ -107,3 +107,23 @@ def with_row_defaults(
         if key not in given:
             chosen[key] = value
     return chosen
+
+
+def check_watchable(n_rows: int, settings: Mapping[str, Any], flags: bool = False) -> None:
+    """Refuse early stopping or a plateau schedule that would watch a validation score
+    when the split left no validation row (a tiny table, every class kept for training),
+    before training rather than after its first epoch; the remedies are named as
+    ``glassnet train``'s flags (``flags``) or as Python's keywords."""
+    monitor = str(settings["monitor"])
+    if not monitor.startswith("val_"):
+        return
+    remedies = {
+        "--early-stopping 0" if flags else "early_stopping=0": settings["early_stopping"],
+        "another --schedule" if flags else "another schedule=": settings["schedule"] == "plateau",
+    }
+    watching = [remedy for remedy, on in remedies.items() if on]
+    if watching:
+        raise ValueError(
+            f"no row is left for validation ({n_rows} rows), so {monitor} cannot be "
+            "watched: add rows, or give " + " and ".join(watching)
+        )
