@@ -128,6 +128,10 @@ def test_the_command_line_says_each_run_and_its_config_reproduces_the_model(
         np.testing.assert_array_equal(a, b, err_msg=name)
     bad = glassnet("train", csv, "--target", "y", "--ensemble", "0")
     assert "ensemble" in one_line_error(bad)
+    watched = glassnet("train", csv, "--target", "y", "--ensemble", "2", "--watch", "5")
+    assert one_line_error(watched) == (
+        "glassnet: error: --watch diagnoses one run, not a search: give --ensemble 1"
+    )
 
 
 def test_glassnet_train_searches_by_default_and_one_run_when_asked(tmp_path: Path) -> None:

@@ -150,6 +150,8 @@ def _train(
                 "--ensemble and --l2-choices train several runs on a data file, and keep no "
                 "checkpoint: not on the shipped sample, not with --resume"
             )
+        if args.watch:  # the default search steps aside for it; one asked for cannot
+            raise ValueError("--watch diagnoses one run, not a search: give --ensemble 1")
         check_search(settings, data.X_val is not None, data.n_features)
     say(f"data: {data.description}", 1)
     for line in data.cache_note.splitlines():
