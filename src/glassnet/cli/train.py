@@ -183,11 +183,11 @@ def _train(
     batch = settings["batch_size"] or "all"
     if comm is not None and comm.size > 1:  # the batch size is the global one
         batch = f"{batch} (over {comm.size} ranks)"
-    say(
-        f"training: {optimizer_description(settings)}, batch {batch}, "
-        f"{settings['epochs']} epochs, seed {settings['seed']}",
-        1,
-    )
+    epochs = f"{settings['epochs']} epochs"
+    if settings["early_stopping"] and data.X_val is not None:  # a cap, not a plan
+        epochs = f"up to {epochs} (early stopping, patience {settings['early_stopping']})"
+    say(f"training: {optimizer_description(settings)}, batch {batch}, {epochs}, seed "
+        f"{settings['seed']}", 1)  # fmt: skip
     checkpoint: Checkpoint | None = None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
