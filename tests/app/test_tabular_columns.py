@@ -177,3 +177,21 @@ def test_the_files_dialect_is_kept_with_the_model_and_reads_the_next_file(pd, tm
     assert loaded.rows(one).features.values["weight"].tolist() == [71.5]
     expected = model.predict(pd.DataFrame({"age": [40], "weight": [71.5]}))
     np.testing.assert_array_equal(loaded.predict(one), expected)
+
+
+def test_nothing_to_learn_says_why_and_names_a_remedy_only_where_one_helps() -> None:
+    labels = np.array(list("ab" * 20))
+    empty = {"a": np.full(40, np.nan), "b": np.ones(40), "y": labels}
+    with pytest.raises(ValueError) as nothing:
+        Model.fit(empty, "y", **FEW)
+    assert str(nothing.value).endswith(
+        "no input column is left to learn from ('a': dropped (constant: every value is "
+        "missing); 'b': dropped (constant: every value is 1))"
+    )  # keeping a constant column would not help: no --categorical hint
+    names = {"name": np.array([f"n{i}" for i in range(40)]), "y": labels}
+    with pytest.raises(ValueError) as only_an_id:
+        Model.fit(names, "y", **FEW)
+    assert str(only_an_id.value).endswith(
+        "(identifier: a different value in each of the 40 rows)); name the columns to keep "
+        "with --categorical (categorical= in Python)"
+    )

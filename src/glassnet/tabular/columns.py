@@ -238,10 +238,18 @@ def plan_columns(
             uses.append(ColumnUse(name, "dropped", _why_dropped(role.role, role.reason)))
     plan = ColumnPlan(tuple(uses))
     if not plan.inputs:
+        # Naming a column keeps an identifier or free text as categories; a constant or
+        # empty column holds nothing to learn, kept or not.
+        chosen = [name for name in names if name not in drop and name != id]
+        keepable = any(roles[name].role in ("identifier", "text") for name in chosen)
         raise ValueError(
             f"{table.source}: no input column is left to learn from ("
             + "; ".join(plan.notes())
-            + "); name the columns to keep with --categorical (categorical= in Python)"
+            + (
+                "); name the columns to keep with --categorical (categorical= in Python)"
+                if keepable
+                else ")"
+            )
         )
     return plan
 
