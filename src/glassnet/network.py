@@ -32,7 +32,7 @@ from .penalties import Penalties
 from .training import History
 from .training import evaluate as evaluate_arrays
 from .training import fit as fit_network
-from .validation import check_features, check_non_negative_number, check_targets
+from .validation import check_features, check_non_negative_number, check_shape_is, check_targets
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
@@ -290,6 +290,8 @@ class Network(OnDevice, Penalties):
         ``X`` must already be a float array of the network's dtype; the public methods
         (:meth:`predict`, :meth:`fit`) check and convert it.
         """
+        shape = self.layers[0].input_shape
+        check_shape_is("X", X, (*X.shape[:1], *shape), f"a row of shape {shape} per sample")
         with self.on_device():
             A = X = self.arrive(X)
             for layer in self.layers:
@@ -308,23 +310,28 @@ class Network(OnDevice, Penalties):
 
     def per_sample_loss(self, Y: Array) -> Array:
         """``ℓ(ŷ_i, y_i)`` of the last forward pass; from ``Z^[L]`` for a fused pairing."""
-        record = self.output_layer.forward_record()
-        Z, A = record["Z"], record["A"]
-        assert Z is not None and A is not None, "cost before forward"
+        Z, A = self._last_output(Y)
         if self.fused_output:
             return self.loss.per_sample_from_logits(Z, Y)
         return self.loss.per_sample(A, Y)
 
     def output_delta(self, Y: Array) -> Array:
         """BP step 2: ``δ^[L] = A − Y`` (fused) or ``∂L/∂A ⊙ f'(Z)`` (document 003, case 1)."""
-        out = self.output_layer
-        record = out.forward_record()
-        Z, A = record["Z"], record["A"]
-        assert Z is not None and A is not None and out.activation is not None, "backward first"
+        out, (Z, A) = self.output_layer, self._last_output(Y)
+        assert out.activation is not None, "an output layer has an activation"
         if self.fused_output:
             # Sigmoid + BCE and softmax + CCE: the f'(Z) factor cancels ∂L/∂A's denominator.
             return self.loss.fused_delta(A, Y)
         return out.activation.backward(self.loss.gradient(A, Y), Z, A)
+
+    def _last_output(self, Y: Array) -> tuple[Array, Array]:
+        """``Z^[L]``, ``A^[L]`` of the last forward pass, for targets ``Y`` of their shape (a 1-D
+        ``y`` would broadcast against ``(m, 1)`` into a wrong cost without a word)."""
+        Z, A = (self.output_layer.forward_record()[key] for key in ("Z", "A"))
+        if Z is None or A is None:
+            raise ValueError("no forward pass to compare Y with: call forward(X) first")
+        check_shape_is("Y", Y, A.shape, "that of the last pass's A^[L] (check_y encodes labels)")
+        return Z, A
 
     def backward(
         self,

@@ -208,3 +208,10 @@ def check_sample_weight(weights: Any, n_samples: int, dtype: np.dtype[Any]) -> A
     if not array.any():
         raise ValueError("sample_weight is zero for every sample")
     return xp.ascontiguousarray(array, dtype=dtype)
+
+
+def check_shape_is(name: str, array: Array, expected: tuple[int, ...], why: str) -> None:
+    """Refuse ``array`` unless its shape is ``expected``, saying ``why`` (for the engine's own
+    methods, which a learner calls by hand: a comparison of two tuples, cheap each step)."""
+    if tuple(array.shape) != tuple(expected):
+        raise ValueError(f"{name} has shape {tuple(array.shape)}, not {tuple(expected)}: {why}")

@@ -172,3 +172,28 @@ def test_a_one_unit_softmax_is_refused() -> None:
 def test_a_dense_layer_needs_whole_positive_sizes(sizes) -> None:
     with pytest.raises(ValueError, match=r"a Dense layer needs integers n_in ≥ 1 and n_out ≥ 1"):
         gn.Dense(*sizes)
+
+
+def test_the_engine_methods_a_learner_calls_by_hand_check_shapes() -> None:
+    """forward, cost and backward take arrays as they are (fit and predict check them);
+    a 1-D y used to broadcast against A^[L] of shape (m, 1) into a cost 3× too large."""
+    net = gn.Network.from_parameters(
+        [
+            {"W": [[0.1, 0.2], [0.3, 0.4]], "b": [0.05, 0.05], "activation": "sigmoid"},
+            {"W": [[0.9, 1.0]], "b": [0.15], "activation": "sigmoid"},
+        ],
+        loss="mse",
+    )
+    X, Y = np.array([[0.5, 1.0], [0.1, 0.2], [0.3, 0.3]]), np.array([[0.01], [1.0], [0.5]])
+    with pytest.raises(ValueError, match=r"no forward pass to compare Y with: call forward"):
+        net.backward(Y)
+    with pytest.raises(ValueError, match=r"X has shape \(3, 3\), not \(3, 2\): a row of shape"):
+        net.forward(np.ones((3, 3)))
+    A = net.forward(X)
+    by_hand = float(np.mean(0.5 * np.sum((A - Y) ** 2, axis=1)))  # the documents' MSE, 1/m
+    assert net.cost(Y) == pytest.approx(by_hand, rel=1e-12)
+    for wrong in (Y.ravel(), Y[:2]):  # (3,) would broadcast to (3, 3); (2, 1) is short
+        with pytest.raises(ValueError, match=rf"Y has shape \({len(wrong)},.*\), not \(3, 1\)"):
+            net.cost(wrong)
+        with pytest.raises(ValueError, match=r"not \(3, 1\): that of the last pass's A\^\[L\]"):
+            net.backward(wrong)
