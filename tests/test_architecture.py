@@ -289,3 +289,25 @@ def test_each_floor_imports_only_from_its_own_floor_or_below() -> None:
     for module, targets in graph.items():
         upward = sorted(t for t in targets if floor(t) > floor(module))
         assert not upward, f"{module} (floor {floor(module)}) imports {upward} from above"
+
+
+def test_the_front_door_reaches_every_part_by_its_dotted_name_without_loading_it_early() -> None:
+    """The README writes ``gn.io.load_safetensors`` and ``glassnet.inspect.diagnose.diagnose``
+    after a bare ``import glassnet``; those parts load on first use, not with the package."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, glassnet as gn\n"
+        "early = [m for m in ('glassnet.io', 'glassnet.tabular', 'glassnet.inspect.diagnose')"
+        " if m in sys.modules]\n"
+        "assert not early, early\n"
+        "assert gn.io.load_safetensors.__module__.startswith('glassnet.io')\n"
+        "assert gn.tabular.Model.__name__ == 'Model'\n"
+        "assert callable(gn.inspect.diagnose.diagnose)\n"
+        "assert callable(gn.inspect.pictures.draw_network)\n"
+        "try:\n    gn.nothere\nexcept AttributeError as e:\n    print(e)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "module 'glassnet' has no attribute 'nothere'"

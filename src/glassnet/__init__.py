@@ -7,6 +7,7 @@ written out, fast to train and open to inspect.
 >>> history = net.fit(data.X_train, data.y_train, epochs=5, seed=0)  # Adam, batch 32
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .launcher import share_cores
@@ -56,16 +57,23 @@ _FROM_SKLEARN = ("GlassnetClassifier", "GlassnetRegressor")
 works without scikit-learn too.)"""
 
 
+_SUBPACKAGES = ("cli", "distributed", "io", "playground", "report", "sklearn", "tabular")
+"""The parts ``import glassnet`` leaves unimported (each costs time or an optional
+dependency), imported on first use: ``gn.io.load_safetensors`` works as written."""
+
+
 def __getattr__(name: str) -> Any:
     if name in _FROM_SKLEARN:
         from . import sklearn as estimators  # imports scikit-learn, or names it as missing
 
         return getattr(estimators, name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_FROM_SKLEARN])
+    return sorted([*globals(), *_FROM_SKLEARN, *_SUBPACKAGES])
 
 
 __all__ = [

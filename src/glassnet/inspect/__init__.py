@@ -11,10 +11,24 @@
   (:mod:`.spec_images`).
 """
 
+import importlib
+from typing import Any
+
 from .gradcheck import GradientCheck, gradient_check
 from .render import render
 from .spec import SpecError, TraceSpec, list_examples, load_example, load_spec, parse_spec
 from .trace import Trace, trace
+
+_SUBPACKAGES = ("diagnose", "pictures")
+"""Imported on first use, so that ``glassnet.inspect.diagnose.diagnose`` works after a bare
+``import glassnet``, which does not load them."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'glassnet.inspect' has no attribute {name!r}")
+
 
 __all__ = [
     "GradientCheck",
