@@ -19,14 +19,15 @@ from ..launcher import launched_rank, running_under_mpi
 from . import convert, glassbox, playground, use
 from . import train as train_command
 from .arguments import add_train_options
+from .parser import Parser
 from .signals import interrupted
 
 EXIT_ERROR = 1
 EXIT_CLOSED_PIPE = 128 + 13  # 128 + SIGPIPE, as a shell reports `yes | head -1`
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="glassnet",
         description="Train neural networks with backpropagation written out, and use them.",
     )
@@ -161,7 +162,7 @@ def _one_line_warning(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_command_line(argv)
     if args.command is None:
         parser.print_help()
         return 0

@@ -1,0 +1,67 @@
+"""The argument parser of ``glassnet``: argparse's, with the house's errors.
+
+argparse prints its usage and then the error, two lines and more, and a typo in an option
+(``--exmaple``) is reported by the top-level parser, with the top-level usage. Here every
+error is one line, said by the command it is about, with a guess at the word meant::
+
+    glassnet: error: unrecognized arguments: --exmaple (did you mean --example?); glassnet
+    trace --help lists what it takes
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import NoReturn
+
+EXIT_USAGE = 2
+"""argparse's status for a command line it cannot read."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (its subcommands' parsers are too)."""
+
+    def error(self, message: str) -> NoReturn:
+        guess = _guess(message, self._words())
+        command = self.prog.split()[0]  # "glassnet", as every other error of the command
+        self.exit(
+            EXIT_USAGE,
+            f"{command}: error: {message}{guess}; {self.prog} --help lists what it takes\n",
+        )
+
+    def parse_command_line(self, argv: Sequence[str] | None) -> argparse.Namespace:
+        """:meth:`parse_args`, but an unknown option is refused by the subcommand it was
+        given to, which knows the options it meant."""
+        args, extras = self.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+        if extras:
+            said_to = self._subcommands().get(getattr(args, "command", None) or "", self)
+            said_to.error(f"unrecognized arguments: {' '.join(extras)}")
+        return args
+
+    def _subcommands(self) -> dict[str, Parser]:
+        return {
+            name: parser
+            for action in self._actions
+            if isinstance(action, argparse._SubParsersAction)
+            for name, parser in action.choices.items()
+        }
+
+    def _words(self) -> list[str]:
+        """The option strings and subcommand names this parser knows."""
+        options = [option for action in self._actions for option in action.option_strings]
+        return [*options, *self._subcommands()]
+
+
+def _guess(message: str, words: Iterable[str]) -> str:
+    """`` (did you mean …?)`` for the closest known word to the unknown one in ``message``."""
+    unknown = re.findall(r"invalid choice: '([^']*)'", message)
+    choices = re.findall(r"'([^']*)'", message.partition("choose from")[2])
+    if not unknown:
+        unknown, choices = re.findall(r"(?<!\S)(-[\w-]+)", message), list(words)
+    meant = [
+        close[0] for word in unknown if (close := difflib.get_close_matches(word, choices, n=1))
+    ]
+    return f" (did you mean {', '.join(meant)}?)" if meant else ""

@@ -1,0 +1,49 @@
+"""A command line glassnet cannot read gets one line, from the command it was given to,
+with a guess at the word meant, and argparse's usage status 2 (glassnet.cli.parser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from glassnet.cli import main
+
+
+def said(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        main(list(argv))
+    assert stopped.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith("\n") and err.count("\n") == 1, err  # one line
+    return err.strip()
+
+
+def test_an_unknown_option_is_refused_by_its_command_with_the_closest_option(capsys) -> None:
+    assert said(capsys, "trace", "--exmaple", "xor-2-2-1") == (
+        "glassnet: error: unrecognized arguments: --exmaple (did you mean --example?); "
+        "glassnet trace --help lists what it takes"
+    )
+    assert said(capsys, "train", "--epochs", "3", "--layrs", "4") == (
+        "glassnet: error: unrecognized arguments: --layrs (did you mean --layers?); "
+        "glassnet train --help lists what it takes"
+    )
+
+
+def test_an_unknown_command_or_choice_names_the_choices_and_the_closest(capsys) -> None:
+    typo = said(capsys, "trcae", "--example", "xor-2-2-1")
+    assert typo.startswith("glassnet: error: argument COMMAND: invalid choice: 'trcae' (choose")
+    assert typo.endswith("'import') (did you mean trace?); glassnet --help lists what it takes")
+    assert said(capsys, "trace", "--example", "xor-2-2-1", "--format", "html") == (
+        "glassnet: error: argument --format: invalid choice: 'html' (choose from 'text', "
+        "'markdown', 'latex', 'json'); glassnet trace --help lists what it takes"
+    )  # nothing close to html: no guess
+
+
+def test_missing_arguments_and_far_typos_are_one_line_without_a_guess(capsys) -> None:
+    assert said(capsys, "predict") == (
+        "glassnet: error: the following arguments are required: model, data; "
+        "glassnet predict --help lists what it takes"
+    )
+    assert said(capsys, "train", "--zzzzzz") == (
+        "glassnet: error: unrecognized arguments: --zzzzzz; glassnet train --help lists what "
+        "it takes"
+    )
