@@ -417,3 +417,12 @@ def test_serve_prints_its_address_first_and_stops_on_ctrl_c(tmp_path: Path) -> N
             process.kill()
     assert process.returncode == 0, err
     assert "playground: stopped" in out and "Traceback" not in err
+
+
+def test_a_port_in_use_is_named_with_the_way_out(server: Playground) -> None:
+    with pytest.raises(OSError) as taken:
+        Playground(host=server.host, port=server.port)
+    assert str(taken.value) == (
+        f"cannot listen on {server.host}:{server.port}: Address already in use; "
+        "leave out --port (or give port 0) for a free one"
+    )

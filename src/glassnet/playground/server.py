@@ -84,7 +84,13 @@ class Playground:
         self.token = token if token is not None else secrets.token_urlsafe(24)
         self.body_bytes = body_bytes
         self.session = Session(config or Config(), play_seconds=play_seconds)
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), Handler)
+        except OSError as exc:  # "[Errno 98] Address already in use" named no address
+            hint = "; leave out --port (or give port 0) for a free one" if port else ""
+            error = OSError(f"cannot listen on {host}:{port}: {exc.strerror}{hint}")
+            error.errno = exc.errno
+            raise error from exc
         self.httpd.daemon_threads = True
         self.httpd.playground = self  # type: ignore[attr-defined]
         self._serving: threading.Thread | None = None
