@@ -276,6 +276,10 @@ def _with(**changes):
     return spec
 
 
+TYPED_BY_INPUTS = {"activation": "relu", "W": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]}
+"""A 3-unit first layer's weights typed as n_0 × n_1 instead of n_1 × n_0."""
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
@@ -297,6 +301,16 @@ def _with(**changes):
             r"layer 2: b has shape \(2,\), but W has 1 row\(s\)",
         ),
         (_with(X=[[0.5, 1.0, 2.0]]), r"X has 3 column\(s\), but layer 1's W is 2 × 2"),
+        (  # W^[1] typed by inputs (2 × 3 for 2 inputs): X's 2 columns are its row count
+            _with(layers=[{**TYPED_BY_INPUTS, "b": [0.1, 0.2]}, BASE["layers"][1]]),
+            r"X has 2 column\(s\), but layer 1's W is 2 × 3: each row of X needs 3 value\(s\), "
+            r"or W\^\[1\] was typed transposed: it is n_1 × n_0, a row for each unit of layer 1",
+        ),
+        (
+            _with(layers=[{**TYPED_BY_INPUTS, "b": [0.1, 0.2, 0.3]}, BASE["layers"][1]]),
+            r"layer 1: b has shape \(3,\), but W has 2 row\(s\): b\^\[1\] needs 2 value\(s\), "
+            r"or W\^\[1\] was typed transposed",
+        ),
         (_with(Y=[[1.0], [0.0]]), r"X has 1 row\(s\) but Y has 2"),
         (_with(loss="hinge"), r"loss: unknown loss 'hinge'"),
         (_with(learning_rate=None), r"missing key 'learning_rate'"),

@@ -105,6 +105,13 @@ class TraceSpec:
         return record
 
 
+TRANSPOSED = (
+    ", or W^[{l}] was typed transposed: it is n_{l} × n_{below}, a row for each unit of "
+    "layer {l} and a column for each input to it"
+)
+"""The hint where the numbers fit ``Wᵀ``: students often type the weights by inputs."""
+
+
 def load_spec(path: str | os.PathLike[str]) -> TraceSpec:
     """Read a spec from a ``.json`` or ``.toml`` file."""
     path = Path(path)
@@ -200,6 +207,7 @@ def parse_spec(raw: Any, source: str = "spec") -> TraceSpec:
             raise SpecError(
                 f"{where}: X has {X.shape[1]} column(s), but layer 1's W is "
                 f"{first.n_out} × {first.n_in}: each row of X needs {first.n_in} value(s)"
+                + (TRANSPOSED.format(l=1, below=0) if X.shape[1] == first.n_out else "")
             )
         raise SpecError(
             f"{where}: each sample of X has shape {X.shape[1:]}, but the first layer "
@@ -267,6 +275,7 @@ def _layer(
             raise SpecError(
                 f"{here}: b has shape {b_array.shape}, but W has {W.shape[0]} row(s): "
                 f"b^[{l}] needs {W.shape[0]} value(s)"
+                + (TRANSPOSED.format(l=l, below=l - 1) if b_array.size == W.shape[1] else "")
             )
         b = b_array.reshape(-1)
     norm = _batch_norm(here, spec.get("batch_norm", False), W.shape[0], dtype)
