@@ -560,3 +560,32 @@ def test_a_convolution_layer_is_diagnosed_through_the_layer_interface() -> None:
     assert conv.update_ratio == pytest.approx(0.1 * np.linalg.norm(dW) / np.linalg.norm(W))
     assert conv.grad_to_last == pytest.approx(conv.grad_norm / dense.grad_norm, rel=1e-12)
     assert "dead 25%" in watch_line(diagnosis, "epoch 1")
+
+
+def test_glassnet_diagnose_takes_a_spec_as_trace_and_gradcheck_do(tmp_path, capsys) -> None:
+    """A typed-in network is diagnosed on its own X and Y, at its own learning rate."""
+    from glassnet.cli import main
+    from glassnet.inspect import parse_spec
+
+    spec = {
+        "loss": "mse",
+        "learning_rate": 0.5,
+        "X": [[1, 2], [0.5, 0.1], [0.2, 0.9]],
+        "Y": [[1], [0], [1]],
+        "layers": [
+            {"W": [[0.1, 0.2], [0.4, 0.5], [0.3, 0.3]], "b": [0, 0, 0], "activation": "sigmoid"},
+            {"W": [[1, 1, 1]], "b": [0], "activation": "sigmoid"},
+        ],
+    }
+    path = tmp_path / "typed.json"
+    path.write_text(json.dumps(spec))
+    assert main(["diagnose", str(path)]) == 0
+    out = capsys.readouterr().out
+    again = parse_spec(spec)  # the cost computed apart from the command
+    again.network.forward(again.X)
+    cost = again.network.cost(again.Y)
+    assert out.startswith(f"diagnosis on 3 samples: cost J = {cost:.4f}, next step by sgd (lr 0.5)")
+    assert main(["diagnose", str(path), str(tmp_path / "rows.csv")]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"glassnet: error: {path} is a spec, which holds its own X and Y: leave out DATA"
+    )

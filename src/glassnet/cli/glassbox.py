@@ -149,14 +149,24 @@ def diagnose_command(args: argparse.Namespace, say: Any) -> int:
 
     rows = check_integer("--rows", args.rows)
     lr = None if args.lr is None else check_positive_number("--lr", args.lr)
-    model = Model.load(args.model)
-    X, y = model.examples(args.data, rows=rows, delimiter=args.delimiter)
-    result = diagnose(model.network, X, y, learning_rate=lr)
+    if args.model.endswith(".glassnet"):
+        if args.data is None:
+            raise ValueError(f"{args.model} needs DATA: a CSV with the model's columns and target")
+        model = Model.load(args.model)
+        network = model.network
+        X, y = model.examples(args.data, rows=rows, delimiter=args.delimiter)
+    else:  # a spec, as trace and gradcheck take it: its network, its X and Y, its α
+        if args.data is not None:
+            raise ValueError(f"{args.model} is a spec, which holds its own X and Y: leave out DATA")
+        spec = load_spec(args.model)
+        network, X, y = spec.network, spec.X, spec.Y
+        lr = spec.optimizer.learning_rate if lr is None else lr
+    result = diagnose(network, X, y, learning_rate=lr)
     say(str(result), 0)
     if args.histograms is not None:
         from ..inspect.pictures import draw_histograms
 
-        say(f"histograms: {draw_histograms(model.network, X, y, path=args.histograms)}", 0)
+        say(f"histograms: {draw_histograms(network, X, y, path=args.histograms)}", 0)
     return 0
 
 
@@ -228,8 +238,12 @@ def add_commands(command: Any) -> None:
     diagnosed = command(
         "diagnose", "per-layer health: gradients, dead and saturated units", diagnose_command
     )
-    diagnosed.add_argument("model", help="a model file (model.glassnet)")
-    diagnosed.add_argument("data", help="a CSV with the model's columns and target")
+    diagnosed.add_argument(
+        "model", help="a model file (model.glassnet), or a spec as glassnet trace takes it"
+    )
+    diagnosed.add_argument(
+        "data", nargs="?", help="with a model file: a CSV with the model's columns and target"
+    )
     diagnosed.add_argument(
         "--rows", type=int, default=512, help="rows to diagnose on (default 512)"
     )
