@@ -426,3 +426,13 @@ def test_a_port_in_use_is_named_with_the_way_out(server: Playground) -> None:
         f"cannot listen on {server.host}:{server.port}: Address already in use; "
         "leave out --port (or give port 0) for a free one"
     )
+
+
+@pytest.mark.parametrize("bad", [-0.1, 0, 0.0, 50])
+def test_the_learning_rate_s_range_is_said_one_way_for_every_value_outside_it(bad) -> None:
+    from glassnet.playground.config import ConfigError, parse_config
+
+    assert parse_config({"learning_rate": 10}).learning_rate == 10.0  # the top is allowed
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"learning_rate": bad})
+    assert str(refused.value) == f"learning_rate must be greater than 0 and at most 10, got {bad!r}"

@@ -82,12 +82,16 @@ class Config:
         return data
 
 
-def _number(body: dict[str, Any], name: str, low: float, high: float, default: float) -> float:
+def _number(
+    body: dict[str, Any], name: str, low: float, high: float, default: float, above: bool = False
+) -> float:
+    """``body[name]`` from ``low`` to ``high``; with ``above``, greater than ``low``."""
     value = body.get(name, default)
+    span = f"greater than {low:g} and at most {high:g}" if above else f"from {low:g} to {high:g}"
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
+        raise ConfigError(f"{name} must be a number {span}, got {value!r}")
+    if not (low < value if above else low <= value) or value > high:
+        raise ConfigError(f"{name} must be {span}, got {value!r}")
     return float(value)
 
 
@@ -177,13 +181,11 @@ def parse_config(body: Any) -> Config:
         l1=_number(body, "l1", 0.0, LIMITS["l1"], default.l1),
         l2=_number(body, "l2", 0.0, LIMITS["l2"], default.l2),
         optimizer=_choice(body, "optimizer", OPTIMIZERS, default.optimizer),
-        learning_rate=_number(body, "learning_rate", 0.0, LIMITS["learning_rate"], 0.01),
+        learning_rate=_number(body, "learning_rate", 0.0, LIMITS["learning_rate"], 0.01, True),
         batch_size=_integer(body, "batch_size", 1, LIMITS["batch_size"], default.batch_size),
         seed=_integer(body, "seed", 0, LIMITS["seed"], default.seed),
         csv=_csv(body.get("csv")),
     )
-    if config.learning_rate <= 0:
-        raise ConfigError(f"learning_rate must be greater than 0, got {config.learning_rate!r}")
     if config.batch_norm and config.layers and config.batch_size < 2:
         raise ConfigError(
             "batch_size must be at least 2 with batch_norm: a batch's variance needs 2 samples"
