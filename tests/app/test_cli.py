@@ -48,6 +48,7 @@ def test_train_with_no_arguments_trains_on_the_shipped_sample(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "network: 784-64-32-10" in out and "task: multiclass" in out
+    assert ", batch 32, 2 epochs, seed 0\n" in out  # no L2, no early stopping on the sample
     assert re.search(
         r"^epoch 2/2  loss \d\.\d{4}  acc \d\.\d{4} │ val loss \d\.\d{4}  acc", out, re.MULTILINE
     )
@@ -618,3 +619,22 @@ def test_a_file_without_most_of_the_models_columns_lists_ten_and_counts_the_rest
     assert (
         f"other.csv lacks the column(s) {shown} and 20 more that the model needs" in result.stderr
     )
+
+
+def test_the_training_line_says_the_penalty_and_that_the_epochs_are_a_cap(
+    small_csv, tmp_path
+) -> None:
+    """A table's defaults: L2 λ = 0.3 and early stopping with patience 30 (training.row_defaults);
+    the epoch count is the most it may train, which a newcomer read as the plan."""
+    result = glassnet(
+        "train", small_csv, "--ensemble", "1", "--epochs", "3", "--no-report", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("training: "))
+    assert line.endswith(
+        ", L2 λ 0.3, batch 32, up to 3 epochs (early stopping, patience 30), seed 0"
+    )
+    one = glassnet("train", small_csv, "--ensemble", "1", "--epochs", "1", "--l2", "0",
+                   "--early-stopping", "0", "--no-report", cwd=tmp_path)  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    assert ", batch 32, 1 epoch, seed 0\n" in one.stdout

@@ -183,10 +183,11 @@ def _train(
     batch = settings["batch_size"] or "all"
     if comm is not None and comm.size > 1:  # the batch size is the global one
         batch = f"{batch} (over {comm.size} ranks)"
-    epochs = f"{settings['epochs']} epochs"
+    epochs = f"{settings['epochs']} epoch{'s' if settings['epochs'] != 1 else ''}"
     if settings["early_stopping"] and data.X_val is not None:  # a cap, not a plan
         epochs = f"up to {epochs} (early stopping, patience {settings['early_stopping']})"
-    say(f"training: {optimizer_description(settings)}, batch {batch}, {epochs}, seed "
+    penalty = f", L2 λ {settings['l2']:g}" if settings["l2"] and not searching(settings) else ""
+    say(f"training: {optimizer_description(settings)}{penalty}, batch {batch}, {epochs}, seed "
         f"{settings['seed']}", 1)  # fmt: skip
     checkpoint: Checkpoint | None = None
     if out is not None:
