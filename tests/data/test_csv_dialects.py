@@ -228,6 +228,24 @@ def test_decimal_commas_with_thousands_points_and_in_a_quoted_comma_file(tmp_pat
     assert_same_table(table, df)
 
 
+def test_thousands_grouped_by_commas_or_spaces_are_numbers(tmp_path) -> None:
+    """As spreadsheets export them: "1,610.5" (quoted in a comma file: 28 % of grunfeld's
+    values once read as categories), "3 078,5" with a no-break space in French files."""
+    path = tmp_path / "english.csv"
+    path.write_text('value,n\n"1,610.5",1\n4.1,2\n"12,345,678",3\n"-1,000",4\n')
+    table = gd.load_csv(path, "n")
+    assert table.kinds["value"] == "numeric" and table.dialect.decimal == "."
+    np.testing.assert_array_equal(table.values["value"], [1610.5, 4.1, 12345678, -1000])
+    french = tmp_path / "french.csv"
+    french.write_text("valeur;n\n3\u00a0078,5;1\n12,25;2\n1\u202f234\u202f567;3\n", "utf-8")
+    table = gd.load_csv(french, "n")
+    assert table.dialect.decimal == ","
+    np.testing.assert_array_equal(table.values["valeur"], [3078.5, 12.25, 1234567])
+    mixed = tmp_path / "mixed.csv"  # groups of two digits, or two marks: not numbers
+    mixed.write_text('code,n\n"1,61",1\n"1,610 5",2\nx,3\n')
+    assert gd.load_csv(mixed, "n").kinds["code"] == "categorical"
+
+
 def test_decimal_commas_and_points_in_one_file_stop_with_an_error(tmp_path) -> None:
     path = tmp_path / "mixed.csv"
     path.write_text("a;b\n3,14;1\n2.5;2\n")

@@ -11,9 +11,20 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-# A number with a decimal comma, optionally with points between groups of three digits
-# ("1.234.567,5"); the first group does not start with 0, so "0.500" is a decimal point.
-_COMMA_NUMBER = re.compile(r"[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d*)(?:,\d*)?(?:[eE][+-]?\d+)?")
+# A number with a decimal comma, optionally with points or spaces (a no-break space, a
+# narrow one: French spreadsheets) between groups of three digits ("1.234.567,5",
+# "3 078,5"), the same mark throughout; the first group does not start with 0, so "0.500"
+# is a decimal point.
+_GROUPS = "(?:[1-9]\\d{{0,2}}(?:({marks})\\d{{3}})(?:\\1\\d{{3}})*|\\d*)"
+_SPACES = " \u00a0\u202f"
+_COMMA_NUMBER = re.compile(
+    r"[+-]?" + _GROUPS.format(marks=f"[.{_SPACES}]") + r"(?:,\d*)?(?:[eE][+-]?\d+)?"
+)
+# A number with a decimal point whose thousands are grouped by commas or spaces
+# ("1,610.5", "1 610.5"): what float() does not read.
+_GROUPED_POINT_NUMBER = re.compile(
+    r"[+-]?" + _GROUPS.format(marks=f"[,{_SPACES}]") + r"(?:\.\d*)?(?:[eE][+-]?\d+)?"
+)
 _POINT_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _THOUSANDS_COMMAS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
 _SPECIAL = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "-infinity"})
@@ -23,15 +34,27 @@ def _comma_float(cell: str) -> float:
     """A number written with a decimal comma (``"1.234,5"`` is 1234.5), or ValueError."""
     text = cell.strip()
     if _COMMA_NUMBER.fullmatch(text) and any(c.isdigit() for c in text):
-        return float(text.replace(".", "").replace(",", "."))
+        return float(re.sub(f"[.{_SPACES}]", "", text).replace(",", "."))
     if text.lower() in _SPECIAL:
         return float(text)
     raise ValueError(f"could not convert string to float: {cell!r}")
 
 
+def _point_float(cell: str) -> float:
+    """A number written with a decimal point, its thousands perhaps grouped (``"1,610.5"``
+    is 1610.5), or ValueError."""
+    try:
+        return float(cell)
+    except ValueError:
+        text = cell.strip()
+        if not (_GROUPED_POINT_NUMBER.fullmatch(text) and any(c.isdigit() for c in text)):
+            raise
+        return float(re.sub(f"[,{_SPACES}]", "", text))
+
+
 def number_parser(decimal: str) -> Callable[[str], float]:
     """The function that reads a number written with this decimal mark (ValueError if not)."""
-    return float if decimal == "." else _comma_float
+    return _point_float if decimal == "." else _comma_float
 
 
 def detect_decimal(
@@ -145,4 +168,4 @@ def parses(number: Callable[[str], float], cell: str) -> bool:
 
 def is_number(cell: str) -> bool:
     """Whether ``cell`` is a number with either decimal mark."""
-    return parses(float, cell) or parses(_comma_float, cell)
+    return parses(_point_float, cell) or parses(_comma_float, cell)
