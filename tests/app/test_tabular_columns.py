@@ -125,6 +125,25 @@ def test_drop_and_id_from_python(pd, tmp_path) -> None:
         Model.fit(frame, "churned", drop=["cost"], **FEW)
 
 
+def test_a_dropped_column_of_a_csv_file_is_not_parsed(tmp_path) -> None:
+    """A word among numbers stops the reading of a column (test_csv_dialects); dropping
+    that column is a way past it, and a name the file lacks is still refused."""
+    rows = [f"{x % 10},{x * 2 + 1},{'a' if x % 2 else 'b'}" for x in range(40)]
+    rows[7] = "7,1 304.4x,a"  # a typo in the column to drop
+    path = tmp_path / "t.csv"
+    path.write_text("x,typo,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=r"line 9, column 'typo': '1 304.4x' is not a number"):
+        Model.fit(path, "y", **FEW)
+    model = Model.fit(path, "y", drop=["typo"], **FEW)
+    assert [(c.name, c.use) for c in model.columns.columns] == [
+        ("x", "feature"),
+        ("typo", "dropped"),
+    ]
+    assert model.predict(path).shape == (40,)  # the file with its typo, read as in training
+    with pytest.raises(ValueError, match=r"'cost' \(in drop\) is not an input column"):
+        Model.fit(path, "y", drop=["typo", "cost"], **FEW)
+
+
 def test_a_csv_file_gives_the_same_plan_and_predictions(pd, model, tmp_path) -> None:
     frame = pd.DataFrame(customers())
     path = tmp_path / "customers.csv"

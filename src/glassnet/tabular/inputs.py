@@ -52,6 +52,7 @@ def table_of(
     rows: Callable[[int], tuple[int, int]] | None = None,
     encoding: str | None = None,
     spill: Path | None = None,
+    drop: Sequence[str] = (),
 ) -> Table:
     """``data`` as a :class:`Table` with its target column.
 
@@ -62,7 +63,8 @@ def table_of(
     and ``header`` row are detected unless given; ``rows`` chooses the rows of a file to
     keep (see :func:`~glassnet.data.load_csv` and :func:`~glassnet.data.files.load_table`);
     ``spill``, a folder where a CSV file's numeric columns are kept rather than in memory
-    (of a ``.npy`` file too).
+    (of a ``.npy`` file too). ``drop``: columns the caller leaves out, which a CSV file's
+    reading does not parse as numbers (a typo in one must not stop the others).
     """
     reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "header": header}
     reading["encoding"] = encoding
@@ -74,6 +76,9 @@ def table_of(
         data = load_table(data, rows=rows, spill=spill)
     if is_path(data):
         name = target or _last_column(Path(data), reading)
+        if drop:  # read as text, unchecked; the names not in the file are the plan's to refuse
+            found = read_header(data, delimiter, encoding, header=header)
+            categorical = [*categorical, *(n for n in drop if n in found and n != name)]
         return load_csv(
             data, name, categorical=list(categorical) or None, rows=rows, spill=spill, **reading
         )

@@ -170,6 +170,7 @@ def prepare(
         rows=None if shards is None else shards.rows,
         encoding=chosen["encoding"],
         spill=spill,
+        drop=[*(chosen.get("drop") or ()), *drop],
     )
     if shards is not None:
         table = shards.same_kinds(table)

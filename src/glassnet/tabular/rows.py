@@ -116,7 +116,8 @@ def read_rows(
         if not header:
             raise ValueError(f"{source} is empty: no header row")
         check_columns(header, needed, optional, source)
-        kinds = {**fitted, **dict.fromkeys(dates, "categorical")}
+        dropped = [] if plan is None else [c.name for c in plan.columns if c.use == "dropped"]
+        kinds = {**fitted, **dict.fromkeys([*dates, *dropped], "categorical")}  # text: unparsed
         table = load_csv(
             data,
             next((t for t in targets if t in header), None),
