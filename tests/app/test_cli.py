@@ -638,3 +638,32 @@ def test_the_training_line_says_the_penalty_and_that_the_epochs_are_a_cap(
                    "--early-stopping", "0", "--no-report", cwd=tmp_path)  # fmt: skip
     assert one.returncode == 0, one.stderr
     assert ", batch 32, 1 epoch, seed 0\n" in one.stdout
+
+
+def test_predict_and_evaluate_read_a_file_in_the_encoding_their_error_names(tmp_path) -> None:
+    """A Windows spreadsheet's cp1252 file: the error says --encoding cp1252, and predict
+    and evaluate take it, predicting what they predict for the same rows in UTF-8."""
+    rng = np.random.default_rng(0)
+    colours = ["crème", "rouge", "bleu"]
+    rows = ["size,colour,kind"] + [
+        f"{rng.normal(i % 3, 0.3):.3f},{colours[i % 3]},{'abc'[i % 3]}" for i in range(90)
+    ]
+    train, utf8, windows = tmp_path / "t.csv", tmp_path / "u.csv", tmp_path / "w.csv"
+    train.write_text("\n".join(rows) + "\n", "utf-8")
+    utf8.write_text("\n".join(rows[:31]) + "\n", "utf-8")
+    windows.write_text("\n".join(rows[:31]) + "\n", "cp1252")
+    run = tmp_path / "run"
+    trained = glassnet("train", train, "--ensemble", "1", "--epochs", "3", "--out", run, "-q",
+                       "--no-report")  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    model = run / "model.glassnet"
+    refused = one_line_error(glassnet("predict", model, windows))
+    assert refused.endswith("save it as UTF-8 or give its encoding, e.g. --encoding cp1252 "
+                            "(encoding='cp1252' in Python)")  # fmt: skip
+    expected = glassnet("predict", model, utf8, "--proba")
+    read = glassnet("predict", model, windows, "--proba", "--encoding", "cp1252")
+    assert read.returncode == 0, read.stderr
+    assert read.stdout == expected.stdout and read.stdout.count("\n") == 31
+    scores = glassnet("evaluate", model, windows, "--encoding", "cp1252")
+    assert scores.returncode == 0, scores.stderr
+    assert scores.stdout == glassnet("evaluate", model, utf8).stdout.replace("u.csv", "w.csv")

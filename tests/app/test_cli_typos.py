@@ -47,3 +47,11 @@ def test_missing_arguments_and_far_typos_are_one_line_without_a_guess(capsys) ->
         "glassnet: error: unrecognized arguments: --zzzzzz; glassnet train --help lists what "
         "it takes"
     )
+
+
+def test_a_bad_value_is_said_in_the_option_s_own_words_without_a_guess(capsys) -> None:
+    assert said(capsys, "predict", "m.glassnet", "d.csv", "--encoding", "nope") == (
+        "glassnet: error: argument --encoding: must be a text encoding Python knows, e.g. "
+        "utf-8, cp1252 (Excel on Windows) or latin-1; got 'nope'; glassnet predict --help "
+        "lists what it takes"
+    )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._version import __version__
+from ..data import parse_encoding
 from ..launcher import launched_rank, running_under_mpi
 from . import convert, glassbox, playground, use
 from . import train as train_command
@@ -110,9 +111,7 @@ def build_parser() -> Parser:
         "--proba", action="store_true", help="add one probability column per class"
     )
     predict.add_argument("--out", help="write the CSV here instead of to stdout")
-    predict.add_argument(
-        "--delimiter", help="the CSV's field separator (default: the one the model was trained on)"
-    )
+    add_reading_options(predict)
 
     evaluate = command("evaluate", "print a model's metrics on a labelled CSV", use.evaluate)
     evaluate.add_argument("model", help="a model file (model.glassnet)")
@@ -121,9 +120,7 @@ def build_parser() -> Parser:
         help="a CSV with the model's columns and its target column, or a folder of images "
         "with one subfolder per class",
     )
-    evaluate.add_argument(
-        "--delimiter", help="the CSV's field separator (default: the one the model was trained on)"
-    )
+    add_reading_options(evaluate)
 
     export = command(
         "export", "export a model to ONNX, or its weights to safetensors for PyTorch", use.export
@@ -150,6 +147,26 @@ def build_parser() -> Parser:
     glassbox.add_commands(command)
     convert.add_commands(command)
     return parser
+
+
+def add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """How predict and evaluate read a CSV that is not written as the training file was."""
+    parser.add_argument(
+        "--delimiter",
+        help="the CSV's field separator (default: detected, else the training file's)",
+    )
+    parser.add_argument(
+        "--encoding",
+        type=_encoding,
+        help="the CSV's text encoding, e.g. cp1252 (default: UTF-8, or a byte-order mark's)",
+    )
+
+
+def _encoding(text: str) -> str:
+    try:
+        return parse_encoding(text)
+    except ValueError as exc:  # argparse says its own message, not "invalid … value"
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _one_line_warning(

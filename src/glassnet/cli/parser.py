@@ -59,7 +59,7 @@ def _guess(message: str, words: Iterable[str]) -> str:
     """`` (did you mean …?)`` for the closest known word to the unknown one in ``message``."""
     unknown = re.findall(r"invalid choice: '([^']*)'", message)
     choices = re.findall(r"'([^']*)'", message.partition("choose from")[2])
-    if not unknown:
+    if message.startswith("unrecognized arguments: "):  # of its options, or commands
         unknown, choices = re.findall(r"(?<!\S)(-[\w-]+)", message), list(words)
     meant = [
         close[0] for word in unknown if (close := difflib.get_close_matches(word, choices, n=1))

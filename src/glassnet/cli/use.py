@@ -22,7 +22,8 @@ def predict(args: argparse.Namespace, say: Any) -> int:
         raise ValueError(
             f"give one data file: {len(args.data)} were given, and this model takes a table"
         )
-    columns = model.predictions(data, proba=args.proba, delimiter=args.delimiter).columns()
+    reading = {"delimiter": args.delimiter, "encoding": args.encoding}
+    columns = model.predictions(data, proba=args.proba, **reading).columns()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
@@ -46,7 +47,7 @@ def _cell(value: Any, probability: bool) -> Any:
 
 def evaluate(args: argparse.Namespace, say: Any) -> int:
     model = Model.load(args.model)
-    result = model.evaluation(args.data, delimiter=args.delimiter)
+    result = model.evaluation(args.data, delimiter=args.delimiter, encoding=args.encoding)
     say(f"{args.data}: {result.n_rows:,} rows with a target", 0)
     for line in result.lines():
         say(line, 0)

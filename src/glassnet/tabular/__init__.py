@@ -34,9 +34,10 @@ from ..training.options import settings_from as training_settings
 from .checkpoints import Checkpointed
 from .columns import ColumnPlan, ColumnUse, UnseenCategoryWarning, plan_columns
 from .inputs import table_of
-from .model import Model, load_checkpoint
+from .model import Model
 from .outputs import Predictions
 from .prepare import Prepared, build_network, default_metrics, demo_data, prepare
+from .resume import load_checkpoint
 from .rows import Rows, read_rows
 from .scores import Evaluation, classification_scores, regression_scores, several_scores
 from .task import MAX_CLASSES_FOR_NUMBERS, explain_task, infer_task

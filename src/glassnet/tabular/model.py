@@ -18,11 +18,11 @@ from ..backend import Array
 from ..data import Preprocessor, sniff
 from ..data.files import is_table_file, load_table
 from ..distributed import Communicator, communicator_of
-from ..io import ModelFileError, load_model, save_model
+from ..io import load_model, save_model
 from ..losses import Task, loss_for_task
 from ..network import Network
 from ..training import Callback, History, Snapshot
-from ..training.checkpoint import Checkpoint, check_snapshot, network_at
+from ..training.checkpoint import Checkpoint, network_at
 from ..training.options import DEFAULTS, make_callbacks, make_optimizer
 from ..training.options import settings_from as training_settings
 from ..training.row_defaults import check_watchable
@@ -34,7 +34,7 @@ from .inputs import is_path
 from .outputs import Predictions, encode_truth, predictions_from_output
 from .prepare import Prepared, build_network, default_metrics, target_names
 from .rows import Rows, read_rows
-from .saved_checks import check_settings_fit, model_parts
+from .saved_checks import model_parts
 from .scores import Evaluation, classification_scores, regression_scores, several_scores
 from .search import fit_searched, refitted, searching, with_defaults
 from .sources import naming
@@ -259,13 +259,14 @@ class Model:
 
     # -- data in ------------------------------------------------------------------------
 
-    def rows(self, data: Any, delimiter: str | None = None) -> Rows:
+    def rows(self, data: Any, delimiter: str | None = None, encoding: str | None = None) -> Rows:
         """``data``'s rows as this model takes them, with the target column if present
         (see :func:`~glassnet.tabular.read_rows`).
 
         A CSV file is read as it is written (its dialect detected), so that a comma file
         and a semicolon file of the same rows predict alike; the dialect of the training
-        file is the fallback where detection finds nothing, and ``delimiter`` wins over both.
+        file is the fallback where detection finds nothing, and ``delimiter`` and
+        ``encoding`` (a Windows file's ``cp1252``) win over both.
         """
         if self.metadata.get("images") is not None:  # a folder or a list of image files
             return image_rows(data, self.metadata["images"])
@@ -274,9 +275,9 @@ class Model:
         dialect = self.metadata.get("dialect")
         if delimiter is None and dialect is None:  # the one the model was trained with
             delimiter = self.metadata.get("settings", {}).get("delimiter") or None
-        if delimiter is None and is_path(data):
+        if (delimiter is None or encoding is not None) and is_path(data):
             with contextlib.suppress(ValueError):
-                dialect = sniff(data).to_dict()
+                dialect = sniff(data, delimiter=delimiter, encoding=encoding).to_dict()
         with naming(data):
             return read_rows(
                 data,
@@ -343,12 +344,16 @@ class Model:
         return self.predictions_from(self.output(data))
 
     def predictions(
-        self, data: Any, proba: bool = False, delimiter: str | None = None
+        self,
+        data: Any,
+        proba: bool = False,
+        delimiter: str | None = None,
+        encoding: str | None = None,
     ) -> Predictions:
         """:meth:`predict` with the id of each row (where the model has an id column and
         ``data`` holds it) and, with ``proba``, the class probabilities: what ``glassnet
         predict`` writes (:meth:`Predictions.columns`, :meth:`Predictions.to_frame`)."""
-        rows = self.rows(data, delimiter)
+        rows = self.rows(data, delimiter, encoding)
         output = self.output(rows)
         plan = self.columns
         return Predictions(
@@ -371,17 +376,19 @@ class Model:
         )
 
     def evaluate(
-        self, data: Any, y: Any = None, *, delimiter: str | None = None
+        self, data: Any, y: Any = None, *, delimiter: str | None = None, encoding: str | None = None
     ) -> dict[str, float]:
         """The metrics on ``data``'s rows that have a target (``y``, when ``data`` holds only
         features such as an array ``X``): ``rmse``, ``mae`` and ``r2`` in the target's
         units, or ``accuracy``, ``f1_macro`` and ``log_loss``."""
-        return self.evaluation(data, y, delimiter=delimiter).metrics
+        return self.evaluation(data, y, delimiter=delimiter, encoding=encoding).metrics
 
-    def evaluation(self, data: Any, y: Any = None, *, delimiter: str | None = None) -> Evaluation:
+    def evaluation(
+        self, data: Any, y: Any = None, *, delimiter: str | None = None, encoding: str | None = None
+    ) -> Evaluation:
         """:meth:`evaluate` with what it compared: the truth and the predictions, and for
         a classifier the per-class report and the confusion matrix."""
-        rows = self.rows(data, delimiter)
+        rows = self.rows(data, delimiter, encoding)
         if y is not None:
             truth = np.asarray(y)
             if truth.ndim == 0 or len(truth) != len(rows):
@@ -431,19 +438,3 @@ class Model:
         """The model in a file (see :func:`load_checkpoint` for a checkpoint's state too);
         a :class:`~glassnet.io.ModelFileError` for a file whose parts do not fit."""
         return cls(**model_parts(load_model(path), path))
-
-
-def load_checkpoint(path: str | os.PathLike[str]) -> Checkpointed[Model]:
-    """A checkpoint file's model and training state; a ValueError for a plain model file,
-    a :class:`~glassnet.io.ModelFileError` for a state that does not fit its model."""
-    saved = load_model(path)
-    if saved.training is None:
-        raise ValueError(f"{path} is a model file, not a checkpoint: it has no training state")
-    model = Model(**model_parts(saved, path))
-    try:
-        check_snapshot(saved.training)
-        if "settings" in model.metadata:
-            check_settings_fit(model.settings, model.network)
-    except ValueError as exc:
-        raise ModelFileError(f"{path}: {exc}") from None
-    return Checkpointed(model, saved.training, str(path))
