@@ -1,4 +1,4 @@
-"""Issue 9, item 12: ``.npz``, ``.npy`` and ``.parquet`` files work in ``glassnet train``,
+"""Issue 9, item 12: ``.npz``, ``.npy``, ``.parquet`` and ``.xlsx`` files work in ``glassnet train``,
 ``predict`` and ``evaluate`` as a CSV of the same rows does: the same predictions."""
 
 from __future__ import annotations
@@ -57,6 +57,28 @@ def test_parquet_of_the_same_rows_predicts_alike(rows, tmp_path) -> None:
     frame.to_parquet(parquet)
     frame.to_csv(csv, index=False)
     assert _train_and_predict(parquet, tmp_path / "pq") == _train_and_predict(csv, tmp_path / "c")
+
+
+def test_an_excel_workbook_of_the_same_rows_predicts_alike(rows, tmp_path) -> None:
+    pd = pytest.importorskip("pandas", reason="Excel workbooks are read by pandas")
+    pytest.importorskip("openpyxl", reason="pandas reads .xlsx with openpyxl")
+    X, y = rows
+    frame = pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "x2": X[:, 2], "y": y})
+    workbook, csv = tmp_path / "rows.xlsx", tmp_path / "rows.csv"
+    frame.to_excel(workbook, index=False)  # the first sheet, names in the first row
+    frame.to_csv(csv, index=False)
+    assert _train_and_predict(workbook, tmp_path / "x") == _train_and_predict(csv, tmp_path / "c")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_text("not a workbook")
+    assert glassnet("train", broken).stderr.strip() == (
+        f"glassnet: error: {broken}: not a readable Excel file (BadZipFile: File is not a zip file)"
+    )
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    assert glassnet("train", old).stderr.strip() == (
+        f"glassnet: error: {old} is an Excel 97–2003 workbook: save it as .xlsx (Excel "
+        "workbook) or as CSV"
+    )
 
 
 def test_a_pickled_npy_is_refused_in_one_line(tmp_path) -> None:

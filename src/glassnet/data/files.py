@@ -7,6 +7,8 @@ Parquet files (with pandas and pyarrow), so that ``glassnet train``, ``predict``
 - ``.npy``: one 2-D array of numbers, columns ``column_1 … column_n``; the target is a
   column like any other (the last, unless named).
 - ``.parquet``: the file's columns and their names, read by pandas.
+- ``.xlsx``: an Excel workbook's first sheet, its first row the names, read by pandas with
+  openpyxl (as a spreadsheet saves it, without an export to CSV).
 """
 
 from __future__ import annotations
@@ -22,13 +24,26 @@ from .frame import PANDAS_HINT, pandas, table_from_frame
 from .npz import NPY_MAGIC, ZIP_MAGIC
 from .table import Table
 
-TABLE_SUFFIXES = (".npz", ".npy", ".parquet")
-"""The file types read here; any other file is read as CSV."""
+TABLE_SUFFIXES = (".npz", ".npy", ".parquet", ".xlsx")
+"""The file types read here; any other file is read as CSV, but for the spreadsheets of
+:data:`OTHER_SHEETS`, which are refused with what to do."""
+OTHER_SHEETS = {".xls": "an Excel 97–2003 workbook", ".ods": "an OpenDocument spreadsheet"}
+FRAME_READERS = {
+    ".parquet": ("read_parquet", {}, "Parquet", "pyarrow", "parquet"),
+    ".xlsx": ("read_excel", {"sheet_name": 0, "engine": "openpyxl"}, "Excel", "openpyxl", "excel"),
+}
+"""The files pandas reads: its function and arguments, the format, the library it needs
+and glassnet's extra that installs it."""
 
 
 def is_table_file(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a ``.npz``, ``.npy`` or ``.parquet`` file rather than CSV."""
-    return Path(path).suffix.lower() in TABLE_SUFFIXES
+    """Whether ``path`` is a ``.npz``, ``.npy``, ``.parquet`` or ``.xlsx`` file, not CSV."""
+    suffix = Path(path).suffix.lower()
+    if suffix in OTHER_SHEETS:
+        raise ValueError(
+            f"{path} is {OTHER_SHEETS[suffix]}: save it as .xlsx (Excel workbook) or as CSV"
+        )
+    return suffix in TABLE_SUFFIXES
 
 
 def load_table(
@@ -49,15 +64,8 @@ def load_table(
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        try:
-            frame = pandas().read_parquet(path)
-        except ImportError as exc:
-            raise ImportError(
-                f"{path}: reading Parquet needs pandas and pyarrow: {PANDAS_HINT} "
-                'and pip install "glassnet[parquet]"'
-            ) from exc
-        table = table_from_frame(frame, target, source=str(path))
+    if suffix in FRAME_READERS:
+        table = table_from_frame(_read_frame(path, suffix), target, source=str(path))
         return table if rows is None else table.take(np.arange(*rows(table.n_rows)))
     if suffix == ".npy" and spill is not None and rows is None:
         parsed: dict[str, tuple[ColumnKind, np.ndarray]] = {
@@ -79,6 +87,24 @@ def load_table(
     if target is None and suffix == ".npz" and "y" in columns:
         target = "y"
     return Table.from_columns(columns, target, source=str(path))
+
+
+def _read_frame(path: Path, suffix: str) -> object:
+    """A Parquet file or a workbook's first sheet as a pandas DataFrame."""
+    function, options, kind, library, extra = FRAME_READERS[suffix]
+    try:
+        return getattr(pandas(), function)(path, **options)
+    except ImportError as exc:
+        raise ImportError(
+            f"{path}: reading {kind} needs pandas and {library}: {PANDAS_HINT} and "
+            f'pip install "glassnet[{extra}]"'
+        ) from exc
+    except (OSError, ValueError):
+        raise
+    except Exception as exc:  # a broken zip or XML inside the file: the library's words
+        raise ValueError(
+            f"{path}: not a readable {kind} file ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _npz_columns(path: Path) -> dict[str, np.ndarray]:
