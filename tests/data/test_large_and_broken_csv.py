@@ -143,6 +143,18 @@ def regression_csv(path: Path, target: dict[int, str], n_rows: int = 40) -> Path
     return path
 
 
+def test_a_word_in_a_numeric_target_is_not_told_to_become_a_categorical_feature(tmp_path) -> None:
+    path = regression_csv(tmp_path / "word.csv", {17: "high"})
+    message = (
+        r"word\.csv, line 20, column 'y': 'high' is not a number, though 38 of the column's "
+        r"39 values are; fix it, or leave it empty to drop the row$"
+    )
+    with pytest.raises(ValueError, match=message):
+        Model.fit(path, target="y", epochs=1)
+    with pytest.raises(ValueError, match=r"or declare the column categorical \(--categorical y\)"):
+        Model.fit(path, target="a", epochs=1)  # y is a feature there: categories may be meant
+
+
 def test_an_infinite_target_names_the_line_of_the_file(tmp_path) -> None:
     # Data row 17 is on line 20: the header, and a blank line before it; the row without
     # a target that is dropped does not shift it.

@@ -220,11 +220,17 @@ class ColumnCells:
             )
         present = self.numbers + self.words
         if present >= MOSTLY_NUMERIC_MIN and self.words <= (1 - MOSTLY_NUMERIC) * present:
-            # Almost all numbers: a typo is likelier than a column of categories.
+            # Almost all numbers: a typo is likelier than a column of categories. A target
+            # is not a feature to declare categorical: its rows without a number go.
+            way_out = (
+                "leave it empty to drop the row"
+                if self.codes
+                else f"leave it empty to mark it missing, or declare the column categorical "
+                f"(--categorical {self.name})"
+            )
             raise ValueError(
                 f"{where}, though {self.numbers} of the column's {present} values are"
-                f"{more}; fix it, leave it empty to mark it missing, or declare the column "
-                f"categorical (--categorical {self.name})"
+                f"{more}; fix it, or {way_out}"
             )
 
 
