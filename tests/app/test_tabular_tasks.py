@@ -244,3 +244,17 @@ def test_a_text_target_with_a_value_in_every_row_is_refused() -> None:
         explain_task(notes, "categorical")
     species = np.array(["a", "b", "c"] * 20, dtype=object)
     assert explain_task(species, "categorical")[0] == "multiclass"
+
+
+def test_a_refused_text_target_is_named_whether_picked_or_given() -> None:
+    """A new user's --target notes was told to 'name the target column with --target';
+    the message names the column and the way out holds either way."""
+    rows = {"x": np.arange(40.0), "notes": np.array([f"note {i}" for i in range(40)])}
+    for target in ("notes", None):  # given, and picked as the last column
+        with pytest.raises(ValueError) as refused:
+            Model.fit(rows, target, epochs=1)
+        assert str(refused.value) == (
+            "the target column 'notes' holds text with 40 distinct values in 40 rows (1.0 rows "
+            "per class): it looks like an identifier or free text, not classes; if another "
+            "column is the target, name it with --target (target= in Python)"
+        )

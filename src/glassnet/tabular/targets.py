@@ -135,8 +135,8 @@ def _task(column: TargetColumn, task: str, seen: Seen | None) -> tuple[Task, str
     if task != "auto":
         return given_task(cast(Task, task))
     if seen is None:
-        return explain_task(column.values, column.kind)
-    return explain_task(seen[0], column.kind, rows=seen[1])
+        return explain_task(column.values, column.kind, name=column.name)
+    return explain_task(seen[0], column.kind, rows=seen[1], name=column.name)
 
 
 def _one(column: TargetColumn, found: tuple[Task, str], source: str, seen: Seen | None) -> Targets:

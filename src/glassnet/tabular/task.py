@@ -30,11 +30,11 @@ MANY_VALUES = 10
 
 
 def explain_task(
-    target: Array, kind: ColumnKind | str, rows: int | None = None
+    target: Array, kind: ColumnKind | str, rows: int | None = None, name: str | None = None
 ) -> tuple[Task, str]:
     """The task a target column ``(m,)`` asks for, and why (see the module's rules).
     ``rows``: how many rows hold a value, when ``target`` holds each distinct value
-    only once (the values of many ranks, merged)."""
+    only once (the values of many ranks, merged); ``name``: the column's, for errors."""
     present = target[~missing_mask(target)]
     distinct = np.unique(present.astype(str) if kind == "categorical" else present)
     k, m = distinct.size, present.size if rows is None else rows
@@ -46,10 +46,12 @@ def explain_task(
         if m / k < MIN_ROWS_PER_CLASS and k > MAX_CLASSES_FOR_NUMBERS:
             # A text column with a value in (nearly) every row is an identifier or free
             # text, not classes: a classifier would get no example to learn most of them.
+            column = "the target" if name is None else f"the target column {name!r}"
             raise ValueError(
-                f"the target holds text with {k} distinct values in {m} rows "
+                f"{column} holds text with {k} distinct values in {m} rows "
                 f"({m / k:.1f} rows per class): it looks like an identifier or free text, "
-                "not classes; name the target column with --target (target= in Python)"
+                "not classes; if another column is the target, name it with --target "
+                "(target= in Python)"
             )
         return "multiclass", f"the target holds text with {k} distinct values: one class each"
     if not np.all(distinct == np.round(distinct)):
