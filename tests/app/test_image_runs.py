@@ -266,3 +266,16 @@ def test_pixels_that_are_0_in_every_row_stay_pixels_with_input_shape(tmp_path: P
     options = "--layers conv2k3 --input-shape 1x4x4 --epochs 1".split()
     model = Model.load(_train(tmp_path / "run", path, *options))
     assert model.network.layers[0].input_shape == (16,)
+
+
+def test_training_from_inside_the_image_folder_says_where_the_run_folder_may_go(
+    tmp_path: Path,
+) -> None:
+    """The default runs/ would be made inside the folder and then read as a class."""
+    folder = _image_folder(tmp_path / "photos", per_class=2)
+    refused = one_line_error(glassnet("train", ".", "--epochs", "1", cwd=folder))
+    assert refused == (
+        "glassnet: error: the default run folder runs/ would be inside the image folder ., "
+        "where it reads as a class: give --out outside it, e.g. --out ../runs/photos"
+    )
+    assert not (folder / "runs").exists()

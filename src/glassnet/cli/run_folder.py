@@ -20,7 +20,13 @@ def run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
     elif args.resume is not None:
         out = Path(args.resume).resolve().parent.parent  # <run>/checkpoints/epoch-N.glassnet
     else:
-        stem = "mnist-sample" if data_path is None else Path(data_path).stem
+        data = None if data_path is None else Path(data_path).resolve()
+        stem = "mnist-sample" if data is None else data.name if data.is_dir() else data.stem
+        if data is not None and data.is_dir() and Path("runs").resolve().is_relative_to(data):
+            raise ValueError(
+                f"the default run folder runs/ would be inside the image folder {data_path}, "
+                f"where it reads as a class: give --out outside it, e.g. --out ../runs/{stem}"
+            )
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{stem}-{stamp}"
         suffix = 1
