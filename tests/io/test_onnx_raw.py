@@ -420,9 +420,12 @@ def test_date_columns_are_refused_naming_the_column():
     model = _fit(frame, "t")
     with pytest.raises(
         NotImplementedError,
-        match=r"column 'signup' holds dates, .*ONNX cannot parse dates.*--drop signup",
+        match=r"column 'signup' holds dates, .*ONNX cannot parse dates.*--drop signup\)",
     ):
         to_onnx(model)
+    spaced = _fit(frame.rename(columns={"signup": "signed up"}), "t")
+    with pytest.raises(NotImplementedError, match=r"\(--drop 'signed up'\) or with"):
+        to_onnx(spaced)  # the flag as a shell takes it: one argument
 
 
 def test_a_column_named_like_an_output_is_refused():

@@ -72,7 +72,10 @@ def export(args: argparse.Namespace, say: Any) -> int:
     elif onnx_path is not None:
         from ..io.onnx_raw import describe_graph, to_onnx
 
-        exported = to_onnx(model, onnx_path)
+        try:
+            exported = to_onnx(model, onnx_path)
+        except NotImplementedError as exc:  # a model ONNX cannot hold: which model
+            raise NotImplementedError(f"{args.model}: {exc}") from None
         say(f"wrote {onnx_path}: raw rows in, predictions out", 0)
         for line in describe_graph(exported):
             say(f"  {line}", 0)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,8 +160,8 @@ def input_columns(model: TabularModel) -> list[str]:
             f"column {dates[0]!r} holds dates, which glassnet turns into "
             f"{len(DATE_FEATURES)} numbers ({', '.join(DATE_FEATURES)}) by parsing its "
             "text; ONNX cannot parse dates, so this model cannot be exported with its "
-            f"preprocessing: train without it (--drop {dates[0]}) or with those numbers "
-            "as columns of their own"
+            f"preprocessing: train without it (--drop {shlex.quote(dates[0])}) or with those "
+            "numbers as columns of their own"
         )
     names = [str(use["name"]) for use in plan]
     if names == [f"x{j}" for j in range(len(names))]:

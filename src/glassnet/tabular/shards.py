@@ -29,6 +29,7 @@ as every rank has mapped them, and vanish with the job.
 from __future__ import annotations
 
 import hashlib
+import shlex
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -259,7 +260,7 @@ def _merged(name: str, found: list[ColumnRole], values: set[Any], table: Table) 
             raise ValueError(
                 f"{table.source}: column {name!r} writes its dates in different orders in "
                 f"different parts of the file ({', '.join(sorted(map(str, sure)))}); "
-                f"fix the file, or leave the column out with --drop {name}"
+                f"fix the file, or leave the column out with --drop {shlex.quote(name)}"
             )
         return next((r for r in varying if "ambiguous" not in r.reason), varying[0])
     if len(kinds) == 1:
