@@ -153,6 +153,14 @@ def test_spiral_trains_steps_and_opens_the_glass_box(
     assert trace.locator("td").count() > 10
     assert page.locator(_testid("layer-1")).locator(".layer-box.selected").count() == 1
 
+    resets = page.evaluate("Number(document.body.dataset.resets)")
+    page.click(_testid("reset"))  # a new network: the old one's numbers must go
+    page.wait_for_function(f"Number(document.body.dataset.resets) > {resets}", timeout=20_000)
+    assert trace.locator("figure.array").count() == 0
+    assert "take a step" in trace.locator(_testid("trace-empty")).inner_text()
+    page.click(_testid("step"))
+    trace.locator("figure.array").first.wait_for(timeout=10_000)
+
     path = tmp_path / "playground.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -283,7 +283,7 @@ async function reset() {
   unitView = null;
   render(next);
   await refreshBoundary();
-  if (traceLayer) await loadTrace(traceLayer);
+  if (traceLayer) clearTrace(traceLayer); // a new network has no mini-batch yet
   // A counter that tests (and curious readers) can watch: how many times the network was built.
   document.body.dataset.resets = String(Number(document.body.dataset.resets || 0) + 1);
 }
@@ -328,9 +328,20 @@ function arrayTable(values) {
   return table;
 }
 
+function clearTrace(layer) {
+  // The numbers of the network before a reset are not this one's: none until its first step.
+  $("trace").innerHTML =
+    `<h2>Glass box: layer ${layer}</h2>` +
+    '<p class="hint" data-testid="trace-empty">A new network: take a step (or play) to see ' +
+    "its mini-batch.</p>";
+}
+
 async function loadTrace(layer) {
   const record = await attempt(() => api.trace(layer));
-  if (!record) return;
+  if (!record) {
+    clearTrace(layer);
+    return;
+  }
   const panel = $("trace");
   const parts = [`<h2>Glass box: layer ${layer}, the current mini-batch</h2>`];
   parts.push('<ol class="equations" data-testid="equations">');
