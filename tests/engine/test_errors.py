@@ -143,8 +143,10 @@ def test_explicit_weights_that_do_not_chain() -> None:
             ],
             loss="bce",
         )
-    with pytest.raises(ValueError, match=r"b must have shape \(2,\), got \(3,\)"):
-        gn.Network.from_parameters([{"W": [[1, 2], [3, 4]], "b": [0, 0, 0]}], loss="mse")
+    with pytest.raises(ValueError, match=r"^layer 2: b must have shape \(2,\), got \(3,\)$"):
+        gn.Network.from_parameters(
+            [{"W": [[1, 2], [3, 4]]}, {"W": [[1, 2], [3, 4]], "b": [0, 0, 0]}], loss="mse"
+        )
     with pytest.raises(ValueError, match=r"layer 2: missing key 'W'"):
         gn.Network.from_parameters([{"W": [[1, 2]]}, {"b": [0]}], loss="mse")
 

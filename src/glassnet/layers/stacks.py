@@ -94,5 +94,9 @@ def dense_from_parameters(specs: Sequence[dict[str, Any]], dtype: np.dtype[Any])
                 f"layer {index}: W must be a matrix n_l × n_(l-1), got shape {W.shape}"
             )
         activation = spec.get("activation", "identity")
-        layers.append(Dense(W.shape[1], W.shape[0], activation, W=W, b=spec.get("b"), dtype=dtype))
+        try:
+            layer = Dense(W.shape[1], W.shape[0], activation, W=W, b=spec.get("b"), dtype=dtype)
+        except ValueError as exc:  # "b must have shape (2,), got (1,)": of which layer
+            raise ValueError(f"layer {index}: {exc}") from None
+        layers.append(layer)
     return layers
