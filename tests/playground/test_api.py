@@ -436,3 +436,21 @@ def test_the_learning_rate_s_range_is_said_one_way_for_every_value_outside_it(ba
     with pytest.raises(ConfigError) as refused:
         parse_config({"learning_rate": bad})
     assert str(refused.value) == f"learning_rate must be greater than 0 and at most 10, got {bad!r}"
+
+
+def test_a_dead_unit_is_said_once_in_the_singular_and_two_in_the_plural() -> None:
+    """The finding's text names its layer and units itself (the page prints it as it is)."""
+    from glassnet import Dense
+    from glassnet.playground.glass import _units
+
+    X = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.1]])
+    one = "layer 1: unit 1 is dead: Z ≤ 0 on every training point, so f'(Z) = 0 and no "
+    two = "layer 1: units 1, 2 are dead (most of the layer): Z ≤ 0 on every training point, "
+    for biases, dead, said in (
+        ([-10.0, 0.0, 0.0], [1], one + "gradient reaches its weights"),
+        ([-10.0, -10.0, 0.0], [1, 2], two + "so f'(Z) = 0 and no gradient reaches their weights"),
+    ):
+        layer = Dense(2, 3, "relu", W=np.full((3, 2), 0.1), b=biases)
+        layer.forward(X)
+        (finding,) = _units(layer, 1)
+        assert (finding["units"], finding["text"]) == (dead, said)

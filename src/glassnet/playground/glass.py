@@ -346,7 +346,8 @@ def _units(layer: Dense, l: int) -> list[dict[str, Any]]:
                 "text": (
                     f"layer {l}: unit{'s' * (len(dead) > 1)} {', '.join(map(str, dead))} "
                     f"{'are' if len(dead) > 1 else 'is'} dead{worry}: Z ≤ 0 on every training "
-                    "point, so f'(Z) = 0 and no gradient reaches their weights"
+                    "point, so f'(Z) = 0 and no gradient reaches "
+                    f"{'their' if len(dead) > 1 else 'its'} weights"
                 ),
             }
         ]

@@ -217,7 +217,7 @@ function render(next) {
   $("findings").replaceChildren(
     ...(next.findings || []).map((finding) => {
       const item = document.createElement("li");
-      item.textContent = `layer ${finding.layer}, unit${finding.units.length > 1 ? "s" : ""} ${finding.units.join(", ")}: ${finding.text}`;
+      item.textContent = finding.text; // it names its layer and units itself
       return item;
     }),
   );
