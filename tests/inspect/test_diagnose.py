@@ -61,6 +61,7 @@ def test_deep_sigmoid_network_with_large_weights_is_saturated() -> None:
     assert finding.layers == (1, 2, 3, 4, 5, 6, 7)  # every hidden layer; the fused output is fine
     assert "layers 1–7" in finding.message
     assert "init='xavier_normal'" in finding.advice and "activation='relu'" in finding.advice
+    assert "--init xavier_normal" in finding.advice and "--activation relu" in finding.advice
     activations = _forward_activations(net, X)
     for stats, A in zip(diagnosis.layers[:-1], activations, strict=False):
         hand = np.mean((A < SIGMOID_SATURATION) | (A > 1 - SIGMOID_SATURATION))

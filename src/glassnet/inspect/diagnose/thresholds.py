@@ -49,12 +49,21 @@ SATURATING = ("sigmoid", "tanh")
 
 # -- what usually helps ---------------------------------------------------------------------
 
-ADVICE_HE = "use He initialization for ReLU (init='he_normal')"
-ADVICE_XAVIER = "use Xavier initialization / smaller initial weights (init='xavier_normal')"
-ADVICE_RELU = "use ReLU instead of sigmoid/tanh in hidden layers (activation='relu')"
-ADVICE_BATCH_NORM = "add batch normalization (batch_norm=True)"
+# Each remedy by Python's keyword, then glassnet train's flag (--watch prints them too).
+ADVICE_HE = "use He initialization for ReLU (init='he_normal'; --init he_normal)"
+ADVICE_XAVIER = (
+    "use Xavier initialization / smaller initial weights (init='xavier_normal'; "
+    "--init xavier_normal)"
+)
+ADVICE_RELU = (
+    "use ReLU instead of sigmoid/tanh in hidden layers (activation='relu'; --activation relu)"
+)
+ADVICE_BATCH_NORM = "add batch normalization (batch_norm=True; --batch-norm)"
 ADVICE_LOWER_LR = "lower the learning rate"
 ADVICE_RAISE_LR = "raise the learning rate"
-ADVICE_CLIP = "clip gradients (clip_norm=1.0)"
-ADVICE_BIAS = "lower the bias / use leaky_relu (start biases at 0, activation='leaky_relu')"
+ADVICE_CLIP = "clip gradients (clip_norm=1.0; --clip-norm 1)"
+ADVICE_BIAS = (
+    "lower the bias / use leaky_relu (start biases at 0, activation='leaky_relu'; "
+    "--activation leaky_relu)"
+)
 ADVICE_STANDARDIZE = "standardize the inputs (and a regression target)"
