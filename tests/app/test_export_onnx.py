@@ -137,7 +137,8 @@ def test_export_of_a_model_with_dates_names_the_column(tmp_path) -> None:
     error = one_line_error(
         glassnet("export", run / "model.glassnet", "--onnx", tmp_path / "d.onnx")
     )
-    assert error.startswith("glassnet: error: column 'signup' holds dates")
+    model = run / "model.glassnet"  # which model: the error names it
+    assert error.startswith(f"glassnet: error: {model}: column 'signup' holds dates")
     assert not (tmp_path / "d.onnx").exists()
 
 
