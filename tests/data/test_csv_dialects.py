@@ -244,6 +244,9 @@ def test_thousands_grouped_by_commas_or_spaces_are_numbers(tmp_path) -> None:
     mixed = tmp_path / "mixed.csv"  # groups of two digits, or two marks: not numbers
     mixed.write_text('code,n\n"1,61",1\n"1,610 5",2\nx,3\n')
     assert gd.load_csv(mixed, "n").kinds["code"] == "categorical"
+    phones = tmp_path / "phones.csv"  # spaces beside decimal points: codes, not thousands
+    phones.write_text("phone,x,n\n555 123,1.5,1\n555 987,2.5,2\n555 000,0.5,3\n")
+    assert gd.load_csv(phones, "n").kinds["phone"] == "categorical"
 
 
 def test_decimal_commas_and_points_in_one_file_stop_with_an_error(tmp_path) -> None:

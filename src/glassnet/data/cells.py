@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from ..backend import Array
+from .decimals import FLOAT_FIRST
 from .dialect import DELIMITERS, NUMERIC_MISSING, SAMPLE_ROWS, Dialect
 
 ColumnKind = Literal["numeric", "categorical"]
@@ -116,7 +117,9 @@ class ColumnCells:
         self._seen: dict[str, str] = {}
         # Converting a whole chunk at once reads numbers as float() does, at C speed; it
         # would read a missing-value token that is a number ("-999") as that number.
-        self._fast = number is float and not any(_finite(token) for token in missing)
+        # number reads what float() reads and more (grouped thousands), which the cell-by-cell
+        # path reads when the chunk's conversion fails.
+        self._fast = number in FLOAT_FIRST and not any(_finite(token) for token in missing)
 
     def add(self, cells: Sequence[str], lines: Sequence[int]) -> None:
         """Read the next cells of the column, on these lines of the file."""

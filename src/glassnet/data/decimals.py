@@ -20,10 +20,11 @@ _SPACES = " \u00a0\u202f"
 _COMMA_NUMBER = re.compile(
     r"[+-]?" + _GROUPS.format(marks=f"[.{_SPACES}]") + r"(?:,\d*)?(?:[eE][+-]?\d+)?"
 )
-# A number with a decimal point whose thousands are grouped by commas or spaces
-# ("1,610.5", "1 610.5"): what float() does not read.
+# A number with a decimal point whose thousands are grouped by commas ("1,610.5"): what
+# float() does not read. Not by spaces: "555 123" beside decimal points is more often a
+# phone number or a code than a number.
 _GROUPED_POINT_NUMBER = re.compile(
-    r"[+-]?" + _GROUPS.format(marks=f"[,{_SPACES}]") + r"(?:\.\d*)?(?:[eE][+-]?\d+)?"
+    r"[+-]?" + _GROUPS.format(marks=",") + r"(?:\.\d*)?(?:[eE][+-]?\d+)?"
 )
 _POINT_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _THOUSANDS_COMMAS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
@@ -40,21 +41,26 @@ def _comma_float(cell: str) -> float:
     raise ValueError(f"could not convert string to float: {cell!r}")
 
 
-def _point_float(cell: str) -> float:
-    """A number written with a decimal point, its thousands perhaps grouped (``"1,610.5"``
-    is 1610.5), or ValueError."""
+def point_float(cell: str) -> float:
+    """A number written with a decimal point, its thousands perhaps grouped by commas
+    (``"1,610.5"`` is 1610.5), or ValueError."""
     try:
         return float(cell)
     except ValueError:
         text = cell.strip()
-        if not (_GROUPED_POINT_NUMBER.fullmatch(text) and any(c.isdigit() for c in text)):
+        if "," not in text or not _GROUPED_POINT_NUMBER.fullmatch(text):  # words: no regex
             raise
-        return float(re.sub(f"[,{_SPACES}]", "", text))
+        return float(text.replace(",", ""))
+
+
+FLOAT_FIRST = (float, point_float)
+"""The parsers that read whatever ``float()`` reads as it does (a chunk of cells may be
+converted at once, then cell by cell where that fails)."""
 
 
 def number_parser(decimal: str) -> Callable[[str], float]:
     """The function that reads a number written with this decimal mark (ValueError if not)."""
-    return _point_float if decimal == "." else _comma_float
+    return point_float if decimal == "." else _comma_float
 
 
 def detect_decimal(
@@ -168,4 +174,4 @@ def parses(number: Callable[[str], float], cell: str) -> bool:
 
 def is_number(cell: str) -> bool:
     """Whether ``cell`` is a number with either decimal mark."""
-    return parses(_point_float, cell) or parses(_comma_float, cell)
+    return parses(point_float, cell) or parses(_comma_float, cell)
