@@ -68,11 +68,23 @@ def test_an_excel_workbook_of_the_same_rows_predicts_alike(rows, tmp_path) -> No
     frame.to_excel(workbook, index=False)  # the first sheet, names in the first row
     frame.to_csv(csv, index=False)
     assert _train_and_predict(workbook, tmp_path / "x") == _train_and_predict(csv, tmp_path / "c")
+    run = tmp_path / "kept"  # a checkpoint names the workbook as its data: --resume reads it
+    kept = glassnet("train", workbook, "--epochs", "2", "--ensemble", "1", "--checkpoint-every",
+                    "1", "--out", run, "-q", "--no-report")  # fmt: skip
+    assert kept.returncode == 0, kept.stderr
+    resumed = glassnet("train", "--resume", run / "checkpoints" / "epoch-0001.glassnet",
+                       "--epochs", "3", "--overwrite", "-q", "--no-report")  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
     broken = tmp_path / "broken.xlsx"
     broken.write_text("not a workbook")
     assert glassnet("train", broken).stderr.strip() == (
         f"glassnet: error: {broken}: not a readable Excel file (BadZipFile: File is not a zip file)"
     )
+    from glassnet.data.files import is_table_file
+
+    text = tmp_path / "export.xls"  # tab-separated text, as web exports name it: a CSV
+    text.write_text("a\tb\n1\t2\n")
+    assert is_table_file(text) is False
     old = tmp_path / "old.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0")
     assert glassnet("train", old).stderr.strip() == (

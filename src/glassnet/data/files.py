@@ -13,6 +13,7 @@ Parquet files (with pandas and pyarrow), so that ``glassnet train``, ``predict``
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +28,12 @@ from .table import Table
 TABLE_SUFFIXES = (".npz", ".npy", ".parquet", ".xlsx")
 """The file types read here; any other file is read as CSV, but for the spreadsheets of
 :data:`OTHER_SHEETS`, which are refused with what to do."""
-OTHER_SHEETS = {".xls": "an Excel 97–2003 workbook", ".ods": "an OpenDocument spreadsheet"}
+OTHER_SHEETS = {
+    ".xls": ("an Excel 97–2003 workbook", b"\xd0\xcf\x11\xe0"),  # OLE2 compound file
+    ".ods": ("an OpenDocument spreadsheet", ZIP_MAGIC),
+}
+"""Spreadsheets not read, by suffix and first bytes (web exports name tab-separated text
+``.xls``: that is read as CSV)."""
 FRAME_READERS = {
     ".parquet": ("read_parquet", {}, "Parquet", "pyarrow", "parquet"),
     ".xlsx": ("read_excel", {"sheet_name": 0, "engine": "openpyxl"}, "Excel", "openpyxl", "excel"),
@@ -40,9 +46,10 @@ def is_table_file(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a ``.npz``, ``.npy``, ``.parquet`` or ``.xlsx`` file, not CSV."""
     suffix = Path(path).suffix.lower()
     if suffix in OTHER_SHEETS:
-        raise ValueError(
-            f"{path} is {OTHER_SHEETS[suffix]}: save it as .xlsx (Excel workbook) or as CSV"
-        )
+        what, magic = OTHER_SHEETS[suffix]
+        with contextlib.suppress(OSError), open(path, "rb") as handle:
+            if handle.read(len(magic)) == magic:
+                raise ValueError(f"{path} is {what}: save it as .xlsx (Excel workbook) or as CSV")
     return suffix in TABLE_SUFFIXES
 
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
+from ..data.files import TABLE_SUFFIXES
 from ..data.images import is_image_folder
 from ..training import Snapshot
 
-DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".npz", ".npy", ".parquet")
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", *TABLE_SUFFIXES)
 """The suffixes of the files a checkpoint may name as its data or test file."""
 
 SAMPLE_BYTES = 64 * 1024
