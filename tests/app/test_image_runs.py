@@ -279,3 +279,5 @@ def test_training_from_inside_the_image_folder_says_where_the_run_folder_may_go(
         "where it reads as a class: give --out outside it, e.g. --out ../runs/photos"
     )
     assert not (folder / "runs").exists()
+    below = one_line_error(glassnet("train", "..", "--epochs", "1", cwd=folder / CLASSES[0]))
+    assert below.endswith("e.g. --out ../../runs/photos")  # outside the folder, from below it

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 from pathlib import Path
 
+from ..data.images import is_image_folder
 from ..io.folder_lock import FolderInUseError, FolderLock
 from ..report.writing import MODEL_FILE
 
@@ -20,13 +22,11 @@ def run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
     elif args.resume is not None:
         out = Path(args.resume).resolve().parent.parent  # <run>/checkpoints/epoch-N.glassnet
     else:
-        data = None if data_path is None else Path(data_path).resolve()
-        stem = "mnist-sample" if data is None else data.name if data.is_dir() else data.stem
-        if data is not None and data.is_dir() and Path("runs").resolve().is_relative_to(data):
-            raise ValueError(
-                f"the default run folder runs/ would be inside the image folder {data_path}, "
-                f"where it reads as a class: give --out outside it, e.g. --out ../runs/{stem}"
-            )
+        data = None if data_path is None else Path(data_path)
+        named = None if data is None else Path(os.path.abspath(data))  # "." named; links kept
+        stem = "mnist-sample" if named is None else named.name if named.is_dir() else named.stem
+        if data is not None and is_image_folder(data):
+            _refuse_runs_inside(data, stem)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{stem}-{stamp}"
         suffix = 1
@@ -34,6 +34,18 @@ def run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
             suffix += 1
             out = Path("runs") / f"{stem}-{stamp}-{suffix}"
     return out
+
+
+def _refuse_runs_inside(folder: Path, stem: str) -> None:
+    """Refuse a default runs/ inside the image folder ``folder``: made before the folder is
+    read, it would be read as a class."""
+    inside = folder.resolve()
+    if Path("runs").resolve().is_relative_to(inside):
+        outside = os.path.relpath(inside.parent / "runs" / stem)
+        raise ValueError(
+            f"the default run folder runs/ would be inside the image folder {folder}, where "
+            f"it reads as a class: give --out outside it, e.g. --out {outside}"
+        )
 
 
 def locked_run_folder(args: argparse.Namespace, data_path: str | None) -> FolderLock:
