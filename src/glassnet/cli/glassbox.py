@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -149,7 +150,7 @@ def diagnose_command(args: argparse.Namespace, say: Any) -> int:
 
     rows = check_integer("--rows", args.rows)
     lr = None if args.lr is None else check_positive_number("--lr", args.lr)
-    if args.model.endswith(".glassnet"):
+    if args.model.lower().endswith(".glassnet") or zipfile.is_zipfile(args.model):
         if args.data is None:
             raise ValueError(f"{args.model} needs DATA: a CSV with the model's columns and target")
         model = Model.load(args.model)
