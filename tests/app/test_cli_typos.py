@@ -55,3 +55,12 @@ def test_a_bad_value_is_said_in_the_option_s_own_words_without_a_guess(capsys) -
         "utf-8, cp1252 (Excel on Windows) or latin-1; got 'nope'; glassnet predict --help "
         "lists what it takes"
     )
+
+
+def test_an_unknown_word_before_the_command_or_after_a_separator_is_said_as_it_is(capsys) -> None:
+    assert said(capsys, "--bogus", "train", "d.csv") == (
+        "glassnet: error: unrecognized arguments: --bogus; glassnet --help lists what it takes"
+    )  # the top level's, with no guess among train's options
+    assert said(capsys, "train", "d.csv", "--", "-5") == (
+        "glassnet: error: unrecognized arguments: -5; glassnet train --help lists what it takes"
+    )  # a value after --, not a misspelt option

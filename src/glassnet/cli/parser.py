@@ -35,9 +35,17 @@ class Parser(argparse.ArgumentParser):
     def parse_command_line(self, argv: Sequence[str] | None) -> argparse.Namespace:
         """:meth:`parse_args`, but an unknown option is refused by the subcommand it was
         given to, which knows the options it meant."""
-        args, extras = self.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+        words = sys.argv[1:] if argv is None else list(argv)
+        args, extras = self.parse_known_args(words)
         if extras:
-            said_to = self._subcommands().get(getattr(args, "command", None) or "", self)
+            command = getattr(args, "command", None) or ""
+            said_to = self._subcommands().get(command, self)
+            if (
+                command in words
+                and extras[0] in words
+                and words.index(extras[0]) < words.index(command)
+            ):
+                said_to = self  # given before the command: the top level's
             said_to.error(f"unrecognized arguments: {' '.join(extras)}")
         return args
 
@@ -60,7 +68,7 @@ def _guess(message: str, words: Iterable[str]) -> str:
     unknown = re.findall(r"invalid choice: '([^']*)'", message)
     choices = re.findall(r"'([^']*)'", message.partition("choose from")[2])
     if message.startswith("unrecognized arguments: "):  # of its options, or commands
-        unknown, choices = re.findall(r"(?<!\S)(-[\w-]+)", message), list(words)
+        unknown, choices = re.findall(r"(?<!\S)(--?[A-Za-z][\w-]*)", message), list(words)
     meant = [
         close[0] for word in unknown if (close := difflib.get_close_matches(word, choices, n=1))
     ]
