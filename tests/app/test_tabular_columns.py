@@ -214,3 +214,22 @@ def test_nothing_to_learn_says_why_and_names_a_remedy_only_where_one_helps() -> 
         "(identifier: a different value in each of the 40 rows)); name the columns to keep "
         "with --categorical (categorical= in Python)"
     )
+
+
+def test_a_typo_among_a_frame_s_numbers_is_refused_as_in_a_csv_file(pd) -> None:
+    """Excel gives a cell typed '1O3' as text among numbers: one-hot encoding the column
+    (21 features became 72 for a new user) would hide it; --categorical keeps it as text."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"magnesium": rng.integers(70, 160, 40).astype(object), "y": ["a", "b"] * 20}
+    )
+    frame.loc[7, "magnesium"] = "1O3"
+    with pytest.raises(ValueError) as refused:
+        Model.fit(frame, "y", **FEW)
+    assert str(refused.value) == (
+        "DataFrame, row 7 (from 0), column 'magnesium': '1O3' is not a number, though 39 of the "
+        "column's 40 values are; fix it, leave it empty to mark it missing, or declare the "
+        "column categorical (--categorical magnesium)"
+    )
+    kept = Model.fit(frame, "y", categorical=["magnesium"], **FEW)
+    assert kept.columns.columns[0].reason.startswith("categorical:")

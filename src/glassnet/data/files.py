@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +58,7 @@ def load_table(
     target: str | None = None,
     rows: Callable[[int], tuple[int, int]] | None = None,
     spill: Path | None = None,
+    categorical: Sequence[str] = (),
 ) -> Table:
     """The table in a ``.npz``, ``.npy`` or ``.parquet`` file; ``target`` names its target
     column (default: ``y`` in an archive that has one, else none). ``rows(n)``, given the
@@ -66,13 +67,15 @@ def load_table(
     Parquet file's arrays are read whole, then cut. ``spill``: a folder where a ``.npy``
     file's columns are written as float64, a block of rows at a time, and mapped from (see
     :func:`~glassnet.data.load_csv`): the file is read once, in order, and each column can
-    then be read on its own without reading the others."""
+    then be read on its own without reading the others. ``categorical``: a workbook's or
+    Parquet file's columns kept as text though they hold mostly numbers."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
     suffix = path.suffix.lower()
     if suffix in FRAME_READERS:
-        table = table_from_frame(_read_frame(path, suffix), target, source=str(path))
+        frame = _read_frame(path, suffix)
+        table = table_from_frame(frame, target, source=str(path), categorical=categorical)
         return table if rows is None else table.take(np.arange(*rows(table.n_rows)))
     if suffix == ".npy" and spill is not None and rows is None:
         parsed: dict[str, tuple[ColumnKind, np.ndarray]] = {

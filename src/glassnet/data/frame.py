@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Sequence
+import shlex
+from collections.abc import Collection, Sequence
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from ..backend import Array
+from .cells import MOSTLY_NUMERIC, MOSTLY_NUMERIC_MIN
 from .table import ColumnKind, Table
 
 PANDAS_HINT = 'pip install "glassnet[pandas]"'
@@ -116,9 +118,17 @@ def series_column(series: Any) -> tuple[ColumnKind, Array]:
     return column(series.to_numpy(dtype=object), missing)
 
 
-def table_from_frame(frame: Any, target: str | None = None, *, source: str = "DataFrame") -> Table:
+def table_from_frame(
+    frame: Any,
+    target: str | None = None,
+    *,
+    source: str = "DataFrame",
+    categorical: Collection[str] = (),
+) -> Table:
     """A :class:`Table` of a pandas DataFrame's columns, ``target`` (a column name, or
-    None) as its target; the frame's index is ignored."""
+    None) as its target; the frame's index is ignored. A column of numbers but for a few
+    words (a spreadsheet's typo) is refused as a CSV file's is, unless ``categorical``
+    names it."""
     if not is_data_frame(frame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     names = [str(name) for name in frame.columns]
@@ -128,4 +138,28 @@ def table_from_frame(frame: Any, target: str | None = None, *, source: str = "Da
         columns = ", ".join(repr(name) for name in names)
         raise ValueError(f"{source}: target {target!r} is not a column; the columns are: {columns}")
     parsed = {name: series_column(frame.iloc[:, j]) for j, name in enumerate(names)}
+    for j, name in enumerate(names):
+        if parsed[name][0] == "categorical" and name != target and name not in categorical:
+            _refuse_stray_words(frame.iloc[:, j], name, source)
     return Table.from_parsed(parsed, target, source=source)
+
+
+def _refuse_stray_words(series: Any, name: str, source: str) -> None:
+    """Refuse a column of numbers with a few words in it, as the CSV reader does
+    (:data:`~glassnet.data.cells.MOSTLY_NUMERIC`), rather than one-hot encode it."""
+    items = series.to_numpy(dtype=object).tolist()
+    gone = series.isna().to_numpy(dtype=bool).tolist()
+    words = [
+        i for i, (v, g) in enumerate(zip(items, gone, strict=True)) if not (g or _is_number(v))
+    ]
+    numbers = sum(not g for g in gone) - len(words)
+    present = numbers + len(words)
+    if words and present >= MOSTLY_NUMERIC_MIN and len(words) <= (1 - MOSTLY_NUMERIC) * present:
+        first, others = words[0], len(words) - 1
+        more = f" ({others} more value(s) in the column are not numbers either)" if others else ""
+        raise ValueError(
+            f"{source}, row {first} (from 0), column {name!r}: {as_text(items[first])!r} is not a "
+            f"number, though {numbers} of the column's {present} values are{more}; fix it, leave "
+            f"it empty to mark it missing, or declare the column categorical (--categorical "
+            f"{shlex.quote(name)})"
+        )

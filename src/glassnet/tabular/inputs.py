@@ -72,8 +72,8 @@ def table_of(
         if target is not None:
             raise ValueError("give the target as a column name or as values y, not both")
         return _with_targets(_features(data, reading, categorical), y)
-    if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet: a table, not CSV
-        data = load_table(data, rows=rows, spill=spill)
+    if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet, .xlsx: not CSV
+        data = load_table(data, rows=rows, spill=spill, categorical=categorical)
     if is_path(data):
         name = target or _last_column(Path(data), reading)
         if drop:  # read as text, unchecked; the names not in the file are the plan's to refuse
@@ -87,7 +87,7 @@ def table_of(
         raise TypeError(
             f"data must be {ACCEPTED}; got {type(data).__name__}" + (hint if is_array(data) else "")
         )
-    table = table_in(data, target, None)
+    table = table_in(data, target, None, categorical)
     name = target or table.target_name or (table.feature_names or ("",))[-1]
     return as_categorical(_with_target_column(table, name), categorical)
 
@@ -105,9 +105,12 @@ def _last_column(path: Path, reading: Mapping[str, Any]) -> str:
     return header[-1]
 
 
-def table_in(data: Any, target: str | None, source: str | None) -> Table:
+def table_in(
+    data: Any, target: str | None, source: str | None, categorical: Sequence[str] = ()
+) -> Table:
     """A DataFrame, a Table or a mapping of columns as a Table; ``target`` becomes its
-    target column where it is one of them."""
+    target column where it is one of them. ``categorical``: a DataFrame's columns of
+    mostly numbers kept as text (see :func:`~glassnet.data.frame.table_from_frame`)."""
     if isinstance(data, Table):
         if target is not None and target in data.feature_names:
             return _with_target_column(data, target)
@@ -115,7 +118,10 @@ def table_in(data: Any, target: str | None, source: str | None) -> Table:
     if is_data_frame(data):
         names = [str(name) for name in data.columns]
         return _table_from_frame(
-            data, target if target in names else None, source=source or "DataFrame"
+            data,
+            target if target in names else None,
+            source=source or "DataFrame",
+            categorical=categorical,
         )
     if isinstance(data, Mapping):
         parsed = {str(name): _column(values) for name, values in data.items()}
