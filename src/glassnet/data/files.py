@@ -58,7 +58,7 @@ def load_table(
     target: str | None = None,
     rows: Callable[[int], tuple[int, int]] | None = None,
     spill: Path | None = None,
-    categorical: Sequence[str] = (),
+    categorical: Sequence[str] | None = None,
 ) -> Table:
     """The table in a ``.npz``, ``.npy`` or ``.parquet`` file; ``target`` names its target
     column (default: ``y`` in an archive that has one, else none). ``rows(n)``, given the
@@ -67,8 +67,9 @@ def load_table(
     Parquet file's arrays are read whole, then cut. ``spill``: a folder where a ``.npy``
     file's columns are written as float64, a block of rows at a time, and mapped from (see
     :func:`~glassnet.data.load_csv`): the file is read once, in order, and each column can
-    then be read on its own without reading the others. ``categorical``: a workbook's or
-    Parquet file's columns kept as text though they hold mostly numbers."""
+    then be read on its own without reading the others. ``categorical``, to train on a
+    workbook or a Parquet file: its columns kept as text though they hold mostly numbers
+    (the others are refused so; see :func:`~glassnet.data.frame.table_from_frame`)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")

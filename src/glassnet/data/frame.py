@@ -123,12 +123,12 @@ def table_from_frame(
     target: str | None = None,
     *,
     source: str = "DataFrame",
-    categorical: Collection[str] = (),
+    categorical: Collection[str] | None = None,
 ) -> Table:
     """A :class:`Table` of a pandas DataFrame's columns, ``target`` (a column name, or
-    None) as its target; the frame's index is ignored. A column of numbers but for a few
-    words (a spreadsheet's typo) is refused as a CSV file's is, unless ``categorical``
-    names it."""
+    None) as its target; the frame's index is ignored. With ``categorical`` (to train on:
+    the columns declared categorical), a column of numbers but for a few words (a
+    spreadsheet's typo) is refused as a CSV file's is, unless it is named there."""
     if not is_data_frame(frame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     names = [str(name) for name in frame.columns]
@@ -138,8 +138,9 @@ def table_from_frame(
         columns = ", ".join(repr(name) for name in names)
         raise ValueError(f"{source}: target {target!r} is not a column; the columns are: {columns}")
     parsed = {name: series_column(frame.iloc[:, j]) for j, name in enumerate(names)}
-    for j, name in enumerate(names):
-        if parsed[name][0] == "categorical" and name != target and name not in categorical:
+    kept = set(categorical or ())
+    for j, name in enumerate(names if categorical is not None else ()):
+        if parsed[name][0] == "categorical" and name != target and name not in kept:
             _refuse_stray_words(frame.iloc[:, j], name, source)
     return Table.from_parsed(parsed, target, source=source)
 

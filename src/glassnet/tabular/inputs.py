@@ -73,7 +73,7 @@ def table_of(
             raise ValueError("give the target as a column name or as values y, not both")
         return _with_targets(_features(data, reading, categorical), y)
     if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet, .xlsx: not CSV
-        data = load_table(data, rows=rows, spill=spill, categorical=categorical)
+        data = load_table(data, rows=rows, spill=spill, categorical=list(categorical))
     if is_path(data):
         name = target or _last_column(Path(data), reading)
         if drop:  # read as text, unchecked; the names not in the file are the plan's to refuse
@@ -87,7 +87,7 @@ def table_of(
         raise TypeError(
             f"data must be {ACCEPTED}; got {type(data).__name__}" + (hint if is_array(data) else "")
         )
-    table = table_in(data, target, None, categorical)
+    table = table_in(data, target, None, list(categorical))
     name = target or table.target_name or (table.feature_names or ("",))[-1]
     return as_categorical(_with_target_column(table, name), categorical)
 
@@ -106,11 +106,11 @@ def _last_column(path: Path, reading: Mapping[str, Any]) -> str:
 
 
 def table_in(
-    data: Any, target: str | None, source: str | None, categorical: Sequence[str] = ()
+    data: Any, target: str | None, source: str | None, categorical: Sequence[str] | None = None
 ) -> Table:
     """A DataFrame, a Table or a mapping of columns as a Table; ``target`` becomes its
-    target column where it is one of them. ``categorical``: a DataFrame's columns of
-    mostly numbers kept as text (see :func:`~glassnet.data.frame.table_from_frame`)."""
+    target column where it is one of them. ``categorical``, to train on: a DataFrame's
+    columns of mostly numbers kept as text (see :func:`~glassnet.data.frame.table_from_frame`)."""
     if isinstance(data, Table):
         if target is not None and target in data.feature_names:
             return _with_target_column(data, target)
