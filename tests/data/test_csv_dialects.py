@@ -244,6 +244,14 @@ def test_thousands_grouped_by_commas_or_spaces_are_numbers(tmp_path) -> None:
     mixed = tmp_path / "mixed.csv"  # groups of two digits, or two marks: not numbers
     mixed.write_text('code,n\n"1,61",1\n"1,610 5",2\nx,3\n')
     assert gd.load_csv(mixed, "n").kinds["code"] == "categorical"
+    german = tmp_path / "german.csv"  # whole numbers grouped by points, no decimal mark
+    german.write_text("Fläche;n\n1.001;1\n1.326;2\n386;3\n12.345.678;4\n", "utf-8")
+    table = gd.load_csv(german, "n")  # semicolons: a spreadsheet where "," is the mark
+    assert table.dialect.decimal == ","
+    np.testing.assert_array_equal(table.values["Fläche"], [1001, 1326, 386, 12345678])
+    english = tmp_path / "english_points.csv"  # the same numbers beside commas: decimals
+    english.write_text("area,n\n1.001,1\n1.326,2\n386,3\n")
+    np.testing.assert_array_equal(gd.load_csv(english, "n").values["area"], [1.001, 1.326, 386])
     phones = tmp_path / "phones.csv"  # spaces beside decimal points: codes, not thousands
     phones.write_text("phone,x,n\n555 123,1.5,1\n555 987,2.5,2\n555 000,0.5,3\n")
     assert gd.load_csv(phones, "n").kinds["phone"] == "categorical"

@@ -28,6 +28,7 @@ _GROUPED_POINT_NUMBER = re.compile(
 )
 _POINT_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _THOUSANDS_COMMAS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
+_THOUSANDS_POINTS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
 _SPECIAL = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "-infinity"})
 
 
@@ -95,11 +96,17 @@ class DecimalScan:
         self.path, self.delimiter, self.names = path, delimiter, names
         self.comma: Evidence | None = None
         self.point: Evidence | None = None
+        self.grouped: Evidence | None = None  # a number like 1.001: 1001, or 1 and a bit
 
     @property
     def decimal(self) -> str:
-        """``","`` when only decimal commas were seen, else ``"."``."""
-        return "," if self.comma is not None and self.point is None else "."
+        """``","`` when only decimal commas were seen, or, in a file separated by
+        semicolons (as spreadsheets write it where the comma is the decimal mark), when
+        no mark was seen but numbers grouped by points (``1.001``); else ``"."``."""
+        if self.point is not None:
+            return "."
+        grouped = self.delimiter == ";" and self.grouped is not None
+        return "," if self.comma is not None or grouped else "."
 
     @property
     def done(self) -> bool:
@@ -119,6 +126,8 @@ class DecimalScan:
                 self.comma = _first(self.comma, cells, lines, j, ",", self._is_comma)
             if point and "." in joined:
                 self.point = _first(self.point, cells, lines, j, ".", _point_evidence)
+                if self.grouped is None:
+                    self.grouped = _first(None, cells, lines, j, ".", _grouped_by_points)
         if self.done and self.delimiter != ",":
             assert self.comma is not None and self.point is not None
             raise ValueError(
@@ -158,6 +167,10 @@ def _comma_evidence(cell: str, delimiter: str) -> bool:
         and any(c.isdigit() for c in cell)
         and (delimiter != "," or not _THOUSANDS_COMMAS.fullmatch(cell))
     )
+
+
+def _grouped_by_points(cell: str) -> bool:
+    return _THOUSANDS_POINTS.fullmatch(cell) is not None
 
 
 def _point_evidence(cell: str) -> bool:
