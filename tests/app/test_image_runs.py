@@ -281,3 +281,6 @@ def test_training_from_inside_the_image_folder_says_where_the_run_folder_may_go(
     assert not (folder / "runs").exists()
     below = one_line_error(glassnet("train", "..", "--epochs", "1", cwd=folder / CLASSES[0]))
     assert below.endswith("e.g. --out ../../runs/photos")  # outside the folder, from below it
+    given = one_line_error(glassnet("train", folder, "--out", folder / CLASSES[0] / "run"))
+    assert "--out " in given and "would be inside the image folder" in given
+    assert not (folder / CLASSES[0] / "run").exists()  # its figures would be read as images

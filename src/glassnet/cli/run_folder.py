@@ -15,36 +15,37 @@ from ..report.writing import MODEL_FILE
 
 def run_folder(args: argparse.Namespace, data_path: str | None) -> Path:
     """The run folder (not created yet)."""
+    data = None if data_path is None else Path(data_path)
+    named = None if data is None else Path(os.path.abspath(data))  # "." named; links kept
+    stem = "mnist-sample" if named is None else named.name if named.is_dir() else named.stem
     if args.out is not None:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise NotADirectoryError(f"--out {str(out)!r} is a file, not a folder")
     elif args.resume is not None:
-        out = Path(args.resume).resolve().parent.parent  # <run>/checkpoints/epoch-N.glassnet
+        return Path(args.resume).resolve().parent.parent  # <run>/checkpoints/epoch-N.glassnet
     else:
-        data = None if data_path is None else Path(data_path)
-        named = None if data is None else Path(os.path.abspath(data))  # "." named; links kept
-        stem = "mnist-sample" if named is None else named.name if named.is_dir() else named.stem
-        if data is not None and is_image_folder(data):
-            _refuse_runs_inside(data, stem)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{stem}-{stamp}"
         suffix = 1
         while out.exists():
             suffix += 1
             out = Path("runs") / f"{stem}-{stamp}-{suffix}"
+    if data is not None and is_image_folder(data):
+        _refuse_inside(out, data, stem, given=args.out is not None)
     return out
 
 
-def _refuse_runs_inside(folder: Path, stem: str) -> None:
-    """Refuse a default runs/ inside the image folder ``folder``: made before the folder is
-    read, it would be read as a class."""
+def _refuse_inside(out: Path, folder: Path, stem: str, given: bool) -> None:
+    """Refuse a run folder inside the image folder ``folder``: made before the folder is
+    read, it would be read as a class, and its figures as images the next time."""
     inside = folder.resolve()
-    if Path("runs").resolve().is_relative_to(inside):
+    if out.resolve().is_relative_to(inside):
+        which = f"--out {out}" if given else "the default run folder runs/"
         outside = os.path.relpath(inside.parent / "runs" / stem)
         raise ValueError(
-            f"the default run folder runs/ would be inside the image folder {folder}, where "
-            f"it reads as a class: give --out outside it, e.g. --out {outside}"
+            f"{which} would be inside the image folder {folder}, where it reads as a class: "
+            f"give --out outside it, e.g. --out {outside}"
         )
 
 
