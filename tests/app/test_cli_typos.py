@@ -64,3 +64,13 @@ def test_an_unknown_word_before_the_command_or_after_a_separator_is_said_as_it_i
     assert said(capsys, "train", "d.csv", "--", "-5") == (
         "glassnet: error: unrecognized arguments: -5; glassnet train --help lists what it takes"
     )  # a value after --, not a misspelt option
+
+
+def test_a_command_s_option_given_before_the_command_is_told_where_it_goes(capsys) -> None:
+    assert said(capsys, "--epochs", "3", "train", "wine.csv") == (
+        "glassnet: error: --epochs 3 goes after the command: glassnet train --epochs 3 …; "
+        "glassnet --help lists what it takes"
+    )  # argparse alone: "invalid choice: '3'"
+    assert said(capsys, "-q", "predict", "m.glassnet", "d.csv").startswith(
+        "glassnet: error: -q goes after the command: glassnet predict -q …"
+    )

@@ -36,6 +36,7 @@ class Parser(argparse.ArgumentParser):
         """:meth:`parse_args`, but an unknown option is refused by the subcommand it was
         given to, which knows the options it meant."""
         words = sys.argv[1:] if argv is None else list(argv)
+        self._refuse_options_before_the_command(words)
         args, extras = self.parse_known_args(words)
         if extras:
             command = getattr(args, "command", None) or ""
@@ -48,6 +49,20 @@ class Parser(argparse.ArgumentParser):
                 said_to = self  # given before the command: the top level's
             said_to.error(f"unrecognized arguments: {' '.join(extras)}")
         return args
+
+    def _refuse_options_before_the_command(self, words: list[str]) -> None:
+        """``glassnet --epochs 3 train``: argparse reads ``3`` as the command."""
+        commands = self._subcommands()
+        first = next((i for i, word in enumerate(words) if word in commands), None)
+        if not first:
+            return
+        own = {option for action in self._actions for option in action.option_strings}
+        before = [word for word in words[:first] if word not in own]
+        flag = before[0].split("=")[0] if before else ""
+        theirs = commands[words[first]]._words()  # an option of that command, or its prefix
+        if flag.startswith("-") and any(option.startswith(flag) for option in theirs):
+            given = " ".join(before)
+            self.error(f"{given} goes after the command: glassnet {words[first]} {given} …")
 
     def _subcommands(self) -> dict[str, Parser]:
         return {
