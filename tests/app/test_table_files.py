@@ -75,6 +75,20 @@ def test_an_excel_workbook_of_the_same_rows_predicts_alike(rows, tmp_path) -> No
     resumed = glassnet("train", "--resume", run / "checkpoints" / "epoch-0001.glassnet",
                        "--epochs", "3", "--overwrite", "-q", "--no-report")  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
+    two = tmp_path / "two.xlsx"  # a cover sheet first, as reports often have
+    with pd.ExcelWriter(two) as writer:
+        pd.DataFrame({"about": ["rows of the study"]}).to_excel(
+            writer, sheet_name="readme", index=False
+        )
+        frame.to_excel(writer, sheet_name="data", index=False)
+    from glassnet.data.files import load_table
+
+    with pytest.warns(
+        UserWarning,
+        match=r"two\.xlsx: read its first sheet 'readme' of 2 "
+        r"\('readme', 'data'\); to read another, put it first or save it as CSV",
+    ):
+        assert load_table(two).feature_names == ["about"]  # fmt: skip
     broken = tmp_path / "broken.xlsx"
     broken.write_text("not a workbook")
     assert glassnet("train", broken).stderr.strip() == (

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,12 +36,12 @@ OTHER_SHEETS = {
 }
 """Spreadsheets not read, by suffix and first bytes (web exports name tab-separated text
 ``.xls``: that is read as CSV)."""
-FRAME_READERS = {
-    ".parquet": ("read_parquet", {}, "Parquet", "pyarrow", "parquet"),
-    ".xlsx": ("read_excel", {"sheet_name": 0, "engine": "openpyxl"}, "Excel", "openpyxl", "excel"),
+FRAME_READERS: dict[str, tuple[Callable[[Any, Path], Any], str, str, str]] = {
+    ".parquet": (lambda pd, path: pd.read_parquet(path), "Parquet", "pyarrow", "parquet"),
+    ".xlsx": (lambda pd, path: _first_sheet(pd, path), "Excel", "openpyxl", "excel"),
 }
-"""The files pandas reads: its function and arguments, the format, the library it needs
-and glassnet's extra that installs it."""
+"""The files pandas reads: how, the format, the library it needs and glassnet's extra
+that installs it."""
 
 
 def is_table_file(path: str | os.PathLike[str]) -> bool:
@@ -102,9 +104,9 @@ def load_table(
 
 def _read_frame(path: Path, suffix: str) -> object:
     """A Parquet file or a workbook's first sheet as a pandas DataFrame."""
-    function, options, kind, library, extra = FRAME_READERS[suffix]
+    read, kind, library, extra = FRAME_READERS[suffix]
     try:
-        return getattr(pandas(), function)(path, **options)
+        return read(pandas(), path)
     except ImportError as exc:
         raise ImportError(
             f"{path}: reading {kind} needs pandas and {library}: {PANDAS_HINT} and "
@@ -116,6 +118,20 @@ def _read_frame(path: Path, suffix: str) -> object:
         raise ValueError(
             f"{path}: not a readable {kind} file ({type(exc).__name__}: {exc})"
         ) from None
+
+
+def _first_sheet(pd: Any, path: Path) -> Any:
+    """A workbook's first sheet; a warning names the others, where there are any."""
+    with pd.ExcelFile(path, engine="openpyxl") as book:
+        names = [str(name) for name in book.sheet_names]
+        if len(names) > 1:
+            warnings.warn(
+                f"{path}: read its first sheet {names[0]!r} of {len(names)} ("
+                + ", ".join(map(repr, names))
+                + "); to read another, put it first or save it as CSV",
+                stacklevel=4,
+            )
+        return book.parse(0)
 
 
 def _npz_columns(path: Path) -> dict[str, np.ndarray]:
