@@ -88,7 +88,7 @@ def test_an_excel_workbook_of_the_same_rows_predicts_alike(rows, tmp_path) -> No
         match=r"two\.xlsx: read its first sheet 'readme' of 2 "
         r"\('readme', 'data'\); to read another, put it first or save it as CSV",
     ):
-        assert load_table(two).feature_names == ["about"]  # fmt: skip
+        assert list(load_table(two).feature_names) == ["about"]  # fmt: skip
     broken = tmp_path / "broken.xlsx"
     broken.write_text("not a workbook")
     assert glassnet("train", broken).stderr.strip() == (
