@@ -131,7 +131,7 @@ def _first_sheet(pd: Any, path: Path) -> Any:
                 + "); to read another, put it first or save it as CSV",
                 stacklevel=4,
             )
-        return book.parse(0)
+        return pd.read_excel(book, sheet_name=0)
 
 
 def _npz_columns(path: Path) -> dict[str, np.ndarray]:
