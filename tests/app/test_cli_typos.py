@@ -74,3 +74,17 @@ def test_a_command_s_option_given_before_the_command_is_told_where_it_goes(capsy
     assert said(capsys, "-q", "predict", "m.glassnet", "d.csv").startswith(
         "glassnet: error: -q goes after the command: glassnet predict -q …"
     )
+
+
+def test_a_choice_typed_wrong_gets_the_closest_whatever_its_case() -> None:
+    from glassnet.training.options import TRAIN_OPTIONS
+
+    optimizer = next(option for option in TRAIN_OPTIONS if option.flag == "optimizer")
+    with pytest.raises(ValueError) as refused:
+        optimizer.parse("adma", "option")
+    assert str(refused.value).endswith("got 'adma' (did you mean 'adam'?)")
+    activation = next(option for option in TRAIN_OPTIONS if option.flag == "activation")
+    with pytest.raises(ValueError, match=r"got 'Relu' \(did you mean 'relu'\?\)$"):
+        activation.parse("Relu", "option")
+    with pytest.raises(ValueError, match=r"must be one of 'elu', .*got 'swish'$"):
+        activation.parse("swish", "option")  # nothing close: no guess

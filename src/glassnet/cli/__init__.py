@@ -51,7 +51,7 @@ def build_parser() -> Parser:
     train.add_argument(
         "data",
         nargs="?",
-        help="a CSV file (or .npy, .npz, .parquet), or a folder of images with one "
+        help="a CSV file (or .npy, .npz, .parquet, .xlsx), or a folder of images with one "
         "subfolder per class (default: the MNIST sample)",
     )
     train.add_argument("--out", help="the run folder (default: runs/<data>-<time>)")

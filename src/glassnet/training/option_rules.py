@@ -5,6 +5,7 @@ of the options themselves is :data:`glassnet.training.options.TRAIN_OPTIONS`."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +62,12 @@ class Option:
         if value is None:
             return None
         if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{label} must be one of {', '.join(self.choices)}, got {value!r}")
+            lowered = {str(choice).lower(): choice for choice in self.choices}  # Relu: relu
+            close = [lowered[c] for c in difflib.get_close_matches(str(value).lower(), lowered)]
+            raise ValueError(
+                f"{label} must be one of {', '.join(map(repr, self.choices))}, got {value!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
         return value if self.check is None else self.check(label, value)
 
     def parse(self, value: Any, source: str) -> Any:
