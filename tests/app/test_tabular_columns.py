@@ -121,8 +121,11 @@ def test_drop_and_id_from_python(pd, tmp_path) -> None:
     loaded = Model.load(model.save(tmp_path / "churn.glassnet"))
     assert loaded.columns == plan
     assert loaded.predictions(frame.head(3)).columns()["row"] == [0, 3, 6]
-    with pytest.raises(ValueError, match=r"'cost' \(in drop\) is not an input column"):
+    with pytest.raises(ValueError, match=r"'cost' \(in drop\) is not an input column;"):
         Model.fit(frame, "churned", drop=["cost"], **FEW)
+    with pytest.raises(ValueError, match=r"'churned' \(in drop\) is not an input column but "
+                       r"the target; the input columns are: 'customer_id', "):  # fmt: skip
+        Model.fit(frame, "churned", drop=["churned"], **FEW)
 
 
 def test_a_dropped_column_of_a_csv_file_is_not_parsed(tmp_path) -> None:

@@ -213,11 +213,13 @@ def plan_columns(
     """
     names = [name for name in table.feature_names if name not in others]
     for what, given in (("drop", list(drop)), ("id", [] if id is None else [id])):
-        unknown = [name for name in given if name not in names]
+        unknown = list(dict.fromkeys(name for name in given if name not in names))
         if unknown:
+            targets = [n for n in unknown if n == table.target_name or n in others]
+            why = " but the target" if len(targets) == len(unknown) == 1 else ""
             raise ValueError(
                 f"{table.source}: {', '.join(map(repr, unknown))} (in {what}) is not an input "
-                f"column; the input columns are: {', '.join(map(repr, names))}"
+                f"column{why}; the input columns are: {', '.join(map(repr, names))}"
             )
     roles = column_roles(table) if roles is None else roles
     uses: list[ColumnUse] = []
