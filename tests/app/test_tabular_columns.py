@@ -236,3 +236,22 @@ def test_a_typo_among_a_frame_s_numbers_is_refused_as_in_a_csv_file(pd) -> None:
     )
     kept = Model.fit(frame, "y", categorical=["magnesium"], **FEW)
     assert kept.columns.columns[0].reason.startswith("categorical:")
+
+
+def test_a_text_column_of_many_values_is_said(pd) -> None:
+    """'$1,001.0' is text: 55 one-hot inputs from a price column must not go unsaid."""
+    prices = [f"${1000 + 7 * (i % 55):,}.0" for i in range(60)]  # 55 values: not an id
+    frame = pd.DataFrame({"price": prices, "y": ["a", "b"] * 30})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Model.fit(frame, "y", **FEW)
+    notes = [str(w.message) for w in caught if str(w.message).startswith("columns:")]
+    assert notes == [
+        "columns: 'price': text with 55 distinct values → as many one-hot inputs (numbers "
+        "written with a symbol are text: write them plainly)"
+    ]
+    few = pd.DataFrame({"colour": ["red", "blue", "green"] * 20, "y": ["a", "b"] * 30})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Model.fit(few, "y", **FEW)
+    assert not [w for w in caught if str(w.message).startswith("columns:")]  # 3: nothing to say

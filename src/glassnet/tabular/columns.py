@@ -19,6 +19,7 @@ the preprocessing, so that prediction reads the same columns the same way.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,11 @@ def some_of(values: Sequence[Any]) -> str:
 
 class UnseenCategoryWarning(UserWarning):
     """New data holds categories the model never saw in training (encoded as none)."""
+
+
+MANY_CATEGORIES = 50
+"""Above this many categories a kept text column is said: one input each makes a wide
+network, and is often numbers that a symbol kept from being read as such."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,13 @@ class ColumnPlan:
                 lines.append(f"{c.name!r}: the id, written beside each prediction ({c.reason})")
             elif c.use == "dropped":
                 lines.append(f"{c.name!r}: dropped ({c.reason})")
+            elif (found := re.fullmatch(r"categorical: (\d+) categories", c.reason)) and int(
+                found.group(1)
+            ) > MANY_CATEGORIES:  # "$1,001.0": numbers a symbol keeps as text, say
+                lines.append(
+                    f"{c.name!r}: text with {found.group(1)} distinct values → as many one-hot "
+                    "inputs (numbers written with a symbol are text: write them plainly)"
+                )
         return lines
 
     def to_list(self) -> list[dict[str, Any]]:
