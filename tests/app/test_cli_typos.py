@@ -88,3 +88,14 @@ def test_a_choice_typed_wrong_gets_the_closest_whatever_its_case() -> None:
         activation.parse("Relu", "option")
     with pytest.raises(ValueError, match=r"must be one of 'elu', .*got 'swish'$"):
         activation.parse("swish", "option")  # nothing close: no guess
+
+
+def test_an_option_s_reader_naming_it_again_is_said_once() -> None:
+    from glassnet.training.options import TRAIN_OPTIONS
+
+    delimiter = next(option for option in TRAIN_OPTIONS if option.flag == "delimiter")
+    with pytest.raises(ValueError) as refused:
+        delimiter.parse("::", "option")
+    assert str(refused.value) == (
+        "option --delimiter must be one character, or one of comma, semicolon, tab, pipe; got '::'"
+    )  # the reader's own words begin "the delimiter must be"

@@ -76,8 +76,9 @@ class Option:
             return None
         try:
             parsed = self.read(value)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{source} --{self.flag} {exc}") from None
+        except (TypeError, ValueError) as exc:  # "the delimiter must be …": named once
+            message = str(exc).removeprefix(f"the {self.key} ").removeprefix(f"{self.key} ")
+            raise ValueError(f"{source} --{self.flag} {message}") from None
         try:
             return self.validate(parsed, f"--{self.flag}")
         except (TypeError, ValueError) as exc:
