@@ -12,6 +12,7 @@ import contextlib
 import math
 import os
 import re
+import shlex
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -213,28 +214,39 @@ class ColumnCells:
         """Refuse the words of a column that must hold numbers or that almost all does,
         naming the file, the line and the column; let any other column be."""
         assert self.first_word is not None
-        (line, word), others = self.first_word, self.words - 1
-        more = f" ({others} more value(s) in the column are not numbers either)" if others else ""
+        line, word = self.first_word
         where = f"{self.path}, line {line}, column {self.name!r}: {word!r} is not a number"
         if self.mode == "numeric":
             raise ValueError(
-                f"{where}, but the column must hold numbers{more}; fix it, or leave it empty "
-                "to mark it missing"
+                f"{where}, but the column must hold numbers{_more(self.words)}; fix it, or "
+                "leave it empty to mark it missing"
             )
-        present = self.numbers + self.words
-        if present >= MOSTLY_NUMERIC_MIN and self.words <= (1 - MOSTLY_NUMERIC) * present:
-            # Almost all numbers: a typo is likelier than a column of categories. A target
-            # is not a feature to declare categorical: its rows without a number go.
-            way_out = (
-                "leave it empty to drop the row"
-                if self.codes
-                else f"leave it empty to mark it missing, or declare the column categorical "
-                f"(--categorical {self.name})"
-            )
-            raise ValueError(
-                f"{where}, though {self.numbers} of the column's {present} values are"
-                f"{more}; fix it, or {way_out}"
-            )
+        refuse_stray_words(where, self.name, self.numbers, self.words, target=self.codes)
+
+
+def refuse_stray_words(where: str, name: str, numbers: int, words: int, target: bool) -> None:
+    """Refuse a column of ``numbers`` numbers and ``words`` other values that is almost all
+    numbers: a typo is likelier than a column of categories (a CSV file's, a DataFrame's).
+    ``where`` says the first word: ``"t.csv, line 9, column 'x': 'wide' is not a number"``;
+    a ``target`` is not a feature to declare categorical: its rows without a number go."""
+    present = numbers + words
+    if not (words and present >= MOSTLY_NUMERIC_MIN and words <= (1 - MOSTLY_NUMERIC) * present):
+        return
+    way_out = (
+        "or leave it empty to drop the row"
+        if target
+        else "leave it empty to mark it missing, or declare the column categorical "
+        f"(--categorical {shlex.quote(name)})"
+    )
+    raise ValueError(
+        f"{where}, though {numbers} of the column's {present} values are{_more(words)}; "
+        f"fix it, {way_out}"
+    )
+
+
+def _more(words: int) -> str:
+    others = words - 1
+    return f" ({others} more value(s) in the column are not numbers either)" if others else ""
 
 
 def _finite(token: str) -> bool:

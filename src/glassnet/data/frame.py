@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import shlex
 from collections.abc import Collection, Sequence
 from types import ModuleType
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array
-from .cells import MOSTLY_NUMERIC, MOSTLY_NUMERIC_MIN
+from .cells import refuse_stray_words
 from .table import ColumnKind, Table
 
 PANDAS_HINT = 'pip install "glassnet[pandas]"'
@@ -146,21 +145,15 @@ def table_from_frame(
 
 
 def _refuse_stray_words(series: Any, name: str, source: str) -> None:
-    """Refuse a column of numbers with a few words in it, as the CSV reader does
-    (:data:`~glassnet.data.cells.MOSTLY_NUMERIC`), rather than one-hot encode it."""
+    """:func:`~glassnet.data.cells.refuse_stray_words` for a DataFrame's column, naming the
+    row of its first value that is not a number."""
     items = series.to_numpy(dtype=object).tolist()
     gone = series.isna().to_numpy(dtype=bool).tolist()
     words = [
         i for i, (v, g) in enumerate(zip(items, gone, strict=True)) if not (g or _is_number(v))
     ]
-    numbers = sum(not g for g in gone) - len(words)
-    present = numbers + len(words)
-    if words and present >= MOSTLY_NUMERIC_MIN and len(words) <= (1 - MOSTLY_NUMERIC) * present:
-        first, others = words[0], len(words) - 1
-        more = f" ({others} more value(s) in the column are not numbers either)" if others else ""
-        raise ValueError(
-            f"{source}, row {first} (from 0), column {name!r}: {as_text(items[first])!r} is not a "
-            f"number, though {numbers} of the column's {present} values are{more}; fix it, leave "
-            f"it empty to mark it missing, or declare the column categorical (--categorical "
-            f"{shlex.quote(name)})"
-        )
+    if words:
+        first = words[0]
+        where = f"{source}, row {first} (from 0), column {name!r}: {as_text(items[first])!r}"
+        numbers = sum(not g for g in gone) - len(words)
+        refuse_stray_words(f"{where} is not a number", name, numbers, len(words), target=False)
