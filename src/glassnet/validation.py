@@ -6,8 +6,10 @@ Nothing inside the engine validates again; it asserts invariants only.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -41,6 +43,14 @@ def printable(text: str) -> str:
     to print on a terminal: escape sequences and control characters removed, tab and
     newline kept. Without it a file could recolour, clear or retitle the user's terminal."""
     return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
+def closest(word: str, known: Iterable[str]) -> str | None:
+    """The one of ``known`` closest to a mistyped ``word`` (case aside: ``Relu`` is
+    ``relu``), or ``None`` when none is close: the "did you mean" of an error."""
+    lowered = {str(name).lower(): str(name) for name in known}
+    close = difflib.get_close_matches(word.lower(), lowered, n=1)
+    return lowered[close[0]] if close else None
 
 
 def _is_number(value: Any) -> bool:

@@ -11,11 +11,12 @@ error is one line, said by the command it is about, with a guess at the word mea
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import NoReturn
+
+from ..validation import closest
 
 EXIT_USAGE = 2
 """argparse's status for a command line it cannot read."""
@@ -84,7 +85,5 @@ def _guess(message: str, words: Iterable[str]) -> str:
     choices = re.findall(r"'([^']*)'", message.partition("choose from")[2])
     if message.startswith("unrecognized arguments: "):  # of its options, or commands
         unknown, choices = re.findall(r"(?<!\S)(--?[A-Za-z][\w-]*)", message), list(words)
-    meant = [
-        close[0] for word in unknown if (close := difflib.get_close_matches(word, choices, n=1))
-    ]
+    meant = [close for word in unknown if (close := closest(word, choices))]
     return f" (did you mean {', '.join(meant)}?)" if meant else ""

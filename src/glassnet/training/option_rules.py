@@ -5,14 +5,18 @@ of the options themselves is :data:`glassnet.training.options.TRAIN_OPTIONS`."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..layers.architecture import parse_architecture
 from ..metrics import METRICS
-from ..validation import check_non_negative_number, check_positive_number, check_unit_interval
+from ..validation import (
+    check_non_negative_number,
+    check_positive_number,
+    check_unit_interval,
+    closest,
+)
 from .augment import Augmentation
 
 
@@ -62,11 +66,10 @@ class Option:
         if value is None:
             return None
         if self.choices is not None and value not in self.choices:
-            lowered = {str(choice).lower(): choice for choice in self.choices}  # Relu: relu
-            close = [lowered[c] for c in difflib.get_close_matches(str(value).lower(), lowered)]
+            meant = closest(str(value), self.choices)
             raise ValueError(
                 f"{label} must be one of {', '.join(map(repr, self.choices))}, got {value!r}"
-                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + (f" (did you mean {meant!r}?)" if meant else "")
             )
         return value if self.check is None else self.check(label, value)
 
