@@ -12,7 +12,6 @@ import contextlib
 import math
 import os
 import re
-import shlex
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -23,14 +22,10 @@ import numpy as np
 from ..backend import Array
 from .decimals import FLOAT_FIRST
 from .dialect import DELIMITERS, NUMERIC_MISSING, SAMPLE_ROWS, Dialect
+from .stray_words import more_words, refuse_stray_words
 
 ColumnKind = Literal["numeric", "categorical"]
 
-MOSTLY_NUMERIC = 0.95
-MOSTLY_NUMERIC_MIN = 20
-"""A column of at least 20 values of which at least 95 % are numbers is numeric with a
-typo, not categorical: :func:`~glassnet.data.load_csv` names the stray value instead of
-guessing."""
 MAX_NAME_CHARS = 1000
 """The longest column name read from a header row: a longer one is data, or not a CSV."""
 
@@ -218,35 +213,10 @@ class ColumnCells:
         where = f"{self.path}, line {line}, column {self.name!r}: {word!r} is not a number"
         if self.mode == "numeric":
             raise ValueError(
-                f"{where}, but the column must hold numbers{_more(self.words)}; fix it, or "
+                f"{where}, but the column must hold numbers{more_words(self.words)}; fix it, or "
                 "leave it empty to mark it missing"
             )
         refuse_stray_words(where, self.name, self.numbers, self.words, target=self.codes)
-
-
-def refuse_stray_words(where: str, name: str, numbers: int, words: int, target: bool) -> None:
-    """Refuse a column of ``numbers`` numbers and ``words`` other values that is almost all
-    numbers: a typo is likelier than a column of categories (a CSV file's, a DataFrame's).
-    ``where`` says the first word: ``"t.csv, line 9, column 'x': 'wide' is not a number"``;
-    a ``target`` is not a feature to declare categorical: its rows without a number go."""
-    present = numbers + words
-    if not (words and present >= MOSTLY_NUMERIC_MIN and words <= (1 - MOSTLY_NUMERIC) * present):
-        return
-    way_out = (
-        "or leave it empty to drop the row"
-        if target
-        else "leave it empty to mark it missing, or declare the column categorical "
-        f"(--categorical {shlex.quote(name)})"
-    )
-    raise ValueError(
-        f"{where}, though {numbers} of the column's {present} values are{_more(words)}; "
-        f"fix it, {way_out}"
-    )
-
-
-def _more(words: int) -> str:
-    others = words - 1
-    return f" ({others} more value(s) in the column are not numbers either)" if others else ""
 
 
 def _finite(token: str) -> bool:

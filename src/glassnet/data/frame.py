@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array
-from .cells import refuse_stray_words
+from .stray_words import refuse_stray_words
 from .table import ColumnKind, Table
 
 PANDAS_HINT = 'pip install "glassnet[pandas]"'
@@ -145,7 +145,7 @@ def table_from_frame(
 
 
 def _refuse_stray_words(series: Any, name: str, source: str) -> None:
-    """:func:`~glassnet.data.cells.refuse_stray_words` for a DataFrame's column, naming the
+    """:func:`~glassnet.data.stray_words.refuse_stray_words` for a DataFrame's column, naming the
     row of its first value that is not a number."""
     items = series.to_numpy(dtype=object).tolist()
     gone = series.isna().to_numpy(dtype=bool).tolist()
