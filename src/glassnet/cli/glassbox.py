@@ -43,8 +43,9 @@ def _spec(args: argparse.Namespace) -> TraceSpec:
     return load_spec(args.spec)
 
 
-def _is_model(args: argparse.Namespace) -> bool:
-    return args.spec is not None and args.spec.endswith(".glassnet")
+def _is_model(path: str | None) -> bool:
+    """Whether ``path`` is a model file (a zip archive, ``.glassnet`` or renamed), not a spec."""
+    return path is not None and (path.lower().endswith(".glassnet") or zipfile.is_zipfile(path))
 
 
 def _model_examples(args: argparse.Namespace, rows: int) -> tuple[Network, Array, Array, str]:
@@ -72,7 +73,7 @@ def trace_command(args: argparse.Namespace, say: Any) -> int:
         return 0
     steps = None if args.steps is None else check_steps("--steps", args.steps)
     digits = check_digits("--digits", args.digits)
-    if _is_model(args):
+    if _is_model(args.spec):
         # The model's network, trained a few steps of plain gradient descent on its rows.
         network, X, y, what = _model_examples(args, check_integer("--rows", args.rows, low=1))
         lr = check_positive_number("--lr", args.lr)
@@ -96,7 +97,7 @@ def gradcheck_command(args: argparse.Namespace, say: Any) -> int:
         ("--epsilon", "--threshold", "--max-entries"),
     )
     rows = check_integer("--rows", args.rows)
-    if _is_model(args):
+    if _is_model(args.spec):
         network, X, y, what = _model_examples(args, rows)
     else:
         spec = _spec(args)
@@ -150,7 +151,7 @@ def diagnose_command(args: argparse.Namespace, say: Any) -> int:
 
     rows = check_integer("--rows", args.rows)
     lr = None if args.lr is None else check_positive_number("--lr", args.lr)
-    if args.model.lower().endswith(".glassnet") or zipfile.is_zipfile(args.model):
+    if _is_model(args.model):
         if args.data is None:
             raise ValueError(f"{args.model} needs DATA: a CSV with the model's columns and target")
         model = Model.load(args.model)
