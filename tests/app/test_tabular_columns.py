@@ -236,6 +236,10 @@ def test_a_typo_among_a_frame_s_numbers_is_refused_as_in_a_csv_file(pd) -> None:
     )
     kept = Model.fit(frame, "y", categorical=["magnesium"], **FEW)
     assert kept.columns.columns[0].reason.startswith("categorical:")
+    frame["alcohol"] = rng.normal(13, 1, 40)
+    left_out = Model.fit(frame, "y", drop=["magnesium"], **FEW)  # as a CSV file's: not read
+    first = left_out.columns.columns[0]
+    assert (first.name, first.use) == ("magnesium", "dropped")
 
 
 def test_a_text_column_of_many_values_is_said(pd) -> None:

@@ -63,8 +63,8 @@ def table_of(
     and ``header`` row are detected unless given; ``rows`` chooses the rows of a file to
     keep (see :func:`~glassnet.data.load_csv` and :func:`~glassnet.data.files.load_table`);
     ``spill``, a folder where a CSV file's numeric columns are kept rather than in memory
-    (of a ``.npy`` file too). ``drop``: columns the caller leaves out, which a CSV file's
-    reading does not parse as numbers (a typo in one must not stop the others).
+    (of a ``.npy`` file too). ``drop``: columns the caller leaves out, read as text (a
+    typo among a file's or a frame's numbers there must not stop the others).
     """
     reading: dict[str, Any] = {"delimiter": delimiter, "decimal": decimal, "header": header}
     reading["encoding"] = encoding
@@ -72,22 +72,22 @@ def table_of(
         if target is not None:
             raise ValueError("give the target as a column name or as values y, not both")
         return _with_targets(_features(data, reading, categorical), y)
+    # Read as text, not parsed or checked for numbers: the columns declared categorical,
+    # and those left out (a typo in one must not stop the others).
+    as_text = [*categorical, *drop]
     if is_path(data) and is_table_file(data):  # .npz, .npy, .parquet, .xlsx: not CSV
-        data = load_table(data, rows=rows, spill=spill, categorical=list(categorical))
+        data = load_table(data, rows=rows, spill=spill, categorical=as_text)
     if is_path(data):
-        name = target or _last_column(Path(data), reading)
-        if drop:  # read as text, unchecked; the names not in the file are the plan's to refuse
-            found = read_header(data, delimiter, encoding, header=header)
-            categorical = [*categorical, *(n for n in drop if n in found and n != name)]
-        return load_csv(
-            data, name, categorical=list(categorical) or None, rows=rows, spill=spill, **reading
-        )
+        names = _header(Path(data), reading) if drop or not target else []
+        name = target or names[-1]  # the names not in the file are the plan's to refuse
+        as_text = [*categorical, *(n for n in drop if n in names and n != name)]
+        return load_csv(data, name, categorical=as_text or None, rows=rows, spill=spill, **reading)
     if not (isinstance(data, Table | Mapping) or is_data_frame(data)):
         hint = "; an array of features needs its targets: Model.fit(X, y)"
         raise TypeError(
             f"data must be {ACCEPTED}; got {type(data).__name__}" + (hint if is_array(data) else "")
         )
-    table = table_in(data, target, None, list(categorical))
+    table = table_in(data, target, None, as_text)
     name = target or table.target_name or (table.feature_names or ("",))[-1]
     return as_categorical(_with_target_column(table, name), categorical)
 
@@ -96,13 +96,13 @@ def is_array(data: Any) -> bool:
     return isinstance(data, np.ndarray | list | tuple)
 
 
-def _last_column(path: Path, reading: Mapping[str, Any]) -> str:
+def _header(path: Path, reading: Mapping[str, Any]) -> list[str]:
     header = read_header(
         path, reading.get("delimiter"), reading.get("encoding"), header=reading.get("header")
     )
     if not header:
         raise ValueError(f"{path} is empty: no header row")
-    return header[-1]
+    return header
 
 
 def table_in(
