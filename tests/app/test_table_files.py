@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -48,25 +49,33 @@ def test_npz_npy_and_csv_of_the_same_rows_predict_alike(rows, tmp_path) -> None:
     assert "120 rows with a target" in evaluated.stdout
 
 
+def _written_as_csv_too(
+    pd: Any, rows: tuple[np.ndarray, np.ndarray], path: Path, write: Any
+) -> Any:
+    """The rows as a DataFrame, written to ``path`` by ``write(frame, path)`` and to a CSV
+    file beside it; the frame, for more checks."""
+    X, y = rows
+    frame = pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "x2": X[:, 2], "y": y})
+    write(frame, path)
+    frame.to_csv(path.with_suffix(".csv"), index=False)
+    return frame
+
+
 def test_parquet_of_the_same_rows_predicts_alike(rows, tmp_path) -> None:
     pd = pytest.importorskip("pandas", reason="Parquet files are read by pandas")
     pytest.importorskip("pyarrow", reason="pandas reads Parquet with pyarrow")
-    X, y = rows
-    frame = pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "x2": X[:, 2], "y": y})
     parquet, csv = tmp_path / "rows.parquet", tmp_path / "rows.csv"
-    frame.to_parquet(parquet)
-    frame.to_csv(csv, index=False)
+    _written_as_csv_too(pd, rows, parquet, lambda frame, path: frame.to_parquet(path))
     assert _train_and_predict(parquet, tmp_path / "pq") == _train_and_predict(csv, tmp_path / "c")
 
 
 def test_an_excel_workbook_of_the_same_rows_predicts_alike(rows, tmp_path) -> None:
     pd = pytest.importorskip("pandas", reason="Excel workbooks are read by pandas")
     pytest.importorskip("openpyxl", reason="pandas reads .xlsx with openpyxl")
-    X, y = rows
-    frame = pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "x2": X[:, 2], "y": y})
     workbook, csv = tmp_path / "rows.xlsx", tmp_path / "rows.csv"
-    frame.to_excel(workbook, index=False)  # the first sheet, names in the first row
-    frame.to_csv(csv, index=False)
+    frame = _written_as_csv_too(  # the first sheet, names in the first row
+        pd, rows, workbook, lambda frame, path: frame.to_excel(path, index=False)
+    )
     assert _train_and_predict(workbook, tmp_path / "x") == _train_and_predict(csv, tmp_path / "c")
     run = tmp_path / "kept"  # a checkpoint names the workbook as its data: --resume reads it
     kept = glassnet("train", workbook, "--epochs", "2", "--ensemble", "1", "--checkpoint-every",
